@@ -1,0 +1,36 @@
+"""Batchbook: an electronic batch manufacturing record. `create_app` builds the Flask app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import Settings
+
+
+def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
+    """Build the app from `settings` (default: the environment)."""
+    from app import assets, cli, web
+    from app.db import Database
+    from app.routes import register_blueprints
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)  # served by app.assets, versioned
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (idle-limited) session
+        WTF_CSRF_SSL_STRICT=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(flask_config)
+    app.extensions["settings"] = settings
+    app.extensions["db"] = Database(settings.database_url)
+
+    web.init_app(app)
+    assets.init_app(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app

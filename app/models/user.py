@@ -1,0 +1,64 @@
+"""People who use the system. Never deleted (deactivated instead); usernames never reused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field
+
+from app.models.base import SQLModel
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    WAREHOUSE = "warehouse"
+    QA = "qa"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"qa": "QA"}.get(self.value, self.value.capitalize())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Stored lower-case; the unique constraint plus "never deleted" means never reused.
+    username: str = Field(max_length=64, unique=True)
+    full_name: str = Field(max_length=200)
+    roles: str = Field(default="", max_length=200)  # comma-separated Role values, sorted
+    password_hash: str = Field(max_length=255)
+    active: bool = Field(default=True)
+    created_at: datetime
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+    # E-signing has its own lock: repeated failed signings must not pass silently (§11.300(d)).
+    signing_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    signing_locked_until: datetime | None = None
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r) for r in self.roles.split(",") if r)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)

@@ -1,0 +1,23 @@
+"""HTTP only: parse the request, call one service, render a page or a partial."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.routes import (
+        account,
+        audit,
+        auth,
+        devices,
+        documents,
+        health,
+        home,
+        pwa,
+        signing,
+        users,
+    )
+
+    for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
+        app.register_blueprint(module.bp)

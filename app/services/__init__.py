@@ -1,0 +1,1 @@
+"""Every business rule and every state change lives here; routes and the CLI only call in."""

@@ -1,0 +1,62 @@
+"""What each role's home page offers. Which role may do what is decided here, not in templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from app.models import Alert, Role, User
+from app.services import signers
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    role: Role | None
+    title: str
+    summary: str
+    links: list[Link] = field(default_factory=list)
+
+
+def panels_for(user: User) -> list[Panel]:
+    """One panel per role the user holds, in a fixed order."""
+    audit = Link("Audit trail", "audit.index")
+    catalogue = {
+        Role.OPERATOR: Panel(
+            Role.OPERATOR, "Floor work", "No batch is waiting for you at the moment."
+        ),
+        Role.WAREHOUSE: Panel(
+            Role.WAREHOUSE, "Warehouse", "Nothing is waiting to be received or issued."
+        ),
+        Role.QA: Panel(Role.QA, "Quality", "Review the audit trail of any record.", [audit]),
+        Role.SUPERVISOR: Panel(
+            Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [audit]
+        ),
+        Role.ADMIN: Panel(
+            Role.ADMIN,
+            "Administration",
+            "Accounts, roles and the audit trail.",
+            [Link("Users", "users.index"), Link("Devices", "devices.index"), audit],
+        ),
+    }
+    everyone = Panel(
+        None,
+        "Signatures",
+        "Your e-signing status and passkeys; SOPs to read and sign.",
+        [
+            Link("My signing & passkeys", "account.index"),
+            Link("Documents (SOPs)", "documents.index"),
+        ],
+    )
+    return [catalogue[role] for role in Role if role in user.role_set] + [everyone]
+
+
+def alerts_for(session: Session, user: User) -> list[Alert]:
+    """Open security alerts, for admins only (others see none)."""
+    return signers.open_alerts(session, viewer=user) if user.has_role(Role.ADMIN) else []

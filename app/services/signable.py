@@ -1,0 +1,58 @@
+"""What can be signed: each record type registers how to load its content and who may sign it.
+
+The content is exactly what a signature covers. It is recomputed from the live record whenever a
+signature is shown or re-verified, so any later change to the record shows the signature invalid.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.canonical import canonical_json, sha256_hex
+from app.errors import NotFound
+from app.models import Meaning, Role
+
+# Modules that register record types on import (kept explicit: no import-time magic elsewhere).
+_PROVIDERS = ("app.services.documents", "app.services.signers")
+
+
+@dataclass(frozen=True)
+class Signable:
+    record_type: str
+    record_id: str
+    title: str  # the words the signing dialog shows: what exactly is being signed
+    content: Mapping[str, Any]
+    # meaning -> roles that may sign with it (empty set: any active user)
+    meanings: Mapping[Meaning, frozenset[Role]]
+    batch_no: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return sha256_hex(canonical_json(dict(self.content)))
+
+
+Loader = Callable[[Session, str], Signable]
+_loaders: dict[str, Loader] = {}
+
+
+def register(record_type: str) -> Callable[[Loader], Loader]:
+    def decorate(loader: Loader) -> Loader:
+        _loaders[record_type] = loader
+        return loader
+
+    return decorate
+
+
+def load(session: Session, record_type: str, record_id: str) -> Signable:
+    """The live content of a record. Raises NotFound for an unknown type or record."""
+    for module in _PROVIDERS:
+        importlib.import_module(module)
+    loader = _loaders.get(record_type)
+    if loader is None:
+        raise NotFound(f"Records of type {record_type!r} cannot be signed.")
+    return loader(session, record_id)

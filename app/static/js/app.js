@@ -1,0 +1,29 @@
+// Batchbook shell behaviour: idle sign-out, network state, service worker. No inline script (CSP).
+(function () {
+  "use strict";
+  const body = document.body;
+
+  // Idle sign-out mirrors the server's timeout, so an unattended handheld shows the sign-in page
+  // instead of somebody's open record. The server enforces it regardless.
+  const idleSeconds = Number(body.dataset.idleTimeout || 0);
+  let idleTimer = null;
+  function armIdleTimer() {
+    if (!idleSeconds) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => window.location.reload(), (idleSeconds + 1) * 1000);
+  }
+  armIdleTimer();
+  document.addEventListener("htmx:afterRequest", armIdleTimer);
+
+  // A request that never reached the server must say so: nothing was saved.
+  const banner = document.getElementById("network-banner");
+  function showNetwork(online) { if (banner) banner.hidden = online; }
+  window.addEventListener("offline", () => showNetwork(false));
+  window.addEventListener("online", () => showNetwork(true));
+  document.addEventListener("htmx:sendError", () => showNetwork(false));
+  document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.xhr && e.detail.xhr.status) showNetwork(true); });
+
+  if ("serviceWorker" in navigator && body.dataset.sw) {
+    navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
+  }
+})();

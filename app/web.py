@@ -1,0 +1,279 @@
+"""Request plumbing: one transaction per request, sign-in, idle timeout, CSRF, headers, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, flash, g, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, current_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
+
+from app import htmx
+from app.config import Settings
+from app.db import Database
+from app.errors import DomainError, Rejected
+from app.models import User
+from app.services import auth
+from app.services.signers import SigningPolicy
+from app.services.webauthn import RelyingParty
+
+log = logging.getLogger("batchbook.request")
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def settings() -> Settings:
+    from flask import current_app
+
+    return current_app.extensions["settings"]  # type: ignore[no-any-return]
+
+
+def database() -> Database:
+    from flask import current_app
+
+    return current_app.extensions["db"]  # type: ignore[no-any-return]
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (an open redirect is a phishing aid)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return None
+
+
+def relying_party() -> RelyingParty:
+    s = settings()
+    return RelyingParty(id=s.webauthn_rp_id, name=s.webauthn_rp_name, origins=s.webauthn_origins)
+
+
+def signing_policy() -> SigningPolicy:
+    s = settings()
+    return SigningPolicy(s.password_signing, s.signing_max_failures, s.signing_lock_seconds)
+
+
+def db_session() -> Session:
+    """The request's session; the request commits it once at the end (or rolls it back)."""
+    if "db_session" not in g:
+        g.db_session = database().new_session()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def rollback() -> None:
+    if "db_session" in g:
+        g.db_session.rollback()
+
+
+class _HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    # Secure cookies whenever the request came over HTTPS (directly or via a trusted proxy).
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = _HttpsAwareSessionInterface()
+    app.before_request(_start_request)  # before CSRF's check, so refusals are logged with an id
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Response:
+        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+        target = url_for("auth.login", next=wanted)
+        if htmx.is_htmx():
+            return htmx.full_redirect(target)
+        flash("Please sign in to continue.", "info")
+        return htmx.full_redirect(target)
+
+    app.before_request(_enforce_idle_timeout)
+    app.after_request(_finish_request)
+    app.teardown_request(_close_session)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+    app.add_template_filter(_plant_time, "plant_time")
+    app.add_template_filter(_is_future, "is_future")
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        s = settings()
+        return {
+            "idle_timeout_seconds": s.idle_timeout_seconds,
+            "plant_tz": s.plant_tz,
+            "is_htmx": htmx.is_htmx(),
+        }
+
+
+def _plant_time(value: datetime | None) -> str:
+    """A server time shown in the plant's zone with its UTC offset: 2026-11-22 14:05:09 +01:00."""
+    if value is None:
+        return ""
+    local = value.astimezone(settings().plant_tz)
+    return (
+        local.strftime("%Y-%m-%d %H:%M:%S ")
+        + local.strftime("%z")[:3]
+        + ":"
+        + local.strftime("%z")[3:]
+    )
+
+
+def _is_future(value: datetime | None) -> bool:
+    return value is not None and value > datetime.now(UTC)
+
+
+def _start_request() -> None:
+    g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+    g.started = time.perf_counter()
+
+
+def _enforce_idle_timeout() -> Response | None:
+    """End a session left idle too long (Part 11 §11.200: controlled, continuous access)."""
+    if request.endpoint in (None, "static", "assets.file", "health.healthz"):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    last_seen = session.get("last_seen", now)
+    if now - float(last_seen) > settings().idle_timeout_seconds:
+        auth.sign_out(db_session(), user=current_user._get_current_object(), expired=True)
+        db_session().commit()
+        logout_user()
+        session.clear()
+        minutes = max(1, round(settings().idle_timeout_seconds / 60))
+        flash(f"You were signed out after {minutes} min without activity. Sign in again.", "info")
+        return htmx.full_redirect(url_for("auth.login", expired=1))
+    session["last_seen"] = now
+    return None
+
+
+def _finish_request(response: Response) -> Response:
+    if "db_session" in g and g.db_session.is_active:
+        g.db_session.commit()
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+    if "Cache-Control" not in headers and response.mimetype == "text/html":
+        # Batch data must never come back from a cache after sign-out or on the back button.
+        headers["Cache-Control"] = "no-store"
+    headers["X-Request-ID"] = g.get("request_id", "")
+    duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    log.info(
+        json.dumps(
+            {
+                "event": "request",
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(duration_ms, 1),
+                "user": current_user.username if current_user.is_authenticated else None,
+            }
+        )
+    )
+    return response
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db = g.pop("db_session", None)
+    if db is not None:
+        db.close()  # rolls back anything not committed
+
+
+def render_error(message: str, status: int, *, violations: Any = None) -> Response:
+    """htmx gets the message partial in the messages region; a page request gets a whole page;
+    the browser's own fetch() calls (passkey ceremonies) get JSON."""
+    if request.is_json:
+        return Response(
+            json.dumps({"error": message, "violations": [v.message for v in violations or []]}),
+            status=status,
+            mimetype="application/json",
+        )
+    if htmx.wants_partial():
+        body = render_template(
+            "_shared/_errors.html", message=message, violations=violations, status=status
+        )
+        response = Response(body, status=status)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    body = render_template(
+        "_shared/error_page.html", message=message, violations=violations, status=status
+    )
+    return Response(body, status=status)
+
+
+def _domain_error(exc: DomainError) -> Response:
+    if exc.keeps_changes and "db_session" in g:
+        g.db_session.commit()
+    else:
+        rollback()
+    violations = exc.violations if isinstance(exc, Rejected) else None
+    return render_error(exc.message, exc.status_code, violations=violations)
+
+
+def _csrf_error(exc: CSRFError) -> Response:
+    rollback()
+    return render_error(
+        "This form was refused because its security token is missing or expired "
+        "(CSRF protection). Reload the page and try again.",
+        400,
+    )
+
+
+def _http_error(exc: HTTPException) -> Any:
+    rollback()
+    if exc.code is None or exc.code < 400:
+        return exc
+    return render_error(exc.description or exc.name, exc.code)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    rollback()
+    logging.getLogger("batchbook").exception("unhandled error (request_id=%s)", g.get("request_id"))
+    return render_error(
+        "Something went wrong on the server and nothing was saved. "
+        f"Tell your supervisor or IT, quoting reference {g.get('request_id', '-')}.",
+        500,
+    )

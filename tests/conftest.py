@@ -1,0 +1,146 @@
+"""Root fixtures: settings, migrated databases on SQLite and PostgreSQL, sessions, the app.
+
+Every service and route test runs once per backend. Each test runs inside an outer transaction
+that is rolled back at the end; the code under test commits savepoints inside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session, func, select
+
+from app import create_app, migrate
+from app.config import Settings
+from app.db import make_engine
+from app.models import AuditEvent, User
+from app.services.actors import SystemActor
+from app.services.users import NewUser, create_user
+from tests import db as testdb
+
+pytest_plugins = ["tests.signing"]
+
+BACKENDS = ["sqlite", "postgresql"]
+PASSWORD = "correct-horse-battery"
+SYSTEM = SystemActor("cli:test")
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key",
+        "plant_tz": "Europe/Berlin",
+        "webauthn_rp_id": "localhost",
+        "webauthn_origins": ("http://localhost",),
+        "idle_timeout_seconds": 15 * 60,
+        "demo": True,
+    }
+    values.update(overrides)
+    return Settings.from_env(**values)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    return testdb.postgres_base_url()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(
+    tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None
+) -> Iterator[Callable[[str], str]]:
+    """A factory: an empty database of the given backend, dropped at the end of the session."""
+    created: list[str] = []
+    counter = itertools.count()
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return testdb.sqlite_url(tmp_path_factory.mktemp("db") / f"t{next(counter)}.sqlite3")
+        if postgres_url is None:
+            pytest.skip("PostgreSQL not reachable (set TEST_DATABASE_URL or REQUIRE_POSTGRES=1)")
+        url = testdb.create_pg_database(postgres_url)
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        testdb.drop_pg_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(backend: str, fresh_database: Callable[[str], str]) -> Iterator[Engine]:
+    """One migrated database per backend for the whole session (tests roll back)."""
+    url = fresh_database(backend)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(migrated_engine: Engine) -> Iterator[Connection]:
+    conn = migrated_engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture
+def settings(migrated_engine: Engine) -> Settings:
+    return make_settings(migrated_engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection) -> Flask:
+    flask_app = create_app(settings, TESTING=True)
+    flask_app.extensions["db"].bind_to(connection)
+    return flask_app
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    """Create a user through the service (audited), with a known password."""
+    counter = itertools.count(1)
+
+    def make(*roles: str, username: str | None = None, full_name: str | None = None) -> User:
+        name = username or f"{(roles or ('user',))[0]}{next(counter)}"
+        return create_user(
+            session,
+            actor=SYSTEM,
+            new=NewUser(
+                name, full_name or name.title() + " Tester", roles or ("operator",), PASSWORD
+            ),
+        )
+
+    return make
+
+
+def count(session: Session, model: type[Any]) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()  # type: ignore[no-any-return]
+
+
+def audit_actions(session: Session, **where: Any) -> list[str]:
+    query = select(AuditEvent.action).order_by(AuditEvent.id)  # type: ignore[arg-type]
+    for key, value in where.items():
+        query = query.where(getattr(AuditEvent, key) == value)
+    return list(session.exec(query))
+
+
+__all__ = ["PASSWORD", "SYSTEM", "Path", "audit_actions", "count", "make_settings"]

@@ -1,0 +1,47 @@
+"""The audit page: filterable by entity and by user, times in the plant zone with offset."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from app.models import User
+from app.services import users
+from tests.routes.conftest import Browser
+
+
+def test_audit_page_filters_by_entity_and_user(
+    signed_in: Callable[..., Browser], make_user: Callable[..., User], session: object
+) -> None:
+    browser = signed_in("qa", "admin")
+    admin = browser.user  # type: ignore[attr-defined]
+    target = make_user("operator", username="target1")
+    other = make_user("warehouse", username="other1")
+    users.deactivate_user(session, actor=admin, user_id=target.id, reason="moved site")  # type: ignore[arg-type]
+
+    page = browser.client.get(f"/audit/?entity_type=user&entity_id={target.id}").get_data(
+        as_text=True
+    )
+    assert "user.deactivated" in page and "moved site" in page
+    assert f"user {other.id}" not in page
+
+    page = browser.client.get(f"/audit/?user={admin.username}").get_data(as_text=True)
+    assert "user.deactivated" in page and "login.succeeded" in page
+    assert "user.created" not in page  # those were made by the CLI actor
+
+    # Plant zone (Europe/Berlin in tests) with its UTC offset, e.g. 2026-11-22 17:05:09 +01:00
+    assert " +01:00" in page or " +02:00" in page
+
+
+def test_audit_export_is_a_csv_of_the_filtered_events(
+    signed_in: Callable[..., Browser], make_user: Callable[..., User]
+) -> None:
+    browser = signed_in("qa")
+    target = make_user("operator", username="exported")
+    response = browser.client.get(f"/audit/export.csv?entity_type=user&entity_id={target.id}")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:4] == ["id", "occurred_at", "actor_username", "action"]
+    assert [r[3] for r in rows[1:]] == ["user.created"]
+    assert rows[1][1].endswith("+00:00")

@@ -1,0 +1,120 @@
+"""Sign-in pages: redirects, messages, lockout, open-redirect refusal, idle timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from app.models import User
+from tests.conftest import PASSWORD, audit_actions
+from tests.routes.conftest import Browser, csrf_token
+
+
+def test_pages_need_a_signed_in_user(client: FlaskClient) -> None:
+    for path in ("/", "/users/", "/audit/", "/users/new"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next="), path
+
+
+def test_htmx_request_without_session_is_sent_to_login(client: FlaskClient) -> None:
+    response = client.get("/users/", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_sign_in_lands_on_home_with_name_and_roles(
+    browser: Browser, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qa", "supervisor", full_name="Quinn Adeyemi")
+    response = browser.login(user)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = browser.client.get("/").get_data(as_text=True)
+    assert "Quinn Adeyemi" in page
+    assert "QA · Supervisor" in page
+    assert 'id="panel-qa"' in page and 'id="panel-supervisor"' in page
+    assert 'id="panel-admin"' not in page
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
+    browser: Browser, make_user: Callable[..., User]
+) -> None:
+    user = make_user("admin")
+    token = csrf_token(browser.client)
+    ok = browser.client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/audit/?user=x",
+        },
+    )
+    assert ok.headers["Location"] == "/audit/?user=x"
+    assert browser.post("/logout").status_code == 302
+    token = csrf_token(browser.client)
+    evil = browser.client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+    )
+    assert evil.headers["Location"] == "/"
+
+
+def test_wrong_password_says_so_with_401(browser: Browser, make_user: Callable[..., User]) -> None:
+    user = make_user("operator")
+    response = browser.login(user, password="wrong")
+    assert response.status_code == 401
+    assert "Username or password is not correct." in response.get_data(as_text=True)
+
+
+def test_lockout_is_shown_and_kept_although_the_answer_is_an_error(
+    browser: Browser, make_user: Callable[..., User], session: Session
+) -> None:
+    user = make_user("operator")
+    for _ in range(5):
+        response = browser.login(user, password="wrong")
+    assert "locked after 5 failed sign-ins" in response.get_data(as_text=True)
+    assert browser.login(user).status_code == 401  # right password, still locked
+    assert "account.locked" in audit_actions(session, entity_id=str(user.id))
+
+
+def test_logout_ends_the_session_and_is_audited(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    browser = signed_in("operator")
+    response = browser.post("/logout")
+    assert response.headers["Location"] == "/login"
+    assert browser.client.get("/").status_code == 302
+    assert audit_actions(session, entity_id=str(browser.user.id))[-1] == "logout"  # type: ignore[attr-defined]
+
+
+def test_idle_session_is_ended_and_sent_to_login(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    browser = signed_in("operator")
+    assert browser.client.get("/").status_code == 200
+    with browser.client.session_transaction() as cookie_session:
+        cookie_session["last_seen"] = time.time() - 15 * 60 - 1  # default timeout is 15 min
+    response = browser.client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?expired=1"
+    page = browser.client.get("/login?expired=1").get_data(as_text=True)
+    assert "signed out after 15 min without activity" in page
+    assert browser.client.get("/").status_code == 302
+    assert audit_actions(session, entity_id=str(browser.user.id))[-1] == "session.expired"  # type: ignore[attr-defined]
+
+
+def test_activity_keeps_the_session_alive(signed_in: Callable[..., Browser]) -> None:
+    browser = signed_in("operator")
+    with browser.client.session_transaction() as cookie_session:
+        cookie_session["last_seen"] = time.time() - 14 * 60
+    assert browser.client.get("/").status_code == 200
+    assert browser.client.get("/").status_code == 200

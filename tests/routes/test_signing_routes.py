@@ -1,0 +1,327 @@
+"""The signing dialog and passkey ceremonies over HTTP (htmx partials, JSON for fetch())."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from app.models import Document, Passkey, Signature, User
+from app.services import passkeys, signers
+from tests.conftest import PASSWORD, make_settings
+from tests.routes.conftest import Browser, csrf_token
+from tests.signing import NOW, Signer, enrol
+from tests.soft_authenticator import SoftAuthenticator
+
+
+def _signed_in(browser: Browser, user: User) -> Browser:
+    assert browser.login(user).status_code == 302
+    return browser
+
+
+def _start(browser: Browser, record_type: str, record_id: object, meaning: str) -> tuple[int, str]:
+    response = browser.post(
+        "/sign/start",
+        {"record_type": record_type, "record_id": record_id, "meaning": meaning},
+        htmx=True,
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def _challenge_url(dialog: str) -> str:
+    match = re.search(r'hx-post="(/sign/\d+)"', dialog)
+    assert match, dialog
+    return match.group(1)
+
+
+def _options(dialog: str) -> str:
+    match = re.search(r'data-options="([^"]+)"', dialog)
+    assert match, "no passkey button in the dialog"
+    return html.unescape(match.group(1))
+
+
+def _finish(
+    browser: Browser, dialog: str, sop: Document, **fields: object
+) -> tuple[int, str, dict[str, str]]:
+    data = {"record_type": "sop", "record_id": sop.id, "meaning": "read_and_understood", **fields}
+    response = browser.post(_challenge_url(dialog), data, htmx=True)
+    return response.status_code, response.get_data(as_text=True), dict(response.headers)
+
+
+def test_dialog_says_what_is_signed_and_with_what_meaning(
+    browser: Browser, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    status, dialog = _start(_signed_in(browser, s.user), "sop", sop.id, "read_and_understood")
+    assert status == 200
+    assert (
+        "You are signing <strong>SOP-QA-001 rev 3 “Good documentation practice”</strong>" in dialog
+    )
+    assert "with the meaning <strong>“Read and understood”</strong>" in dialog
+    assert "legally binding" in dialog
+    assert json.loads(_options(dialog))["userVerification"] == "required"
+    assert "Sign with user ID and password" in dialog
+
+
+def test_not_activated_user_gets_a_403_with_the_reasons(
+    browser: Browser, make_user: Callable[..., User], sop: Document
+) -> None:
+    user = make_user("operator")
+    status, body = _start(_signed_in(browser, user), "sop", sop.id, "read_and_understood")
+    assert status == 403
+    assert "not activated" in body
+
+
+def test_passkey_signature_over_http_shows_the_manifestation(
+    browser: Browser, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer(full_name="Quinn Adeyemi")
+    _signed_in(browser, s.user)
+    _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+    credential = s.authenticator.get_assertion(_options(dialog))
+    status, body, headers = _finish(
+        browser, dialog, sop, method="passkey", credential=json.dumps(credential)
+    )
+    assert status == 200
+    assert headers["HX-Trigger"] == "record-signed"
+    assert f'id="signatures-sop-{sop.id}"' in body and 'hx-swap-oob="true"' in body
+    assert "Quinn Adeyemi" in body
+    assert "Read and understood" in body
+    # Plant time (Europe/Berlin in tests) with its UTC offset.
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", body)
+    page = browser.client.get(f"/documents/{sop.id}").get_data(as_text=True)
+    assert "Quinn Adeyemi" in page and "(passkey)" in page
+
+
+def test_password_signature_over_http(
+    browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
+) -> None:
+    s = make_signer()
+    _signed_in(browser, s.user)
+    _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+    status, body, _h = _finish(
+        browser, dialog, sop, method="password", username=s.user.username, password=PASSWORD
+    )
+    assert status == 200
+    assert "(user ID and password)" in body
+    assert session.exec(
+        select(Signature).where(Signature.method == "password", Signature.record_type == "sop")
+    ).one()
+
+
+def test_wrong_password_reopens_the_dialog_and_the_failure_is_kept(
+    browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
+) -> None:
+    s = make_signer()
+    _signed_in(browser, s.user)
+    _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+    status, body, _h = _finish(
+        browser, dialog, sop, method="password", username=s.user.username, password="wrong"
+    )
+    assert status == 422
+    assert "user ID or password is not correct" in body
+    assert _challenge_url(body) != _challenge_url(dialog)  # a fresh ceremony to try again
+    session.expire_all()
+    assert session.get(User, s.user.id).signing_failures == 1  # type: ignore[union-attr]
+
+
+def test_lock_after_failures_alerts_the_admin_home(
+    app: Flask, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer()
+    browser = _signed_in(Browser(app.test_client()), s.user)
+    for _ in range(5):  # default policy: 5 failures
+        _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+        if 'hx-post="/sign/' not in dialog:
+            break
+        status, body, _h = _finish(
+            browser, dialog, sop, method="password", username=s.user.username, password="wrong"
+        )
+    assert status == 403
+    assert "locked" in body
+    admin_browser = Browser(app.test_client())
+    admin_browser.login(admin)
+    home = admin_browser.client.get("/").get_data(as_text=True)
+    assert 'id="security-alerts"' in home
+    assert f"Signing locked for {s.user.full_name}" in home
+
+
+def test_rejection_reasons_are_asked_beside_their_fields(
+    browser: Browser, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    _signed_in(browser, s.user)
+    status, dialog = _start(browser, "test_record", "1", "rejected")
+    assert status == 200
+    assert 'name="reason_code"' in dialog and 'name="reason_text"' in dialog
+    response = browser.post(
+        _challenge_url(dialog),
+        {
+            "record_type": "test_record",
+            "record_id": "1",
+            "meaning": "rejected",
+            "method": "password",
+            "username": s.user.username,
+            "password": PASSWORD,
+        },
+        htmx=True,
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="reason_code-error"' in body and 'id="reason_text-error"' in body
+
+
+def test_password_signing_switched_off_by_the_plant(
+    app: Flask,
+    connection: object,
+    make_signer: Callable[..., Signer],
+    sop: Document,
+    settings: object,
+) -> None:
+    from app import create_app
+
+    s = make_signer()
+    strict = create_app(make_settings(settings.database_url, password_signing=False), TESTING=True)  # type: ignore[attr-defined]
+    strict.extensions["db"].bind_to(connection)
+    browser = _signed_in(Browser(strict.test_client()), s.user)
+    _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+    assert "Sign with user ID and password" not in dialog
+    status, body, _h = _finish(
+        browser, dialog, sop, method="password", username=s.user.username, password=PASSWORD
+    )
+    assert status == 403
+    assert "passkeys only" in body
+
+
+def test_changed_document_shows_its_signature_no_longer_valid(
+    browser: Browser, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    from app.services import documents
+
+    s = make_signer()
+    _signed_in(browser, s.user)
+    _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
+    _finish(browser, dialog, sop, method="password", username=s.user.username, password=PASSWORD)
+    documents.edit_document(
+        browser.client.application.extensions["db"].new_session(),
+        actor=admin,
+        document_id=sop.id,
+        body="Changed.",
+        reason="r",
+    )  # type: ignore[arg-type]
+    page = browser.client.get(f"/documents/{sop.id}").get_data(as_text=True)
+    assert "No longer valid" in page
+
+
+def test_enrolment_over_http_and_the_admin_cannot_redeem(
+    app: Flask, session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qa")
+    signers.record_identity_check(
+        session,
+        actor=admin,
+        user_id=user.id,
+        document_type="passport",
+        document_reference="P9",
+        now=NOW,
+    )  # type: ignore[arg-type]
+    admin_browser = Browser(app.test_client())
+    admin_browser.login(admin)
+    page = admin_browser.post(f"/users/{user.id}/enrolment-link").get_data(as_text=True)
+    url = re.search(r'id="enrolment-url">http://localhost([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    assert admin_browser.client.get(url).status_code == 403
+
+    browser = Browser(app.test_client())
+    browser.login(user)
+    assert browser.client.get(url).status_code == 200
+    token = csrf_token(browser.client, url)
+    headers = {"X-CSRFToken": token}
+    start = browser.client.post(f"{url}/options", json={}, headers=headers).json
+    authenticator = SoftAuthenticator()
+    done = browser.client.post(
+        f"{url}/finish",
+        json={
+            "challenge_id": start["challenge_id"],
+            "name": "Work phone",
+            "credential": authenticator.register(start["options"]),
+        },
+        headers=headers,
+    )
+    assert done.status_code == 200
+    assert done.json == {"redirect": "/account"}
+    assert [p.name for p in session.exec(select(Passkey).where(Passkey.user_id == user.id))] == [
+        "Work phone"
+    ]
+    again = browser.client.post(f"{url}/options", json={}, headers=headers)
+    assert again.status_code == 422
+    assert "already used" in again.json["error"]
+
+
+def test_shared_device_cookie_refuses_a_platform_passkey(
+    app: Flask, session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("operator")
+    signers.record_identity_check(
+        session,
+        actor=admin,
+        user_id=user.id,
+        document_type="badge",
+        document_reference="B1",
+        now=NOW,
+    )  # type: ignore[arg-type]
+    client = app.test_client()
+    admin_browser = Browser(client)
+    admin_browser.login(admin)
+    admin_browser.post("/devices/", {"name": "Handheld 7", "shared": "1"})
+    assert client.get_cookie("bb_device") is not None
+    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    admin_browser.post("/logout")
+    Browser(client).login(user)  # same browser (device cookie kept), now the operator
+    headers = {"X-CSRFToken": csrf_token(client, "/")}
+    start = client.post(f"/enrol/{token}/options", json={}, headers=headers).json
+    assert '"authenticatorAttachment": "cross-platform"' in start["options"]
+    refused = client.post(
+        f"/enrol/{token}/finish",
+        json={
+            "challenge_id": start["challenge_id"],
+            "name": "x",
+            "credential": SoftAuthenticator(attachment="platform").register(start["options"]),
+        },
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    assert "shared floor device" in refused.json["error"]
+
+
+def test_usernameless_passkey_sign_in_over_http(
+    client: FlaskClient, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    headers = {"X-CSRFToken": csrf_token(client)}
+    start = client.post("/login/passkey/options", json={}, headers=headers).json
+    done = client.post(
+        "/login/passkey/finish",
+        json={
+            "challenge_id": start["challenge_id"],
+            "credential": s.authenticator.get_assertion(start["options"]),
+            "next": "/account",
+        },
+        headers=headers,
+    )
+    assert done.json == {"redirect": "/account"}
+    assert s.user.full_name in client.get("/account").get_data(as_text=True)
+
+
+def test_passkey_sign_in_with_garbage_is_a_clear_json_error(client: FlaskClient) -> None:
+    headers = {"X-CSRFToken": csrf_token(client)}
+    response = client.post("/login/passkey/finish", json={"challenge_id": "x"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json["error"] == "The browser sent no passkey. Try again."
+
+
+__all__ = ["enrol"]

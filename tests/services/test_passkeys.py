@@ -1,0 +1,194 @@
+"""Passkey enrolment (two-person, one-time link), shared devices, revocation, passkey sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from app.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
+from app.models import User
+from app.services import passkeys, signers
+from app.services.auth import LockoutPolicy
+from tests.conftest import audit_actions
+from tests.signing import NOW, RP, Signer, enrol
+from tests.soft_authenticator import SoftAuthenticator
+
+
+def _checked(session: Session, admin: User, user: User) -> None:
+    signers.record_identity_check(
+        session,
+        actor=admin,
+        user_id=user.id,
+        document_type="ID card",
+        document_reference="D-1",
+        now=NOW,
+    )  # type: ignore[arg-type]
+
+
+def test_enrolment_link_needs_an_identity_check_first(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qa")
+    with pytest.raises(Rejected, match="identity"):
+        passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+
+
+def test_only_admins_issue_enrolment_links(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    operator, other = make_user("operator"), make_user("qa")
+    with pytest.raises(PermissionDenied):
+        passkeys.issue_enrolment_link(session, actor=operator, user_id=other.id, now=NOW)  # type: ignore[arg-type]
+
+
+def test_only_the_named_user_can_redeem_the_link_not_the_admin_who_issued_it(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qa", full_name="Quinn Adeyemi")
+    _checked(session, admin, user)
+    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied, match="belongs to Quinn Adeyemi"):
+        passkeys.begin_registration(session, user=admin, token=token, device=None, rp=RP, now=NOW)
+    with pytest.raises(NotFound):
+        passkeys.begin_registration(
+            session, user=user, token="not-a-token", device=None, rp=RP, now=NOW
+        )
+    assert passkeys.begin_registration(
+        session, user=user, token=token, device=None, rp=RP, now=NOW
+    ).options
+
+
+def test_link_is_single_use_and_expires(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("qa")
+    _checked(session, admin, user)
+    enrol(session, admin, user, SoftAuthenticator())  # uses its own link
+    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(Rejected, match="expired"):
+        passkeys.begin_registration(
+            session, user=user, token=token, device=None, rp=RP, now=NOW + timedelta(hours=25)
+        )
+    authenticator = SoftAuthenticator()
+    start = passkeys.begin_registration(
+        session, user=user, token=token, device=None, rp=RP, now=NOW
+    )
+    passkeys.finish_registration(
+        session,
+        user=user,
+        token=token,
+        challenge_id=start.challenge_id,
+        credential=authenticator.register(start.options),
+        name="Key 2",
+        device=None,
+        rp=RP,
+        now=NOW,
+    )
+    with pytest.raises(Rejected, match="already used"):
+        passkeys.begin_registration(session, user=user, token=token, device=None, rp=RP, now=NOW)
+    assert [p.name for p in passkeys.active_passkeys(session, user.id)] == ["Phone", "Key 2"]  # type: ignore[arg-type]
+    assert "passkey.enrolled" in audit_actions(session, entity_id=str(user.id))
+
+
+def test_shared_device_refuses_platform_passkeys_but_takes_security_keys(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("operator")
+    _checked(session, admin, user)
+    handheld, _token = passkeys.register_device(
+        session, actor=admin, name="Handheld 3", shared=True, now=NOW
+    )
+    with pytest.raises(SignatureRefused, match="shared floor device"):
+        enrol(session, admin, user, SoftAuthenticator(attachment="platform"), device=handheld)
+    assert passkeys.active_passkeys(session, user.id) == []  # type: ignore[arg-type]
+    key = enrol(
+        session, admin, user, SoftAuthenticator(attachment="cross-platform"), device=handheld
+    )
+    assert key.attachment == "cross-platform"
+
+
+def test_shared_device_asks_the_browser_for_a_roaming_key(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    user = make_user("operator")
+    _checked(session, admin, user)
+    handheld, _ = passkeys.register_device(
+        session, actor=admin, name="Handheld 4", shared=True, now=NOW
+    )
+    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    start = passkeys.begin_registration(
+        session, user=user, token=token, device=handheld, rp=RP, now=NOW
+    )
+    assert start.roaming_only
+    assert '"authenticatorAttachment": "cross-platform"' in start.options
+    assert '"userVerification": "required"' in start.options
+
+
+def test_device_cookie_token_finds_its_device(session: Session, admin: User) -> None:
+    device, token = passkeys.register_device(
+        session, actor=admin, name="QA tablet", shared=False, now=NOW
+    )
+    assert passkeys.device_for_token(session, token) is device
+    assert passkeys.device_for_token(session, "forged") is None
+    assert device.token_hash != token  # only a hash is stored
+
+
+def test_owner_and_admin_may_revoke_but_not_others(
+    session: Session,
+    make_signer: Callable[..., Signer],
+    make_user: Callable[..., User],
+    admin: User,
+) -> None:
+    s = make_signer()
+    stranger = make_user("operator")
+    with pytest.raises(PermissionDenied):
+        passkeys.revoke_passkey(
+            session, actor=stranger, passkey_id=s.passkey.id, reason="x", now=NOW
+        )  # type: ignore[arg-type]
+    with pytest.raises(Rejected, match="reason"):
+        passkeys.revoke_passkey(session, actor=admin, passkey_id=s.passkey.id, reason=" ", now=NOW)  # type: ignore[arg-type]
+    passkeys.revoke_passkey(
+        session, actor=admin, passkey_id=s.passkey.id, reason="left company", now=NOW
+    )  # type: ignore[arg-type]
+    assert s.passkey.revoked_by_id == admin.id
+    listed = passkeys.list_passkeys(session, viewer=s.user, user_id=s.user.id)  # type: ignore[arg-type]
+    assert [p.revoked_at for p in listed] == [NOW]
+
+
+def test_usernameless_sign_in_with_a_passkey(
+    session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    challenge_id, options = passkeys.begin_login(session, rp=RP, now=NOW)
+    assert '"allowCredentials": []' in options
+    user = passkeys.finish_login(
+        session,
+        challenge_id=challenge_id,
+        credential=s.authenticator.get_assertion(options),
+        rp=RP,
+        policy=LockoutPolicy(),
+        now=NOW,
+    )
+    assert user is s.user
+    assert audit_actions(session, entity_id=str(s.user.id))[-1] == "login.succeeded"
+
+
+def test_revoked_passkey_cannot_sign_in(
+    session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    passkeys.revoke_passkey(session, actor=s.user, passkey_id=s.passkey.id, reason="lost", now=NOW)  # type: ignore[arg-type]
+    challenge_id, options = passkeys.begin_login(session, rp=RP, now=NOW)
+    with pytest.raises(SignatureRefused, match="revoked"):
+        passkeys.finish_login(
+            session,
+            challenge_id=challenge_id,
+            credential=s.authenticator.get_assertion(options),
+            rp=RP,
+            policy=LockoutPolicy(),
+            now=NOW,
+        )
+    assert audit_actions(session, action="login.failed") == ["login.failed"]

@@ -1,0 +1,581 @@
+"""The signing service: canonical binding, replay, revocation, sign counts, password signing,
+reasons, lockout, manifestation snapshot, invalidation on change, re-verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+from webauthn.helpers import bytes_to_base64url
+
+from app.canonical import canonical_json, sha256_hex
+from app.errors import PermissionDenied, Rejected, SignatureRefused
+from app.models import Alert, Document, Meaning, Signature, User
+from app.services import documents, passkeys, signable, signatures, signers, users
+from tests.conftest import PASSWORD, audit_actions
+from tests.signing import NOW, POLICY, RP, Signer
+
+
+def begin(
+    session: Session, signer: User, sop: Document, meaning: str = "read_and_understood", now=NOW
+):  # type: ignore[no-untyped-def]
+    return signatures.begin_signing(
+        session,
+        signer=signer,
+        record_type="sop",
+        record_id=str(sop.id),
+        meaning=meaning,
+        rp=RP,
+        policy=POLICY,
+        now=now,
+    )
+
+
+def sign(session: Session, s: Signer, sop: Document) -> Signature:
+    request = begin(session, s.user, sop)
+    return signatures.sign_with_passkey(
+        session,
+        signer=s.user,
+        challenge_id=request.challenge_id,
+        credential=s.authenticator.get_assertion(request.passkey_options),
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+
+
+def test_challenge_is_the_hash_of_the_canonical_record_meaning_signer_and_nonce(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    options = json.loads(request.passkey_options or "{}")
+    row = session.get(
+        __import__("app.models", fromlist=["WebAuthnChallenge"]).WebAuthnChallenge,
+        request.challenge_id,
+    )
+    payload = json.loads(row.payload)  # type: ignore[union-attr]
+    assert row.payload == canonical_json(payload)  # stored canonically: sorted, no whitespace
+    assert options["challenge"] == bytes_to_base64url(hashlib.sha256(row.payload.encode()).digest())  # type: ignore[union-attr]
+    assert payload["record"] == {
+        "type": "sop",
+        "id": str(sop.id),
+        "content": {
+            "code": "SOP-QA-001",
+            "title": "Good documentation practice",
+            "revision": "3",
+            "body": "Record entries at the time of the activity.",
+        },
+    }
+    assert payload["meaning"] == "read_and_understood"
+    assert payload["signer"] == {
+        "id": s.user.id,
+        "username": s.user.username,
+        "printed_name": s.user.full_name,
+    }
+    assert len(payload["nonce"]) == 32
+    assert options["userVerification"] == "required"
+    assert [c["id"] for c in options["allowCredentials"]] == [s.passkey.credential_id]
+
+
+def test_passkey_signature_stores_the_whole_assertion_and_manifestation(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer(full_name="Quinn Adeyemi")
+    sig = sign(session, s, sop)
+    assert sig.method == "passkey"
+    assert sig.printed_name == "Quinn Adeyemi"
+    assert sig.meaning == Meaning.READ_AND_UNDERSTOOD
+    assert sig.signed_at == NOW
+    assert sig.credential_id == s.passkey.credential_id
+    assert sig.authenticator_data and sig.client_data_json and sig.signature
+    assert sig.challenge_hash == sha256_hex(sig.payload)
+    assert sig.content_hash == signable.load(session, "sop", str(sop.id)).content_hash
+    assert s.passkey.sign_count == s.authenticator.counter
+    assert s.passkey.last_used_at == NOW
+    assert audit_actions(session, entity_type="sop")[-1] == "signature.created"
+
+
+def test_assertion_for_one_record_does_not_sign_another(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer()
+    other = documents.add_document(
+        session, actor=admin, code="SOP-QA-002", title="Other", revision="1", body="x", now=NOW
+    )
+    for_sop = begin(session, s.user, sop)
+    for_other = begin(session, s.user, other)
+    assertion = s.authenticator.get_assertion(for_sop.passkey_options)
+    with pytest.raises(SignatureRefused, match="challenge"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=for_other.challenge_id,
+            credential=assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+    assert session.exec(select(Signature).where(Signature.record_type == "sop")).all() == []
+
+
+def test_assertion_for_one_meaning_does_not_sign_another(
+    session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    ack_request = (
+        signatures.begin_signing
+    )  # the only other meaning available to sign: a test record
+    del ack_request
+    first = signatures.begin_signing(
+        session,
+        signer=s.user,
+        record_type="test_record",
+        record_id="1",
+        meaning="reviewed",
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    second = signatures.begin_signing(
+        session,
+        signer=s.user,
+        record_type="test_record",
+        record_id="1",
+        meaning="approved",
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    assertion = s.authenticator.get_assertion(first.passkey_options)
+    with pytest.raises(SignatureRefused, match="challenge"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=second.challenge_id,
+            credential=assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_assertion_of_one_user_does_not_sign_for_another(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    alice, bob = make_signer(username="alice"), make_signer(username="bob")
+    alice_request = begin(session, alice.user, sop)
+    bob_request = begin(session, bob.user, sop)
+    alice_assertion = alice.authenticator.get_assertion(alice_request.passkey_options)
+    with pytest.raises(SignatureRefused, match="another person"):  # Bob submits Alice's assertion
+        signatures.sign_with_passkey(
+            session,
+            signer=bob.user,
+            challenge_id=bob_request.challenge_id,
+            credential=alice_assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+    with pytest.raises(SignatureRefused, match="another person"):  # Bob finishes Alice's ceremony
+        signatures.sign_with_passkey(
+            session,
+            signer=bob.user,
+            challenge_id=alice_request.challenge_id,
+            credential=alice_assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_replayed_assertion_is_refused(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    assertion = s.authenticator.get_assertion(request.passkey_options)
+    signatures.sign_with_passkey(
+        session,
+        signer=s.user,
+        challenge_id=request.challenge_id,
+        credential=assertion,
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    with pytest.raises(SignatureRefused, match="already used"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+    fresh = begin(session, s.user, sop)  # same record and meaning, new nonce: old assertion useless
+    with pytest.raises(SignatureRefused, match="challenge"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=fresh.challenge_id,
+            credential=assertion,
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+    assert len(session.exec(select(Signature).where(Signature.record_type == "sop")).all()) == 1
+
+
+def test_expired_ceremony_is_refused(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    with pytest.raises(SignatureRefused, match="expired"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=s.authenticator.get_assertion(request.passkey_options),
+            rp=RP,
+            policy=POLICY,
+            now=NOW + timedelta(minutes=6),
+        )
+
+
+def test_revoked_passkey_cannot_sign(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    passkeys.revoke_passkey(
+        session, actor=s.user, passkey_id=s.passkey.id, reason="phone lost", now=NOW
+    )  # type: ignore[arg-type]
+    with pytest.raises(SignatureRefused, match="revoked"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=s.authenticator.get_assertion(
+                challenge_b64=json.loads(request.passkey_options or "{}")["challenge"]
+            ),
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_sign_count_that_does_not_increase_is_refused(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    sign(session, s, sop)
+    s.authenticator.counter = 0  # a cloned authenticator would report an old count
+    request = begin(session, s.user, sop)
+    with pytest.raises(SignatureRefused, match="sign count"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=s.authenticator.get_assertion(request.passkey_options),
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_assertion_without_user_verification_is_refused(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    s.authenticator.user_verified = False
+    request = begin(session, s.user, sop)
+    with pytest.raises(SignatureRefused, match="[Uu]ser verification"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=s.authenticator.get_assertion(request.passkey_options),
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_password_signing_needs_both_components_each_time(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    with pytest.raises(SignatureRefused, match="user ID or password"):
+        signatures.sign_with_password(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            username="admin1",
+            password=PASSWORD,
+            policy=POLICY,
+            now=NOW,
+        )
+    request = begin(session, s.user, sop)
+    sig = signatures.sign_with_password(
+        session,
+        signer=s.user,
+        challenge_id=request.challenge_id,
+        username=s.user.username,
+        password=PASSWORD,
+        policy=POLICY,
+        now=NOW,
+    )
+    assert sig.method == "password"
+    assert sig.credential_id is None
+
+
+def test_plant_can_switch_password_signing_off(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    off = signers.SigningPolicy(password_signing=False)
+    with pytest.raises(PermissionDenied, match="passkeys only"):
+        signatures.sign_with_password(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            username=s.user.username,
+            password=PASSWORD,
+            policy=off,
+            now=NOW,
+        )
+
+
+def test_repeated_failures_lock_signing_and_alert_admins(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer()
+    for _ in range(POLICY.max_failures):
+        request = begin(session, s.user, sop)
+        with pytest.raises(SignatureRefused) as refused:
+            signatures.sign_with_password(
+                session,
+                signer=s.user,
+                challenge_id=request.challenge_id,
+                username=s.user.username,
+                password="wrong",
+                policy=POLICY,
+                now=NOW,
+            )
+    assert "admin has been alerted" in refused.value.message
+    assert refused.value.keeps_changes  # the boundary commits the evidence of the failures
+    alerts = signers.open_alerts(session, viewer=admin)
+    assert [a.kind for a in alerts] == ["signing.locked"]
+    assert s.user.username in alerts[0].message
+    with pytest.raises(PermissionDenied, match="locked"):
+        begin(session, s.user, sop)
+    signers.unlock_signing(
+        session, actor=admin, user_id=s.user.id, reason="verified by phone", now=NOW
+    )  # type: ignore[arg-type]
+    assert begin(session, s.user, sop).challenge_id
+    assert audit_actions(session, action="signature.failed") == ["signature.failed"] * 3
+
+
+def test_signing_needs_identity_check_and_acknowledgement(
+    session: Session, make_user: Callable[..., User], admin: User, sop: Document
+) -> None:
+    user = make_user("qa")
+    with pytest.raises(PermissionDenied, match="not activated"):
+        begin(session, user, sop)
+    with pytest.raises(PermissionDenied, match="identity"):
+        signatures.begin_signing(
+            session,
+            signer=user,
+            record_type=signers.ACKNOWLEDGEMENT,
+            record_id=str(user.id),
+            meaning="acknowledged",
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+    with pytest.raises(PermissionDenied, match="cannot verify your own"):
+        signers.record_identity_check(
+            session,
+            actor=admin,
+            user_id=admin.id,
+            document_type="passport",
+            document_reference="1",
+            now=NOW,
+        )  # type: ignore[arg-type]
+    signers.record_identity_check(
+        session,
+        actor=admin,
+        user_id=user.id,
+        document_type="passport",
+        document_reference="P1",
+        now=NOW,
+    )  # type: ignore[arg-type]
+    from tests.signing import acknowledge
+
+    acknowledge(session, user)
+    assert signers.status(session, user).active
+    assert begin(session, user, sop).passkey_options is None  # no passkey: password only
+    with pytest.raises(PermissionDenied, match="already signed the acknowledgement"):
+        signatures.begin_signing(
+            session,
+            signer=user,
+            record_type=signers.ACKNOWLEDGEMENT,
+            record_id=str(user.id),
+            meaning="acknowledged",
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_rejection_needs_a_reason_code_and_text(
+    session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    s = make_signer()
+    request = signatures.begin_signing(
+        session,
+        signer=s.user,
+        record_type="test_record",
+        record_id="1",
+        meaning="rejected",
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    assert request.needs_reason
+    with pytest.raises(Rejected) as caught:
+        signatures.sign_with_password(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            username=s.user.username,
+            password=PASSWORD,
+            policy=POLICY,
+            now=NOW,
+        )
+    assert {v.field for v in caught.value.violations} == {"reason_code", "reason_text"}
+    session.rollback()
+
+
+def test_role_is_checked_per_meaning(session: Session, make_signer: Callable[..., Signer]) -> None:
+    operator = make_signer("operator")
+    with pytest.raises(PermissionDenied, match="Only QA can sign “Approved”"):
+        signatures.begin_signing(
+            session,
+            signer=operator.user,
+            record_type="test_record",
+            record_id="1",
+            meaning="approved",
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_renaming_the_signer_never_changes_an_old_signature(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer(full_name="Quinn Adeyemi")
+    sig = sign(session, s, sop)
+    s.user.full_name = "Quinn Adeyemi-Smith"
+    session.add(s.user)
+    session.flush()
+    shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
+    assert [x.signature.printed_name for x in shown] == ["Quinn Adeyemi"]
+    assert shown[0].valid
+    assert sig.id == shown[0].signature.id
+
+
+def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer()
+    sig = sign(session, s, sop)
+    checked, findings = signatures.reverify(session, rp=RP, record=("sop", str(sop.id)))
+    assert (checked, findings) == (1, [])
+    documents.edit_document(
+        session,
+        actor=admin,
+        document_id=sop.id,
+        body="Record entries later.",
+        reason="typo",
+        now=NOW,
+    )  # type: ignore[arg-type]
+    shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
+    assert not shown[0].valid
+    assert "no longer valid" in (shown[0].problem or "")
+    checked, findings = signatures.reverify(session, rp=RP, record=("sop", str(sop.id)))
+    assert [(f.signature_id, f.problem) for f in findings] == [
+        (sig.id, "the record was changed after it was signed")
+    ]
+    sign(session, s, sop)  # signed again: the new signature holds
+    assert [
+        x.valid
+        for x in signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
+    ] == [False, True]
+
+
+def test_record_changed_while_the_dialog_was_open_is_refused(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    documents.edit_document(
+        session, actor=admin, document_id=sop.id, body="New text.", reason="update", now=NOW
+    )  # type: ignore[arg-type]
+    with pytest.raises(SignatureRefused, match="changed after you opened"):
+        signatures.sign_with_passkey(
+            session,
+            signer=s.user,
+            challenge_id=request.challenge_id,
+            credential=s.authenticator.get_assertion(request.passkey_options),
+            rp=RP,
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_reverification_catches_a_forged_assertion(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    s = make_signer()
+    sig = sign(session, s, sop)
+    other = sign(session, s, sop)
+    # Behind the app's back (superuser, trigger dropped): graft one signature's bytes onto another.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DROP TRIGGER signature_guard ON signature"))
+    else:
+        session.execute(text("DROP TRIGGER signature_no_update"))
+    session.execute(
+        text("UPDATE signature SET signature = :s WHERE id = :id"),
+        {"s": other.signature, "id": sig.id},
+    )
+    session.expire_all()
+    _checked, findings = signatures.reverify(session, rp=RP)
+    assert [f.signature_id for f in findings] == [sig.id]
+    assert "does not verify" in findings[0].problem
+
+
+def test_signatures_cannot_be_changed_or_deleted(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    s = make_signer()
+    sign(session, s, sop)
+    for statement in ("UPDATE signature SET printed_name = 'X'", "DELETE FROM signature"):
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text(statement))
+
+
+__all__ = ["Alert", "users"]

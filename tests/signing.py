@@ -1,0 +1,128 @@
+"""Signing fixtures (a pytest plugin of the root conftest).
+
+An admin, a QA signer activated for e-signing with a passkey, a demo SOP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from app.models import Document, Meaning, Passkey, Role, User
+from app.services import documents, passkeys, signable, signatures, signers
+from app.services import webauthn as wa
+from tests.conftest import PASSWORD
+from tests.soft_authenticator import SoftAuthenticator
+
+RP = wa.RelyingParty(id="localhost", name="Batchbook", origins=("http://localhost",))
+POLICY = signers.SigningPolicy(password_signing=True, max_failures=3, lock_seconds=600)
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Signer:
+    user: User
+    authenticator: SoftAuthenticator
+    passkey: Passkey
+
+
+def enrol(
+    session: Session, admin: User, user: User, authenticator: SoftAuthenticator, device=None
+) -> Passkey:  # type: ignore[no-untyped-def]
+    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    start = passkeys.begin_registration(
+        session, user=user, token=token, device=device, rp=RP, now=NOW
+    )
+    return passkeys.finish_registration(
+        session,
+        user=user,
+        token=token,
+        challenge_id=start.challenge_id,
+        credential=authenticator.register(start.options),
+        name="Phone",
+        device=device,
+        rp=RP,
+        now=NOW,
+    )
+
+
+def acknowledge(session: Session, user: User) -> None:
+    request = signatures.begin_signing(
+        session,
+        signer=user,
+        record_type=signers.ACKNOWLEDGEMENT,
+        record_id=str(user.id),
+        meaning="acknowledged",
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    signatures.sign_with_password(
+        session,
+        signer=user,
+        challenge_id=request.challenge_id,
+        username=user.username,
+        password=PASSWORD,
+        policy=POLICY,
+        now=NOW,
+    )
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user("admin", username="admin1", full_name="Ada Admin")
+
+
+@pytest.fixture
+def make_signer(
+    session: Session, make_user: Callable[..., User], admin: User
+) -> Callable[..., Signer]:
+    def make(*roles: str, username: str | None = None, full_name: str | None = None) -> Signer:
+        user = make_user(*(roles or ("qa",)), username=username, full_name=full_name)
+        signers.record_identity_check(
+            session,
+            actor=admin,
+            user_id=user.id,
+            document_type="passport",  # type: ignore[arg-type]
+            document_reference="X1234567",
+            now=NOW,
+        )
+        authenticator = SoftAuthenticator()
+        passkey = enrol(session, admin, user, authenticator)
+        acknowledge(session, user)
+        return Signer(user, authenticator, passkey)
+
+    return make
+
+
+@pytest.fixture
+def sop(session: Session, admin: User) -> Document:
+    return documents.add_document(
+        session,
+        actor=admin,
+        code="SOP-QA-001",
+        title="Good documentation practice",
+        revision="3",
+        body="Record entries at the time of the activity.",
+        now=NOW,
+    )
+
+
+# A record type for tests of meanings the demo SOP does not have (roles per meaning, reasons).
+@signable.register("test_record")
+def _test_record(session: Session, record_id: str) -> signable.Signable:
+    return signable.Signable(
+        record_type="test_record",
+        record_id=record_id,
+        title=f"test record {record_id}",
+        content={"value": "42"},
+        meanings={
+            Meaning.REVIEWED: frozenset(),
+            Meaning.APPROVED: frozenset({Role.QA}),
+            Meaning.REJECTED: frozenset({Role.QA}),
+        },
+    )
