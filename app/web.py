@@ -165,9 +165,24 @@ def _start_request() -> None:
     g.started = time.perf_counter()
 
 
+# Requests a browser makes by itself (assets, service-worker update checks, the offline page it
+# precaches, load balancers) neither count as activity nor end a session.
+NOT_ACTIVITY = frozenset(
+    {
+        None,
+        "static",
+        "assets.file",
+        "health.healthz",
+        "pwa.manifest",
+        "pwa.service_worker",
+        "pwa.offline",
+    }
+)
+
+
 def _enforce_idle_timeout() -> Response | None:
     """End a session left idle too long (Part 11 §11.200: controlled, continuous access)."""
-    if request.endpoint in (None, "static", "assets.file", "health.healthz"):
+    if request.endpoint in NOT_ACTIVITY:
         return None
     if not current_user.is_authenticated:
         return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, render_template, request
 from flask_login import current_user, login_required
 
 from app.errors import DomainError, Rejected, SignatureRefused, Violation
-from app.services import signatures
+from app.services import signatures, signers
 from app.web import db_session, relying_party, render_error, signing_policy
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -108,4 +108,8 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
     )
     response = Response(body, status=200)
     response.headers["HX-Trigger"] = "record-signed"
+    if record[0] == signers.ACKNOWLEDGEMENT:
+        # Signing is switched on by this signature: show the whole status afresh.
+        flash("Acknowledgement signed. You can now sign records electronically.", "success")
+        response.headers["HX-Refresh"] = "true"
     return response
