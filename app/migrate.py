@@ -28,6 +28,11 @@ def upgrade(url: str, revision: str = "head", connection: Connection | None = No
     command.upgrade(alembic_config(url, connection), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Step the schema back (for developers and the migration tests; data goes with it)."""
+    command.downgrade(alembic_config(url), revision)
+
+
 def new_revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
 
