@@ -63,3 +63,42 @@ def grant_app_role(connection: Connection, role: str) -> None:
     ]
     for statement in statements:
         connection.exec_driver_sql(statement)
+
+
+def create_guards(guarded: dict[str, str]) -> None:
+    """Inside a migration: refuse the named operations ("DELETE", "UPDATE OR DELETE") on each
+    table in the database itself. On PostgreSQL this uses batchbook_refuse_change() from the
+    first migration. SQLite: a table rebuilt in batch mode loses its triggers; re-create them."""
+    from alembic import op
+
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table, ops in guarded.items():
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {table}_guard BEFORE {ops} ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION batchbook_refuse_change()"
+            )
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION batchbook_refuse_change()"
+            )
+            continue
+        for operation in ops.split(" OR "):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END"
+            )
+
+
+def drop_guards(guarded: dict[str, str]) -> None:
+    """Inside a migration's downgrade: the reverse of `create_guards`."""
+    from alembic import op
+
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table, ops in guarded.items():
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_guard ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+            continue
+        for operation in ops.split(" OR "):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation.lower()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.models.audit import AuditEvent
 from app.models.base import metadata
 from app.models.document import Document
+from app.models.equipment import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.models.esign import (
     Alert,
     Ceremony,
@@ -17,21 +18,54 @@ from app.models.esign import (
     SignMethod,
     WebAuthnChallenge,
 )
+from app.models.material import Material, MaterialKind, MaterialSupplier, Tracking
+from app.models.party import Party, PartyKind
+from app.models.recipe import (
+    BomLine,
+    Recipe,
+    RecipeRevision,
+    RecipeStep,
+    RevisionStatus,
+    StepKind,
+    StepLimit,
+    ToleranceKind,
+)
+from app.models.training import Curriculum, TrainingRecord
 from app.models.user import Role, User
 
 __all__ = [
     "Alert",
     "AuditEvent",
+    "BomLine",
+    "CalibrationEvent",
     "Ceremony",
+    "CleaningEvent",
+    "Curriculum",
     "Device",
     "Document",
     "EnrolmentLink",
+    "Equipment",
+    "EquipmentKind",
     "IdentityCheck",
+    "Material",
+    "MaterialKind",
+    "MaterialSupplier",
     "Meaning",
+    "Party",
+    "PartyKind",
     "Passkey",
+    "Recipe",
+    "RecipeRevision",
+    "RecipeStep",
+    "RevisionStatus",
     "Role",
     "SignMethod",
     "Signature",
+    "StepKind",
+    "StepLimit",
+    "ToleranceKind",
+    "Tracking",
+    "TrainingRecord",
     "User",
     "WebAuthnChallenge",
     "metadata",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from sqlalchemy import Dialect, String, TypeDecorator
 from sqlmodel import SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -15,9 +17,25 @@ SQLModel.metadata.naming_convention = {
 }
 metadata = SQLModel.metadata
 
-__all__ = ["SQLModel", "metadata", "utcnow"]
+__all__ = ["DecimalText", "SQLModel", "metadata", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The server clock in UTC; services take `now` as an argument and default to this."""
     return datetime.now(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal kept as its text ("55.0", "0.50"): the same on SQLite and PostgreSQL,
+    written precision preserved, never a float on the way."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
