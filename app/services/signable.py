@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from app.canonical import canonical_json, sha256_hex
-from app.errors import NotFound
-from app.models import Meaning, Role
+from app.errors import NotFound, Violation
+from app.models import Meaning, Role, Signature, User
+
+# The record's own rules for a signer and meaning (e.g. "the author cannot approve"), and what
+# signing changes in the record (e.g. the second approval makes a revision effective). Both run
+# inside the signing transaction.
+Rules = Callable[[Session, User, Meaning], list[Violation]]
+AfterSigning = Callable[[Session, Signature, datetime], None]
 
 # Modules that register record types on import (kept explicit: no import-time magic elsewhere).
-_PROVIDERS = ("app.services.documents", "app.services.signers")
+_PROVIDERS = ("app.services.documents", "app.services.signers", "app.services.recipes")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class Signable:
     # meaning -> roles that may sign with it (empty set: any active user)
     meanings: Mapping[Meaning, frozenset[Role]]
     batch_no: str | None = None
+    rules: Rules | None = field(default=None, compare=False)
+    after_signing: AfterSigning | None = field(default=None, compare=False)
 
     @property
     def content_hash(self) -> str:

@@ -239,6 +239,8 @@ def _store(
         reason=" — ".join(p for p in reason if p) or None,
         now=now,
     )
+    if target.after_signing is not None:
+        target.after_signing(session, signature, now)
     return signature
 
 

@@ -192,6 +192,8 @@ def signing_violations(
         problems.append(
             Violation("meaning.role", f"Only {needed} can sign “{meaning.label}” here.")
         )
+    if target.rules is not None and roles is not None:
+        problems.extend(target.rules(session, signer, meaning))
     return problems
 
 

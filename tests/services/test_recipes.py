@@ -1,0 +1,517 @@
+"""Master batch records: authoring a draft, review, two-signature approval, supersession,
+immutability (service and database), new revisions and comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, select
+
+from app.errors import PermissionDenied, Rejected
+from app.models import (
+    BomLine,
+    Material,
+    Meaning,
+    RecipeRevision,
+    RecipeStep,
+    RevisionStatus,
+    User,
+)
+from app.services import recipes, signatures, training
+from app.services.recipes import BomLineIn, HeaderIn, LimitIn, StepIn
+from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
+from tests.signing import NOW, POLICY, RP, Signer
+
+HEADER = HeaderIn(batch_size="100000", batch_unit="tablets", sop_codes="sop-pr-014, SOP-QA-001")
+WEIGH = StepIn(code="20", kind="weigh", title="Weigh ascorbic acid", training_code="VC500")
+BLEND = StepIn(
+    code="40",
+    kind="record_values",
+    title="Blend",
+    equipment_kind="blender",
+    training_code="VC500",
+    limits=(LimitIn("Blend time", "min", "14", "16"), LimitIn("Speed", "rpm", "11", "13")),
+)
+ASC = BomLineIn("RM-ASC", "55.0", "kg", "0.5", "percent", "20")
+
+
+@pytest.fixture
+def master(session: Session) -> None:
+    """Inert reference data: two materials and the VC500 curriculum."""
+    for code, name in (("RM-ASC", "Ascorbic acid"), ("RM-MCC", "Microcrystalline cellulose")):
+        session.add(Material(code=code, name=name, kind="raw", unit="kg", created_at=NOW))
+    session.flush()
+    training.create_curriculum(
+        session, actor=SYSTEM, code="VC500", title="VC500 MBR", kind="mbr", validity_days=365
+    )
+
+
+@pytest.fixture
+def author(make_signer: Callable[..., Signer]) -> Signer:
+    return make_signer("admin", "qa", username="ada", full_name="Ada Ferreira")
+
+
+@pytest.fixture
+def approver(make_signer: Callable[..., Signer]) -> Signer:
+    return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+
+
+@pytest.fixture
+def draft(session: Session, master: None, author: Signer) -> RecipeRevision:
+    revision = recipes.create_recipe(
+        session, actor=author.user, code="vc500", name="Vitamin C 500 mg tablets", header=HEADER
+    )
+    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
+    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=BLEND)
+    recipes.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC)
+    return revision
+
+
+def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str) -> object:
+    request = signatures.begin_signing(
+        session,
+        signer=signer,
+        record_type=recipes.RECORD_TYPE,
+        record_id=str(revision.id),
+        meaning=meaning,
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    return signatures.sign_with_password(
+        session,
+        signer=signer,
+        challenge_id=request.challenge_id,
+        username=signer.username,
+        password=PASSWORD,
+        policy=POLICY,
+        now=NOW + timedelta(minutes=1),
+    )
+
+
+def approve(session: Session, revision: RecipeRevision, author: User, approver: User) -> None:
+    recipes.submit_for_review(session, actor=author, revision_id=revision.id, now=NOW)
+    sign(session, author, revision, "authored")
+    sign(session, approver, revision, "approved")
+
+
+def test_author_builds_a_draft_with_steps_bom_and_limits(
+    session: Session, draft: RecipeRevision
+) -> None:
+    view = recipes.load_revision(session, draft.id)
+
+    assert view.title == "VC500 rev A"
+    assert view.status == RevisionStatus.DRAFT
+    assert view.revision.batch_size == Decimal("100000")
+    assert view.revision.sop_codes == "SOP-PR-014,SOP-QA-001"
+    assert [s.step.code for s in view.steps] == ["20", "40"]
+    assert [(li.name, li.low, li.high) for li in view.steps[1].limits] == [
+        ("Blend time", Decimal("14"), Decimal("16")),
+        ("Speed", Decimal("11"), Decimal("13")),
+    ]
+    assert view.bom[0].material.code == "RM-ASC"
+    assert view.bom[0].line.quantity == Decimal("55.0")  # the written precision is kept
+    assert view.bom[0].tolerance_words == "±0.5 %"
+    assert view.steps[0].bom == [view.bom[0].line]
+    assert audit_actions(session, entity_type="mbr_revision") == [
+        "mbr.created",
+        "mbr.step_added",
+        "mbr.step_added",
+        "mbr.bom_added",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "field", "words"),
+    [
+        (StepIn(code="20", kind="instruction", title="Again"), "code", "already exists"),
+        (StepIn(code="50", kind="juggle", title="X"), "kind", "Choose what kind"),
+        (StepIn(code="50", kind="instruction", title=" "), "title", "Give the step a title"),
+        (StepIn(code="50", kind="record_values", title="Check"), "limit1", "at least one value"),
+        (
+            StepIn("50", "record_values", "Check", limits=(LimitIn("Hardness", "kP", "12", "8"),)),
+            "limit1",
+            "low limit is above the high",
+        ),
+        (
+            StepIn("50", "record_values", "Check", limits=(LimitIn("Hardness", "kP", "x", "8"),)),
+            "limit1",
+            "must be a number",
+        ),
+        (StepIn(code="50", kind="equipment_check", title="Blender"), "equipment_kind", "kind of"),
+        (StepIn("50", "instruction", "Read", training_code="NOPE"), "training_code", "NOPE"),
+    ],
+)
+def test_bad_step_is_refused_beside_its_field_and_nothing_is_written(
+    session: Session, draft: RecipeRevision, author: Signer, step: StepIn, field: str, words: str
+) -> None:
+    steps_before = count(session, RecipeStep)
+    events_before = len(audit_actions(session))
+
+    with pytest.raises(Rejected) as refused:
+        recipes.add_step(session, actor=author.user, revision_id=draft.id, new=step)
+
+    assert [v.field for v in refused.value.violations] == [field]
+    assert words in refused.value.violations[0].message
+    assert count(session, RecipeStep) == steps_before
+    assert len(audit_actions(session)) == events_before
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "words"),
+    [
+        (BomLineIn("RM-XYZ", "1", "kg", "1"), "material", "no material"),
+        (BomLineIn("RM-MCC", "-3", "kg", "1"), "quantity", "more than zero"),
+        (BomLineIn("RM-MCC", "twenty", "kg", "1"), "quantity", "must be a number"),
+        (BomLineIn("RM-MCC", "20", "kg", "150"), "tolerance", "above 100 %"),
+        (BomLineIn("RM-MCC", "20", "kg", "25", "absolute"), "tolerance", "smaller than"),
+        (BomLineIn("RM-MCC", "20", "kg", "1", step_code="40"), "step", "weigh or material-scan"),
+        (BomLineIn("RM-MCC", "20", "kg", "1", step_code="99"), "step", "no step 99"),
+    ],
+)
+def test_bad_bom_line_is_refused_beside_its_field(
+    session: Session, draft: RecipeRevision, author: Signer, line: BomLineIn, field: str, words: str
+) -> None:
+    with pytest.raises(Rejected) as refused:
+        recipes.add_bom_line(session, actor=author.user, revision_id=draft.id, new=line)
+
+    assert [v.field for v in refused.value.violations] == [field]
+    assert words in refused.value.violations[0].message
+    assert count(session, BomLine) == 1
+
+
+def test_steps_reorder_and_remove_and_bom_lines_follow_renamed_steps(
+    session: Session, draft: RecipeRevision, author: Signer
+) -> None:
+    first = recipes.load_revision(session, draft.id).steps[0].step
+    recipes.move_step(session, actor=author.user, step_id=first.id, offset=1)
+    assert [s.step.code for s in recipes.load_revision(session, draft.id).steps] == ["40", "20"]
+
+    with pytest.raises(Rejected, match="already at that end"):
+        recipes.move_step(session, actor=author.user, step_id=first.id, offset=1)
+
+    recipes.update_step(session, actor=author.user, step_id=first.id, new=WEIGH.__class__(
+        code="30", kind="weigh", title="Weigh ascorbic acid"
+    ))  # fmt: skip
+    assert recipes.load_revision(session, draft.id).bom[0].line.step_code == "30"
+
+    recipes.remove_step(session, actor=author.user, step_id=first.id)
+    view = recipes.load_revision(session, draft.id)
+    assert [(s.step.code, s.step.position) for s in view.steps] == [("40", 1)]
+    assert view.bom[0].line.step_code is None
+    assert "mbr.step_removed" in audit_actions(session, entity_type="mbr_revision")
+
+
+def test_operators_cannot_author(
+    session: Session, draft: RecipeRevision, make_user: Callable[..., User]
+) -> None:
+    operator = make_user("operator")
+    with pytest.raises(PermissionDenied, match="Only Admin or QA"):
+        recipes.add_step(
+            session,
+            actor=operator,
+            revision_id=draft.id,
+            new=StepIn("50", "instruction", "Tidy up"),
+        )
+
+
+def test_an_incomplete_draft_cannot_go_to_review_and_every_gap_is_named(
+    session: Session, master: None, author: Signer
+) -> None:
+    revision = recipes.create_recipe(
+        session, actor=author.user, code="X1", name="Empty", header=HEADER
+    )
+    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
+    recipes.add_bom_line(
+        session, actor=author.user, revision_id=revision.id, new=BomLineIn("RM-MCC", "1", "kg", "1")
+    )
+
+    with pytest.raises(Rejected) as refused:
+        recipes.submit_for_review(session, actor=author.user, revision_id=revision.id)
+
+    messages = [v.message for v in refused.value.violations]
+    assert "BOM line RM-MCC does not name the step that consumes it." in messages
+    assert "Weigh step 20 has no material to weigh." in messages
+    assert session.get(RecipeRevision, revision.id).status == "draft"  # type: ignore[union-attr]
+
+
+def test_review_freezes_the_draft(session: Session, draft: RecipeRevision, author: Signer) -> None:
+    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id)
+
+    with pytest.raises(Rejected, match="in review and frozen"):
+        recipes.add_step(
+            session, actor=author.user, revision_id=draft.id, new=StepIn("50", "qa_hold", "Hold")
+        )
+    with pytest.raises(Rejected, match="in review and frozen"):
+        recipes.update_header(session, actor=author.user, revision_id=draft.id, header=HEADER)
+
+
+def test_effective_needs_the_author_and_a_different_qa_approver(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+
+    with pytest.raises(PermissionDenied, match="author signs first"):
+        sign(session, approver.user, draft, "approved")
+    sign(session, author.user, draft, "authored")
+    with pytest.raises(PermissionDenied, match="a different QA person must approve"):
+        sign(session, author.user, draft, "approved")
+    assert session.get(RecipeRevision, draft.id).status == "in_review"  # type: ignore[union-attr]
+
+    sign(session, approver.user, draft, "approved")
+
+    revision = session.get(RecipeRevision, draft.id)
+    assert revision is not None
+    assert revision.status == "effective"
+    assert revision.effective_at is not None
+    signed = recipes.review_signatures(session, revision)
+    assert {m: s.printed_name for m, s in signed.items()} == {
+        Meaning.AUTHORED: "Ada Ferreira",
+        Meaning.APPROVED: "Quinn Adeyemi",
+    }
+    assert audit_actions(session, entity_type="mbr_revision")[-1] == "mbr.effective"
+    assert recipes.effective_revision(session, "VC500") == revision
+
+
+def test_operators_cannot_approve(
+    session: Session,
+    draft: RecipeRevision,
+    author: Signer,
+    make_signer: Callable[..., Signer],
+) -> None:
+    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    sign(session, author.user, draft, "authored")
+    operator = make_signer("operator")
+    with pytest.raises(PermissionDenied, match="Only QA can sign"):
+        sign(session, operator.user, draft, "approved")
+
+
+def test_a_new_revision_supersedes_the_effective_one_when_approved(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    approve(session, draft, author.user, approver.user)
+    rev_b = recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    assert rev_b.revision == "B"
+    with pytest.raises(Rejected, match="still draft"):
+        recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    recipes.add_bom_line(
+        session,
+        actor=author.user,
+        revision_id=rev_b.id,
+        new=BomLineIn("RM-MCC", "20.0", "kg", "1", step_code="20"),
+    )
+
+    approve(session, rev_b, author.user, approver.user)
+
+    session.refresh(draft)
+    assert draft.status == "superseded"
+    assert draft.superseded_at is not None
+    assert rev_b.status == "effective"
+    assert recipes.effective_revision(session, "VC500") == rev_b
+
+
+def test_effective_revision_never_changes_the_service_refuses(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    approve(session, draft, author.user, approver.user)
+    step = recipes.load_revision(session, draft.id).steps[0].step
+    line = recipes.load_revision(session, draft.id).bom[0].line
+
+    for attempt in (
+        lambda: recipes.update_header(
+            session, actor=author.user, revision_id=draft.id, header=HEADER
+        ),
+        lambda: recipes.update_step(session, actor=author.user, step_id=step.id, new=WEIGH),
+        lambda: recipes.remove_step(session, actor=author.user, step_id=step.id),
+        lambda: recipes.remove_bom_line(session, actor=author.user, line_id=line.id),
+        lambda: recipes.add_bom_line(session, actor=author.user, revision_id=draft.id, new=ASC),
+        lambda: recipes.submit_for_review(session, actor=author.user, revision_id=draft.id),
+    ):
+        with pytest.raises(Rejected, match="effective and can never change"):
+            attempt()
+
+
+def test_effective_revision_never_changes_the_database_refuses(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    approve(session, draft, author.user, approver.user)
+    step = recipes.load_revision(session, draft.id).steps[0].step
+    statements = [
+        ("UPDATE recipe_revision SET batch_size = '1' WHERE id = :rev", "frozen"),
+        ("UPDATE recipe_revision SET status = 'draft' WHERE id = :rev", "frozen"),
+        ("UPDATE bom_line SET quantity = '1' WHERE revision_id = :rev", "frozen"),
+        ("DELETE FROM bom_line WHERE revision_id = :rev", "frozen"),
+        ("UPDATE recipe_step SET title = 'x' WHERE revision_id = :rev", "frozen"),
+        (
+            "INSERT INTO recipe_step (revision_id, position, code, kind, title, instruction,"
+            " per_unit, verification_required) VALUES (:rev, 9, '99', 'instruction', 'x', '',"
+            " false, false)",
+            "frozen",
+        ),
+        ("UPDATE step_limit SET high = '99'", "frozen"),
+        ("DELETE FROM recipe_revision WHERE id = :rev", "append-only"),
+    ]
+    for sql, words in statements:
+        with pytest.raises(DatabaseError, match=words), session.begin_nested():
+            session.execute(text(sql), {"rev": draft.id, "step": step.id})
+
+    # What an effective revision may still do: become superseded (and nothing else with it).
+    with session.begin_nested():
+        session.execute(
+            text(
+                "UPDATE recipe_revision SET status = 'superseded', superseded_at = :now"
+                " WHERE id = :rev"
+            ),
+            {"rev": draft.id, "now": NOW},
+        )
+    with pytest.raises(DatabaseError, match="frozen"), session.begin_nested():
+        session.execute(text("UPDATE recipe_revision SET status = 'effective' WHERE id = :rev"), {
+            "rev": draft.id
+        })  # fmt: skip
+
+
+def test_return_to_draft_needs_a_reason_and_earlier_signatures_lapse(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    sign(session, author.user, draft, "authored")
+
+    with pytest.raises(Rejected, match="Give a reason"):
+        recipes.return_to_draft(session, actor=approver.user, revision_id=draft.id, reason=" ")
+    recipes.return_to_draft(
+        session, actor=approver.user, revision_id=draft.id, reason="Speed limits too wide"
+    )
+    recipes.update_step(
+        session,
+        actor=author.user,
+        step_id=recipes.load_revision(session, draft.id).steps[1].step.id,
+        new=StepIn("40", "record_values", "Blend", limits=(LimitIn("Speed", "rpm", "11", "12"),)),
+    )
+    recipes.submit_for_review(
+        session, actor=author.user, revision_id=draft.id, now=NOW + timedelta(hours=1)
+    )
+
+    assert recipes.review_signatures(session, draft) == {}
+    shown = signatures.signatures_for(session, record_type="mbr_revision", record_id=str(draft.id))
+    assert [s.valid for s in shown] == [False]  # the old "authored" no longer matches
+
+
+def test_compare_lists_bom_and_steps_added_removed_and_changed(
+    session: Session, draft: RecipeRevision, author: Signer, approver: Signer
+) -> None:
+    approve(session, draft, author.user, approver.user)
+    rev_b = recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    b = recipes.load_revision(session, rev_b.id)
+    recipes.update_bom_line(
+        session,
+        actor=author.user,
+        line_id=b.bom[0].line.id,
+        new=BomLineIn("RM-ASC", "55.0", "kg", "0.4", "percent", "20"),
+    )
+    recipes.add_bom_line(
+        session,
+        actor=author.user,
+        revision_id=rev_b.id,
+        new=BomLineIn("RM-MCC", "20.0", "kg", "1", step_code="20"),
+    )
+    recipes.remove_step(session, actor=author.user, step_id=b.steps[1].step.id)
+    recipes.add_step(
+        session, actor=author.user, revision_id=rev_b.id, new=StepIn("90", "qa_hold", "QA release")
+    )
+
+    diff = recipes.compare(session, old_id=draft.id, new_id=rev_b.id)
+
+    assert [(c.key, c.change, c.fields) for c in diff.bom] == [
+        ("RM-ASC", "changed", ["tolerance"]),
+        ("RM-MCC", "added", []),
+    ]
+    assert [(c.key, c.change) for c in diff.steps] == [("40", "removed"), ("90", "added")]
+    assert diff.header == []
+    assert recipes.compare(session, old_id=draft.id, new_id=draft.id).identical
+
+
+def test_paper_approval_is_for_migration_only_and_says_so(
+    session: Session, draft: RecipeRevision, author: Signer
+) -> None:
+    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id)
+    with pytest.raises(PermissionDenied):
+        recipes.approve_outside_the_system(
+            session, actor=author.user, revision_id=draft.id, reference="QA-2025-118"
+        )
+
+    recipes.approve_outside_the_system(
+        session, actor=SYSTEM, revision_id=draft.id, reference="paper MBR QA-2025-118"
+    )
+
+    assert draft.status == "effective"
+    assert recipes.paper_approval(session, draft) == (
+        "Approved outside the system: paper MBR QA-2025-118"
+    )
+
+
+def test_step_qualification_names_every_reason(
+    session: Session, draft: RecipeRevision, make_user: Callable[..., User]
+) -> None:
+    step = session.exec(select(RecipeStep).where(RecipeStep.code == "20")).one()
+    operator = make_user("operator", full_name="Otto Lindqvist")
+    warehouse = make_user("warehouse", full_name="Walter Brandt")
+
+    assert [v.code for v in training.step_qualification(session, user=operator, step=step)] == [
+        "training.missing"
+    ]
+    assert [v.code for v in training.step_qualification(session, user=warehouse, step=step)] == [
+        "person.role",
+        "training.missing",
+    ]
+
+    training.record_training(
+        session,
+        actor=SYSTEM,
+        user_id=operator.id,
+        curriculum_code="vc500",
+        trained_on=(NOW - timedelta(days=400)).date(),
+        now=NOW,
+    )
+    expired = training.step_qualification(session, user=operator, step=step, now=NOW)
+    assert [v.code for v in expired] == ["training.expired"]
+    assert "Otto Lindqvist's training for VC500 expired on" in expired[0].message
+
+    training.record_training(
+        session,
+        actor=SYSTEM,
+        user_id=operator.id,
+        curriculum_code="VC500",
+        trained_on=NOW.date(),
+        now=NOW,
+    )
+    assert training.step_qualification(session, user=operator, step=step, now=NOW) == []
+    assert audit_actions(session, action="training.recorded") == ["training.recorded"] * 2
+
+
+def test_training_cannot_be_recorded_ahead_or_by_operators(
+    session: Session, master: None, make_user: Callable[..., User]
+) -> None:
+    operator = make_user("operator")
+    with pytest.raises(Rejected, match="cannot be recorded ahead"):
+        training.record_training(
+            session,
+            actor=SYSTEM,
+            user_id=operator.id,
+            curriculum_code="VC500",
+            trained_on=(NOW + timedelta(days=2)).date(),
+            now=NOW,
+        )
+    with pytest.raises(PermissionDenied):
+        training.record_training(
+            session,
+            actor=operator,
+            user_id=operator.id,
+            curriculum_code="VC500",
+            trained_on=NOW.date(),
+            now=NOW,
+        )
