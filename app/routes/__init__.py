@@ -15,9 +15,11 @@ def register_blueprints(app: Flask) -> None:
         health,
         home,
         pwa,
+        recipes,
         signing,
         users,
     )
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
+    app.register_blueprint(recipes.bp)

@@ -27,6 +27,7 @@ class Panel:
 def panels_for(user: User) -> list[Panel]:
     """One panel per role the user holds, in a fixed order."""
     audit = Link("Audit trail", "audit.index")
+    mbr = Link("Master batch records", "recipes.index")
     catalogue = {
         Role.OPERATOR: Panel(
             Role.OPERATOR, "Floor work", "No batch is waiting for you at the moment."
@@ -34,7 +35,12 @@ def panels_for(user: User) -> list[Panel]:
         Role.WAREHOUSE: Panel(
             Role.WAREHOUSE, "Warehouse", "Nothing is waiting to be received or issued."
         ),
-        Role.QA: Panel(Role.QA, "Quality", "Review the audit trail of any record.", [audit]),
+        Role.QA: Panel(
+            Role.QA,
+            "Quality",
+            "Master batch records to approve; the audit trail of any record.",
+            [mbr, audit],
+        ),
         Role.SUPERVISOR: Panel(
             Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [audit]
         ),
@@ -42,7 +48,7 @@ def panels_for(user: User) -> list[Panel]:
             Role.ADMIN,
             "Administration",
             "Accounts, roles and the audit trail.",
-            [Link("Users", "users.index"), Link("Devices", "devices.index"), audit],
+            [Link("Users", "users.index"), Link("Devices", "devices.index"), mbr, audit],
         ),
     }
     everyone = Panel(
