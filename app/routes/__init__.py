@@ -17,9 +17,11 @@ def register_blueprints(app: Flask) -> None:
         pwa,
         recipes,
         signing,
+        training,
         users,
     )
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
     app.register_blueprint(recipes.bp)
+    app.register_blueprint(training.bp)

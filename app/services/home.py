@@ -28,6 +28,7 @@ def panels_for(user: User) -> list[Panel]:
     """One panel per role the user holds, in a fixed order."""
     audit = Link("Audit trail", "audit.index")
     mbr = Link("Master batch records", "recipes.index")
+    trained = Link("Training", "training.index")
     catalogue = {
         Role.OPERATOR: Panel(
             Role.OPERATOR, "Floor work", "No batch is waiting for you at the moment."
@@ -39,16 +40,16 @@ def panels_for(user: User) -> list[Panel]:
             Role.QA,
             "Quality",
             "Master batch records to approve; the audit trail of any record.",
-            [mbr, audit],
+            [mbr, trained, audit],
         ),
         Role.SUPERVISOR: Panel(
-            Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [audit]
+            Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [trained, audit]
         ),
         Role.ADMIN: Panel(
             Role.ADMIN,
             "Administration",
             "Accounts, roles and the audit trail.",
-            [Link("Users", "users.index"), Link("Devices", "devices.index"), mbr, audit],
+            [Link("Users", "users.index"), Link("Devices", "devices.index"), mbr, trained, audit],
         ),
     }
     everyone = Panel(
