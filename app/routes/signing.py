@@ -8,7 +8,8 @@ from flask import Blueprint, Response, flash, render_template, request
 from flask_login import current_user, login_required
 
 from app.errors import DomainError, Rejected, SignatureRefused, Violation
-from app.services import signatures, signers
+from app.models import Meaning
+from app.services import signable, signatures
 from app.web import db_session, relying_party, render_error, signing_policy
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -108,8 +109,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
     )
     response = Response(body, status=200)
     response.headers["HX-Trigger"] = "record-signed"
-    if record[0] == signers.ACKNOWLEDGEMENT:
-        # Signing is switched on by this signature: show the whole status afresh.
-        flash("Acknowledgement signed. You can now sign records electronically.", "success")
+    if signable.load(db_session(), record[0], record[1]).changes_page:
+        flash(f"Signed: {Meaning(record[2]).label}.", "success")
         response.headers["HX-Refresh"] = "true"
     return response

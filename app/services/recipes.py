@@ -1215,6 +1215,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         },
         rules=_rules(revision_id),
         after_signing=_after_signing,
+        changes_page=True,
     )
 
 

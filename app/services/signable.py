@@ -39,6 +39,8 @@ class Signable:
     batch_no: str | None = None
     rules: Rules | None = field(default=None, compare=False)
     after_signing: AfterSigning | None = field(default=None, compare=False)
+    # Signing changes what the record's page shows (its state, its next action): reload it.
+    changes_page: bool = False
 
     @property
     def content_hash(self) -> str:

@@ -328,4 +328,5 @@ def _acknowledgement(session: Session, record_id: str) -> signable.Signable:
             "statement": ACKNOWLEDGEMENT_STATEMENT,
         },
         meanings={Meaning.ACKNOWLEDGED: frozenset()},
+        changes_page=True,
     )

@@ -7,93 +7,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import BrowserContext, CDPSession, Page, expect
+from playwright.sync_api import BrowserContext, expect
 from sqlmodel import select
 
 from app.models import Passkey, Signature, User
 from tests.browser.conftest import HANDHELD, TABLET, LiveServer, sign_in, sign_out
+from tests.browser.people import (
+    Phone,
+    add_phone,
+    enrol_passkey,
+    issue_enrolment_link,
+    open_document,
+    sign_with_passkey,
+)
 
 # Date, time and the plant's UTC offset, as every manifestation shows them.
 PLANT_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}")
 
 
-@dataclass
-class Phone:
-    """A person's own phone: a browser context with a platform authenticator (Touch ID-like)."""
-
-    page: Page
-    cdp: CDPSession
-    authenticator_id: str
-
-    def set_user_verified(self, verified: bool) -> None:
-        self.cdp.send(
-            "WebAuthn.setUserVerified",
-            {"authenticatorId": self.authenticator_id, "isUserVerified": verified},
-        )
-
-    def credentials(self) -> list[dict[str, object]]:
-        answer = self.cdp.send(
-            "WebAuthn.getCredentials", {"authenticatorId": self.authenticator_id}
-        )
-        return answer["credentials"]  # type: ignore[no-any-return]
-
-
-def add_phone(context: BrowserContext, *, verifies_user: bool = True) -> Phone:
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable", {"enableUI": False})
-    answer = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": verifies_user,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    return Phone(page, cdp, answer["authenticatorId"])
-
-
 @pytest.fixture
 def phone(new_context: Callable[..., BrowserContext], live_server: LiveServer) -> Phone:
     return add_phone(new_context(live_server.url, HANDHELD))
-
-
-def issue_enrolment_link(admin: Page, username: str) -> str:
-    """Ada, at her tablet, records nothing new (identity already checked) and issues the link."""
-    admin.goto("/users/")
-    admin.get_by_role("link", name=username, exact=True).click()
-    admin.get_by_role("button", name="Issue passkey enrolment link").click()
-    url = admin.locator("#enrolment-url").inner_text().strip()
-    assert "/enrol/" in url
-    return url
-
-
-def enrol_passkey(page: Page, link: str, name: str) -> None:
-    page.goto(link)
-    page.get_by_label("Name for this passkey").fill(name)
-    page.get_by_role("button", name="Create passkey").click()
-    expect(page.locator("#passkeys")).to_contain_text(name)
-
-
-def open_document(page: Page, code: str) -> None:
-    page.goto("/documents/")
-    page.get_by_role("link", name=re.compile(code)).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(code)
-
-
-def sign_with_passkey(page: Page, start_button: str) -> None:
-    """Open the signing dialog, read it, and answer with the passkey (one biometric prompt)."""
-    page.get_by_role("button", name=start_button).click()
-    expect(page.locator("#sign-dialog-card")).to_be_visible()
-    page.get_by_role("button", name="Sign with passkey").click()
 
 
 def stored_signatures(server: LiveServer, username: str) -> list[Signature]:
@@ -127,7 +63,7 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
     expect(quinn.locator("#esign-status")).to_contain_text("Not active yet")
     sign_with_passkey(quinn, "Sign the acknowledgement")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")
-    expect(quinn.locator("#messages")).to_contain_text("Acknowledgement signed")
+    expect(quinn.locator("#messages")).to_contain_text("Signed: Acknowledged")
 
     # Read and understood, signed with the passkey; the page updates in place.
     open_document(quinn, "SOP-QA-001")
