@@ -38,6 +38,9 @@ run: install ## Install, migrate, seed demo data, start the app with a simulated
 test: install ## Run the whole suite (T="-k name" to pick tests)
 	.venv/bin/pytest $(T)
 
+bench: install ## Measure what people wait on (SQLite and, if reachable, PostgreSQL)
+	.venv/bin/python -m tests.bench.run
+
 lint: install ## ruff check and format check
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
