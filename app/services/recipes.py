@@ -336,6 +336,35 @@ def _audit(
     )
 
 
+def _transition(
+    session: Session,
+    actor: Actor,
+    revision: RecipeRevision,
+    to: RevisionStatus,
+    action: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    **after: Any,
+) -> None:
+    """Move a revision to another status, stamp the time, and audit from-to in one place."""
+    before = {"status": revision.status}
+    revision.status = to.value
+    stamp = {
+        RevisionStatus.IN_REVIEW: "submitted_at",
+        RevisionStatus.EFFECTIVE: "effective_at",
+        RevisionStatus.SUPERSEDED: "superseded_at",
+    }.get(to)
+    if stamp:
+        setattr(revision, stamp, now)
+    session.add(revision)
+    session.flush()
+    _audit(
+        session, actor, revision, action, now, before=before, after={"status": to.value, **after},
+        reason=reason,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- recipes and revisions
 
 
@@ -991,19 +1020,7 @@ def submit_for_review(
     now = now or utcnow()
     revision = _editable(session, actor, revision_id, "send master batch records to review")
     require(completeness_problems(load_revision(session, revision_id)))
-    revision.status = RevisionStatus.IN_REVIEW.value
-    revision.submitted_at = now
-    session.add(revision)
-    session.flush()
-    _audit(
-        session,
-        actor,
-        revision,
-        "submitted",
-        now,
-        before={"status": "draft"},
-        after={"status": "in_review"},
-    )
+    _transition(session, actor, revision, RevisionStatus.IN_REVIEW, "submitted", now)
     return revision
 
 
@@ -1028,19 +1045,10 @@ def return_to_draft(
             Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")
         )
     require(problems)
-    revision.status = RevisionStatus.DRAFT.value
-    session.add(revision)
-    session.flush()
-    _audit(
-        session,
-        actor,
-        revision,
-        "returned_to_draft",
-        now,
-        before={"status": "in_review"},
-        after={"status": "draft"},
+    _transition(
+        session, actor, revision, RevisionStatus.DRAFT, "returned_to_draft", now,
         reason=reason.strip(),
-    )
+    )  # fmt: skip
     return revision
 
 
@@ -1120,33 +1128,11 @@ def _make_effective(
         )
     ).first()
     if previous is not None:
-        previous.status = RevisionStatus.SUPERSEDED.value
-        previous.superseded_at = now
-        session.add(previous)
-        session.flush()
-        _audit(
-            session,
-            actor,
-            previous,
-            "superseded",
-            now,
-            before={"status": "effective"},
-            after={"status": "superseded", "by": revision.revision},
-        )
-    revision.status = RevisionStatus.EFFECTIVE.value
-    revision.effective_at = now
-    session.add(revision)
-    session.flush()
-    _audit(
-        session,
-        actor,
-        revision,
-        "effective",
-        now,
-        before={"status": "in_review"},
-        after={"status": "effective"},
-        reason=reason,
-    )
+        _transition(
+            session, actor, previous, RevisionStatus.SUPERSEDED, "superseded", now,
+            by=revision.revision,
+        )  # fmt: skip
+    _transition(session, actor, revision, RevisionStatus.EFFECTIVE, "effective", now, reason=reason)
 
 
 def approve_outside_the_system(

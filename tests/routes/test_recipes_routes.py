@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, select
 
-from app.models import Material, RecipeRevision
+from app.models import Material, RecipeRevision, User
 from app.services import recipes, training
 from app.services.recipes import BomLineIn, HeaderIn, StepIn
 from tests.conftest import SYSTEM
@@ -25,6 +25,26 @@ def _master(session: Session) -> None:
     training.create_curriculum(
         session, actor=SYSTEM, code="VC500", title="VC500 MBR", kind="mbr", validity_days=365
     )
+
+
+def _complete_draft(session: Session, author: User) -> RecipeRevision:
+    """VC500 rev A with one weigh step and its material: ready for review."""
+    revision = recipes.create_recipe(
+        session, actor=author, code="VC500", name="Vitamin C", header=HeaderIn("100000", "tablets")
+    )
+    recipes.add_step(
+        session,
+        actor=author,
+        revision_id=revision.id,
+        new=StepIn("20", "weigh", "Weigh ascorbic acid"),
+    )
+    recipes.add_bom_line(
+        session,
+        actor=author,
+        revision_id=revision.id,
+        new=BomLineIn("RM-ASC", "55.0", "kg", "0.5", step_code="20"),
+    )
+    return revision
 
 
 def test_operator_may_read_but_not_author(
@@ -89,25 +109,7 @@ def test_frozen_revision_refuses_edits_with_the_reason(
 ) -> None:
     _master(session)
     author = signed_in("admin", "qa")
-    revision = recipes.create_recipe(
-        session,
-        actor=author.user,  # type: ignore[attr-defined]
-        code="VC500",
-        name="Vitamin C",
-        header=HeaderIn("100000", "tablets"),
-    )
-    recipes.add_step(
-        session,
-        actor=author.user,
-        revision_id=revision.id,
-        new=StepIn("20", "weigh", "Weigh"),  # type: ignore[attr-defined]
-    )
-    recipes.add_bom_line(
-        session,
-        actor=author.user,  # type: ignore[attr-defined]
-        revision_id=revision.id,
-        new=BomLineIn("RM-ASC", "55", "kg", "0.5", step_code="20"),
-    )
+    revision = _complete_draft(session, author.user)  # type: ignore[attr-defined]
     page = f"/recipes/revisions/{revision.id}"
     assert author.post(f"{page}/submit").status_code == 302
 
@@ -123,25 +125,7 @@ def test_frozen_revision_refuses_edits_with_the_reason(
 def test_preview_and_compare_pages(signed_in: Callable[..., Browser], session: Session) -> None:
     _master(session)
     author = signed_in("admin", "qa")
-    revision = recipes.create_recipe(
-        session,
-        actor=author.user,  # type: ignore[attr-defined]
-        code="VC500",
-        name="Vitamin C",
-        header=HeaderIn("100000", "tablets"),
-    )
-    recipes.add_step(
-        session,
-        actor=author.user,  # type: ignore[attr-defined]
-        revision_id=revision.id,
-        new=StepIn("20", "weigh", "Weigh ascorbic acid"),
-    )
-    recipes.add_bom_line(
-        session,
-        actor=author.user,  # type: ignore[attr-defined]
-        revision_id=revision.id,
-        new=BomLineIn("RM-ASC", "55.0", "kg", "0.5", step_code="20"),
-    )
+    revision = _complete_draft(session, author.user)  # type: ignore[attr-defined]
     recipes.submit_for_review(session, actor=author.user, revision_id=revision.id)  # type: ignore[attr-defined]
     recipes.approve_outside_the_system(
         session, actor=SYSTEM, revision_id=revision.id, reference="paper QA-1"
