@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.services import documents, signers
-from app.services.actors import Actor
+from app.services import demo_master, demo_recipes, documents, signers
+from app.services.actors import Actor, SystemActor
 from app.services.auth import find_user
 from app.services.users import NewUser, create_user
 
@@ -90,4 +90,7 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
                 now=now,
             )
             created.append(f"document {code}")
+    created += demo_master.seed_master_data(session, actor=actor, now=now)
+    if isinstance(actor, SystemActor):
+        created += demo_recipes.seed_recipes(session, actor=actor, now=now)
     return created

@@ -1,0 +1,126 @@
+"""Demo materials, parties and equipment for the two stories of SCENARIOS.md (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from app.models.base import utcnow
+from app.services import equipment, materials, parties
+from app.services.actors import Actor
+from app.services.auth import find_user
+from app.services.equipment import EquipmentIn
+from app.services.materials import MaterialIn
+from app.services.parties import PartyIn
+
+MATERIALS = (
+    MaterialIn("RM-ASC", "Ascorbic acid", "raw", "kg", shelf_life_days="1095"),
+    MaterialIn("RM-MCC", "Microcrystalline cellulose", "raw", "kg", shelf_life_days="1825"),
+    MaterialIn("RM-MGS", "Magnesium stearate", "raw", "kg", shelf_life_days="1095"),
+    MaterialIn("VC500", "Vitamin C 500 mg tablets", "finished", "tablets", gtin="09501101020917",
+               shelf_life_days="730"),
+    MaterialIn("PCBA-200", "PCB assembly FS-200", "component", "pcs", tracking="serial"),
+    MaterialIn("HSG-200", "Housing FS-200", "component", "pcs"),
+    MaterialIn("SE-10", "Sensor element SE-10", "component", "pcs"),
+    MaterialIn("FW-200", "Firmware FS-200", "component", "pcs"),
+    MaterialIn("FS-200", "Flow sensor", "finished", "pcs", tracking="serial"),
+)  # fmt: skip
+
+PARTIES = (
+    PartyIn("SUP-NORTHBRIDGE", "supplier", "Northbridge Ingredients GmbH", "+49 40 3861 2200",
+            "Hafenstraße 41", "Hamburg", "Hamburg", "20457", "DE"),
+    PartyIn("SUP-CELLUTEC", "supplier", "Cellutec Excipients Ltd", "+353 21 455 0190",
+            "Unit 7, Ringaskiddy Business Park", "Cork", "Co. Cork", "P43 X290", "IE"),
+    PartyIn("SUP-LUBRICHEM", "supplier", "Lubrichem Specialties Inc.", "+1 973 555 0142",
+            "220 Industrial Way", "Paterson", "NJ", "07501", "US"),
+    PartyIn("SUP-CIRCUITRY", "supplier", "Circuitry Works s.r.o.", "+420 541 002 300",
+            "Technická 12", "Brno", "South Moravia", "616 00", "CZ"),
+    PartyIn("SUP-POLYFORM", "supplier", "Polyform Mouldings BV", "+31 40 250 8800",
+            "Ekkersrijt 4110", "Son", "North Brabant", "5692 DA", "NL"),
+    PartyIn("SUP-SENSIQ", "supplier", "SensIQ Elements AG", "+41 44 500 3100",
+            "Binzstrasse 23", "Zürich", "ZH", "8045", "CH"),
+    PartyIn("CUST-GREENLEAF", "customer", "Greenleaf Pharmacy", "+1 503 555 0187",
+            "1420 NW Lovejoy Street", "Portland", "OR", "97209", "US"),
+    PartyIn("SITE-MAIN", "site", "Batchbook Demo Manufacturing LLC", "+1 608 555 0100",
+            "500 Science Drive", "Madison", "WI", "53711", "US",
+            fda_registration="12345678901", gln="0614141000005"),
+)  # fmt: skip
+
+SUPPLIED_BY = {
+    "RM-ASC": "SUP-NORTHBRIDGE",
+    "RM-MCC": "SUP-CELLUTEC",
+    "RM-MGS": "SUP-LUBRICHEM",
+    "PCBA-200": "SUP-CIRCUITRY",
+    "HSG-200": "SUP-POLYFORM",
+    "SE-10": "SUP-SENSIQ",
+    "FW-200": "SUP-CIRCUITRY",
+}
+
+# code, name, kind, needs cleaning, calibration: (certificate, days since performed, days due)
+EQUIPMENT = (
+    ("BL-01", "Blender 1", "blender", True, ("CAL-BL01-2025-10", 400, -30)),  # overdue
+    ("BL-02", "Blender 2", "blender", True, ("CAL-BL02-2026-06", 150, 215)),
+    ("SC-01", "Floor scale 60 kg", "scale", True, ("CAL-SC01-2026-09", 60, 120)),
+    ("PR-01", "Tablet press", "press", True, ("CAL-PR01-2026-05", 180, 185)),
+    ("TR-01", "Flow test rig", "test_rig", False, ("CAL-TR01-2026-03", 240, 125)),
+)
+
+
+def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:
+    """Create the demo master data that is missing; returns what was created."""
+    now = now or utcnow()
+    created: list[str] = []
+    for material in MATERIALS:
+        if materials.get_by_code(session, material.code) is None:
+            materials.create_material(session, actor=actor, new=material, now=now)
+            created.append(f"material {material.code}")
+    for party in PARTIES:
+        if parties.get_by_code(session, party.code) is None:
+            parties.create_party(session, actor=actor, new=party, now=now)
+            created.append(f"party {party.code}")
+    for material_code, party_code in SUPPLIED_BY.items():
+        material = materials.get_by_code(session, material_code)
+        assert material is not None
+        if not any(p.code == party_code for p in materials.suppliers_of(session, material.id)):  # type: ignore[arg-type]
+            materials.approve_supplier(
+                session,
+                actor=actor,
+                material_id=material.id,
+                party_code=party_code,
+                now=now,  # type: ignore[arg-type]
+            )
+            created.append(f"supplier {party_code} for {material_code}")
+    cleaner = find_user(session, "olivia")
+    for code, name, kind, needs_cleaning, (certificate, done, due) in EQUIPMENT:
+        if equipment.get_by_code(session, code) is not None:
+            continue
+        item = equipment.create_equipment(
+            session,
+            actor=actor,
+            # A month's hold keeps the demo usable for a while after `make run` seeded it.
+            new=EquipmentIn(
+                code, name, kind, needs_cleaning=needs_cleaning, clean_hold_hours="720"
+            ),
+            now=now,
+        )
+        equipment.record_calibration(
+            session,
+            actor=actor,
+            equipment_id=item.id,  # type: ignore[arg-type]
+            certificate=certificate,
+            performed_on=(now - timedelta(days=done)).date(),
+            due_on=(now + timedelta(days=due)).date(),
+            now=now,
+        )
+        if needs_cleaning and cleaner is not None:
+            equipment.record_cleaning(
+                session,
+                actor=cleaner,
+                equipment_id=item.id,  # type: ignore[arg-type]
+                cleaned_at=now - timedelta(hours=2),
+                last_product="VC500",
+                now=now,
+            )
+        created.append(f"equipment {code}")
+    return created

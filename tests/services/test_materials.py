@@ -1,0 +1,173 @@
+"""Materials and parties: validation with every message at once, audit with before/after and a
+reason, deactivation instead of deletion, approved suppliers, who may change master data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session
+
+from app.errors import PermissionDenied, Rejected
+from app.models import Material, Party, User
+from app.services import materials, parties
+from app.services.materials import MaterialIn
+from app.services.parties import PartyIn
+from tests.conftest import SYSTEM, audit_actions, count
+
+ASC = MaterialIn(
+    "rm-asc", "Ascorbic  acid", "raw", "kg", "", "Sulphites, sulphites ", "lot", "1095"
+)
+SUPPLIER = PartyIn("SUP-NB", "supplier", "Northbridge Ingredients GmbH", "+49 40 1",
+                   "Hafenstraße 41", "Hamburg", "", "20457", "de")  # fmt: skip
+
+
+def test_create_normalises_and_audits(session: Session) -> None:
+    material = materials.create_material(session, actor=SYSTEM, new=ASC)
+
+    assert (material.code, material.name, material.allergens) == (
+        "RM-ASC",
+        "Ascorbic acid",
+        "sulphites",
+    )
+    assert material.shelf_life_days == 1095
+    assert audit_actions(session, entity_type="material") == ["material.created"]
+
+
+@pytest.mark.parametrize(
+    ("gtin", "stored"),
+    [("96385074", "00000096385074"), ("9501101020917", "09501101020917"), (" ", None)],
+)
+def test_gtins_are_checked_and_kept_as_14_digits(
+    session: Session, gtin: str, stored: str | None
+) -> None:
+    new = MaterialIn("VC500", "Vitamin C", "finished", "tablets", gtin=gtin)
+    assert materials.create_material(session, actor=SYSTEM, new=new).gtin == stored
+
+
+def test_every_bad_field_is_named_at_once_and_nothing_is_written(session: Session) -> None:
+    materials.create_material(session, actor=SYSTEM, new=ASC)
+    before = count(session, Material)
+
+    with pytest.raises(Rejected) as refused:
+        materials.create_material(
+            session,
+            actor=SYSTEM,
+            new=MaterialIn("RM-ASC", " ", "gas", "", "09501101020918", "", "batch", "-3"),
+        )
+
+    fields = {v.field: v.message for v in refused.value.violations}
+    assert fields["code"] == "There is already a material RM-ASC."
+    assert fields["name"] == "Enter the material's name."
+    assert fields["kind"].startswith("Kind must be one of raw,")
+    assert fields["unit"].startswith("Enter the unit")
+    assert "check digit" in fields["gtin"]
+    assert fields["tracking"] == "Choose lot-controlled or serial-controlled."
+    assert "above zero" in fields["shelf_life_days"]
+    assert count(session, Material) == before
+    assert audit_actions(session, entity_type="material") == ["material.created"]
+
+
+def test_edit_needs_a_reason_and_keeps_the_old_values_in_the_trail(session: Session) -> None:
+    material = materials.create_material(session, actor=SYSTEM, new=ASC)
+    changed = MaterialIn("RM-ASC", "Ascorbic acid (fine)", "raw", "kg", shelf_life_days="730")
+
+    with pytest.raises(Rejected, match="Give a reason"):
+        materials.update_material(
+            session, actor=SYSTEM, material_id=material.id, new=changed, reason=""
+        )
+    materials.update_material(
+        session, actor=SYSTEM, material_id=material.id, new=changed, reason="Supplier spec 4.2"
+    )
+
+    event = session.exec(
+        text("SELECT before, after, reason FROM audit_event WHERE action = 'material.changed'")
+    ).one()
+    assert '"shelf_life_days":1095' in event[0]
+    assert '"shelf_life_days":730' in event[1]
+    assert event[2] == "Supplier spec 4.2"
+
+
+def test_deactivate_instead_of_delete(session: Session) -> None:
+    material = materials.create_material(session, actor=SYSTEM, new=ASC)
+    materials.set_active(
+        session, actor=SYSTEM, material_id=material.id, active=False, reason="Discontinued"
+    )
+    with pytest.raises(Rejected, match="RM-ASC is already deactivated"):
+        materials.set_active(
+            session, actor=SYSTEM, material_id=material.id, active=False, reason="again"
+        )
+    assert not material.active
+    assert audit_actions(session, action="material.deactivated") == ["material.deactivated"]
+    with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
+        session.execute(text("DELETE FROM material"))
+
+
+def test_search_by_code_name_or_gtin(session: Session) -> None:
+    materials.create_material(session, actor=SYSTEM, new=ASC)
+    materials.create_material(
+        session,
+        actor=SYSTEM,
+        new=MaterialIn("VC500", "Vitamin C tablets", "finished", "tablets", gtin="09501101020917"),
+    )
+    assert [m.code for m in materials.list_materials(session, search="asc")] == ["RM-ASC"]
+    assert [m.code for m in materials.list_materials(session, search="VITAMIN")] == ["VC500"]
+    assert [m.code for m in materials.list_materials(session, search="0110102")] == ["VC500"]
+
+
+def test_operators_cannot_change_master_data(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    operator = make_user("operator")
+    with pytest.raises(PermissionDenied, match="Only Admin or QA can change master data"):
+        materials.create_material(session, actor=operator, new=ASC)
+    with pytest.raises(PermissionDenied):
+        parties.create_party(session, actor=operator, new=SUPPLIER)
+    assert count(session, Material) == 0
+
+
+def test_party_location_is_validated_for_fsma(session: Session) -> None:
+    with pytest.raises(Rejected) as refused:
+        parties.create_party(
+            session,
+            actor=SYSTEM,
+            new=PartyIn(
+                "SITE", "site", "Us", "", "", "", "", "", "Germany", "123", "0614141000006"
+            ),
+        )
+    fields = {v.field: v.message for v in refused.value.violations}
+    assert set(fields) >= {"phone", "street", "city", "postal_code", "country", "gln"}
+    assert "two-letter ISO code" in fields["country"]
+    assert "11 digits" in fields["fda_registration"]
+    assert "check digit" in fields["gln"]
+    assert count(session, Party) == 0
+
+    party = parties.create_party(session, actor=SYSTEM, new=SUPPLIER)
+    assert party.country == "DE"
+    assert audit_actions(session, entity_type="party") == ["party.created"]
+
+
+def test_approved_suppliers_are_suppliers_and_listed_once(session: Session) -> None:
+    material = materials.create_material(session, actor=SYSTEM, new=ASC)
+    parties.create_party(session, actor=SYSTEM, new=SUPPLIER)
+    parties.create_party(
+        session,
+        actor=SYSTEM,
+        new=PartyIn("CUST-GL", "customer", "Greenleaf Pharmacy", "+1 503", "1420 NW Lovejoy St",
+                    "Portland", "OR", "97209", "US"),
+    )  # fmt: skip
+
+    materials.approve_supplier(session, actor=SYSTEM, material_id=material.id, party_code="sup-nb")
+    with pytest.raises(Rejected, match="already approved"):
+        materials.approve_supplier(
+            session, actor=SYSTEM, material_id=material.id, party_code="SUP-NB"
+        )
+    with pytest.raises(Rejected, match="Greenleaf Pharmacy is not a supplier"):
+        materials.approve_supplier(
+            session, actor=SYSTEM, material_id=material.id, party_code="CUST-GL"
+        )
+
+    assert [p.code for p in materials.suppliers_of(session, material.id)] == ["SUP-NB"]
+    assert "material.supplier_approved" in audit_actions(session, entity_type="material")
