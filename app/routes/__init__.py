@@ -12,8 +12,11 @@ def register_blueprints(app: Flask) -> None:
         auth,
         devices,
         documents,
+        equipment,
         health,
         home,
+        materials,
+        parties,
         pwa,
         recipes,
         signing,
@@ -23,5 +26,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
-    app.register_blueprint(recipes.bp)
-    app.register_blueprint(training.bp)
+    for module in (recipes, training, materials, equipment, parties):
+        app.register_blueprint(module.bp)

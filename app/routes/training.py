@@ -7,7 +7,8 @@ from datetime import date
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.errors import Rejected, Violation
+from app.errors import Rejected
+from app.forms import parse_date
 from app.htmx import full_redirect
 from app.models import Role
 from app.services import training
@@ -33,19 +34,6 @@ def _page(failed: str | None = None, errors: Rejected | None = None) -> tuple[st
     ), 422 if errors else 200
 
 
-def _date(raw: str, field: str, label: str, *, required: bool) -> date | None:
-    if not raw.strip():
-        if required:
-            raise Rejected([Violation(f"{field}.empty", f"Enter the {label}.", field)])
-        return None
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise Rejected(
-            [Violation(f"{field}.format", f"The {label} must be a date (YYYY-MM-DD).", field)]
-        ) from None
-
-
 @bp.get("/")
 @login_required
 def index() -> tuple[str, int]:
@@ -63,10 +51,10 @@ def record() -> object:
             actor=current_user,
             user_id=request.form.get("user_id", type=int) or 0,
             curriculum_code=request.form.get("curriculum", ""),
-            trained_on=_date(request.form.get("trained_on", ""), "trained_on", "training date",
-                             required=True),  # type: ignore[arg-type]
-            expires_on=_date(request.form.get("expires_on", ""), "expires_on", "expiry date",
-                             required=False),
+            trained_on=parse_date(request.form.get("trained_on", ""), "trained_on",
+                                  "training date"),  # type: ignore[arg-type]
+            expires_on=parse_date(request.form.get("expires_on", ""), "expires_on", "expiry date",
+                                  required=False),
             note=request.form.get("note"),
         )  # fmt: skip
     except Rejected as exc:

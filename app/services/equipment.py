@@ -14,11 +14,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound, Violation, require
-from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, User
+from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, Role, User
 from app.models.base import utcnow
 from app.services import audit, masterdata
-from app.services.actors import Actor
+from app.services.actors import Actor, require_role
 from app.services.materials import CODE_RE
+
+CLEANERS = (Role.OPERATOR, Role.SUPERVISOR, Role.QA, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -345,8 +347,10 @@ def record_cleaning(
     """Record that `actor` cleaned the equipment (the person who cleaned records it).
 
     Raises:
-        NotFound. Rejected: equipment that is not cleaned, or a cleaning time in the future.
+        PermissionDenied: warehouse staff do not clean production equipment. NotFound.
+        Rejected: equipment that is not cleaned, or a cleaning time in the future.
     """
+    require_role(actor, *CLEANERS, action="record cleanings")
     now = now or utcnow()
     cleaned_at = cleaned_at or now
     equipment = get_equipment(session, equipment_id)

@@ -29,9 +29,17 @@ def panels_for(user: User) -> list[Panel]:
     audit = Link("Audit trail", "audit.index")
     mbr = Link("Master batch records", "recipes.index")
     trained = Link("Training", "training.index")
+    master = [
+        Link("Materials", "materials.index"),
+        Link("Equipment", "equipment.index"),
+        Link("Suppliers & customers", "parties.index"),
+    ]
     catalogue = {
         Role.OPERATOR: Panel(
-            Role.OPERATOR, "Floor work", "No batch is waiting for you at the moment."
+            Role.OPERATOR,
+            "Floor work",
+            "No batch is waiting for you at the moment.",
+            [Link("Equipment status", "equipment.index")],
         ),
         Role.WAREHOUSE: Panel(
             Role.WAREHOUSE, "Warehouse", "Nothing is waiting to be received or issued."
@@ -40,7 +48,7 @@ def panels_for(user: User) -> list[Panel]:
             Role.QA,
             "Quality",
             "Master batch records to approve; the audit trail of any record.",
-            [mbr, trained, audit],
+            [mbr, *master, trained, audit],
         ),
         Role.SUPERVISOR: Panel(
             Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [trained, audit]
@@ -49,7 +57,14 @@ def panels_for(user: User) -> list[Panel]:
             Role.ADMIN,
             "Administration",
             "Accounts, roles and the audit trail.",
-            [Link("Users", "users.index"), Link("Devices", "devices.index"), mbr, trained, audit],
+            [
+                Link("Users", "users.index"),
+                Link("Devices", "devices.index"),
+                mbr,
+                *master,
+                trained,
+                audit,
+            ],
         ),
     }
     everyone = Panel(

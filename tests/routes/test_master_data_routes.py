@@ -1,0 +1,139 @@
+"""Master data pages over HTTP: who may change what, messages beside the field, equipment status
+in words, cleaning by the operator, CSV upload with a dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+from sqlmodel import Session
+
+from app.models import Equipment, Material, Party
+from app.services import equipment
+from app.services.equipment import EquipmentIn
+from tests.conftest import SYSTEM, count
+from tests.routes.conftest import Browser, csrf_token
+
+MATERIAL = {
+    "code": "RM-ASC",
+    "name": "Ascorbic acid",
+    "kind": "raw",
+    "unit": "kg",
+    "tracking": "lot",
+}
+
+
+def test_operators_read_master_data_but_cannot_change_it(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    operator = signed_in("operator")
+    assert operator.client.get("/materials/").status_code == 200
+    refused = operator.post("/materials/", MATERIAL)
+    assert refused.status_code == 403
+    assert "Only Admin or QA can change master data" in refused.get_data(as_text=True)
+    assert count(session, Material) == 0
+
+
+def test_bad_gtin_is_named_beside_the_field(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    qa = signed_in("qa")
+    refused = qa.post("/materials/", {**MATERIAL, "gtin": "09501101020918"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="gtin-error">Not a valid GTIN' in html
+    assert 'value="Ascorbic acid"' in html
+    assert count(session, Material) == 0
+
+    made = qa.post("/materials/", MATERIAL)
+    assert made.status_code == 302
+    assert "RM-ASC" in qa.client.get("/materials/?q=ascorbic").get_data(as_text=True)
+
+
+def test_equipment_list_says_what_is_wrong_in_words(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    now = datetime.now(UTC)
+    blender = equipment.create_equipment(
+        session, actor=SYSTEM, new=EquipmentIn("BL-01", "Blender 1", "blender")
+    )
+    equipment.record_calibration(
+        session,
+        actor=SYSTEM,
+        equipment_id=blender.id,
+        certificate="CAL-1",
+        performed_on=(now - timedelta(days=400)).date(),
+        due_on=(now - timedelta(days=30)).date(),
+    )
+    operator = signed_in("operator")
+
+    html = operator.client.get("/equipment/").get_data(as_text=True)
+    assert "Calibration overdue since" in html
+    assert "Not cleaned yet" in html
+    assert 'class="badge badge-bad"' in html
+
+    cleaned = operator.post(f"/equipment/{blender.id}/cleanings", {"last_product": "vc500"})
+    assert cleaned.status_code == 302
+    page = operator.client.get(f"/equipment/{blender.id}").get_data(as_text=True)
+    assert "Not cleaned yet" not in page
+    assert "after VC500" in page
+
+
+def test_cleaning_in_the_future_is_refused_in_place(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    item = equipment.create_equipment(
+        session, actor=SYSTEM, new=EquipmentIn("BL-02", "Blender 2", "blender")
+    )
+    operator = signed_in("operator")
+    refused = operator.post(f"/equipment/{item.id}/cleanings", {"cleaned_at": "2099-01-01T08:00"})
+    assert refused.status_code == 422
+    assert "A cleaning cannot be recorded ahead." in refused.get_data(as_text=True)
+    assert count(session, Equipment) == 1
+
+
+def test_party_needs_a_full_location(signed_in: Callable[..., Browser], session: Session) -> None:
+    admin = signed_in("admin")
+    refused = admin.post(
+        "/parties/",
+        {"code": "CUST-GL", "kind": "customer", "business_name": "Greenleaf Pharmacy",
+         "country": "USA"},
+    )  # fmt: skip
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="street-error">Enter the street address.</p>' in html
+    assert "two-letter ISO code" in html
+    assert count(session, Party) == 0
+
+
+def test_csv_upload_checks_first_then_imports(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    admin = signed_in("admin")
+    token = csrf_token(admin.client, "/materials/import")
+    data = b"code,name,kind,unit\nRM-ASC,Ascorbic acid,raw,kg\nRM-MCC,Cellulose,raw,kg\n"
+
+    def upload(content: bytes, mode: str) -> tuple[int, str]:
+        answer = admin.client.post(
+            "/materials/import",
+            data={"csrf_token": token, "mode": mode, "file": (BytesIO(content), "erp.csv")},
+            content_type="multipart/form-data",
+        )
+        return answer.status_code, answer.get_data(as_text=True)
+
+    status, html = upload(data, "check")
+    assert status == 200
+    assert "All 2 rows are correct. Nothing was imported yet" in html
+    assert count(session, Material) == 0
+
+    status, html = upload(data + b"RM-X,,liquid,kg\n", "import")
+    assert status == 422
+    assert "Nothing was imported." in html
+    assert "<td>4</td><td>name</td>" in html
+    assert count(session, Material) == 0
+
+    status, html = upload(data, "import")
+    assert status == 200
+    assert "Imported 2 materials: RM-ASC, RM-MCC." in html
+    assert count(session, Material) == 2
