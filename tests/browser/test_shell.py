@@ -75,7 +75,11 @@ def test_wrong_password_is_refused_with_a_message_on_the_login_page(handheld: Pa
     expect(sign_in_page.get_by_label("Username")).to_have_value("olivia")
 
 
-@pytest.mark.parametrize("path", ["/login", "/", "/users", "/users/new", "/account", "/audit"])
+@pytest.mark.parametrize(
+    "path",
+    ["/login", "/", "/users", "/users/new", "/account", "/audit", "/materials/", "/equipment/",
+     "/parties/", "/recipes/", "/training/", "/equipment/1", "/recipes/revisions/2/preview"],
+)  # fmt: skip
 def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
     handheld: Page, path: str
 ) -> None:
