@@ -18,6 +18,7 @@ from app.models.esign import (
     SignMethod,
     WebAuthnChallenge,
 )
+from app.models.inventory import InventoryMovement, Lot, LotStatus, MovementKind, Submission
 from app.models.material import Material, MaterialKind, MaterialSupplier, Tracking
 from app.models.party import Party, PartyKind
 from app.models.recipe import (
@@ -47,10 +48,14 @@ __all__ = [
     "Equipment",
     "EquipmentKind",
     "IdentityCheck",
+    "InventoryMovement",
+    "Lot",
+    "LotStatus",
     "Material",
     "MaterialKind",
     "MaterialSupplier",
     "Meaning",
+    "MovementKind",
     "Party",
     "PartyKind",
     "Passkey",
@@ -63,6 +68,7 @@ __all__ = [
     "Signature",
     "StepKind",
     "StepLimit",
+    "Submission",
     "ToleranceKind",
     "Tracking",
     "TrainingRecord",

@@ -24,10 +24,12 @@ class Meaning(StrEnum):
     CORRECTED = "corrected"
     READ_AND_UNDERSTOOD = "read_and_understood"
     ACKNOWLEDGED = "acknowledged"
+    HELD = "held"
+    HOLD_LIFTED = "hold_lifted"
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return {"held": "Put on hold"}.get(self.value, self.value.replace("_", " ").capitalize())
 
 
 class SignMethod(StrEnum):

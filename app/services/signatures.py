@@ -33,9 +33,15 @@ REASON_CODES: dict[str, str] = {
     "wrong_material": "Wrong material or lot",
     "equipment_issue": "Equipment problem",
     "procedure_not_followed": "Procedure not followed",
+    "damaged": "Damaged container or packaging",
+    "documents": "Certificate of analysis missing or wrong",
+    "investigation": "Under investigation",
+    "investigation_closed": "Investigation closed",
     "other": "Other (explain in the text)",
 }
-MEANINGS_NEEDING_REASON = frozenset({Meaning.REJECTED, Meaning.CORRECTED})
+MEANINGS_NEEDING_REASON = frozenset(
+    {Meaning.REJECTED, Meaning.CORRECTED, Meaning.HELD, Meaning.HOLD_LIFTED}
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""Lots, the stock ledger of their movements, and the one-time keys of floor forms.
+
+A lot's balance is the sum of its movements; movements are never changed or deleted (a wrong
+one is corrected by an adjustment with a reason). A lot's status changes only through the
+inventory service, with a signature for QC decisions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field
+
+from app.models.base import DecimalText, SQLModel
+
+
+class LotStatus(StrEnum):
+    QUARANTINE = "quarantine"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    ON_HOLD = "on_hold"
+
+    @property
+    def label(self) -> str:
+        return {"on_hold": "On hold"}.get(self.value, self.value.capitalize())
+
+
+class MovementKind(StrEnum):
+    RECEIPT = "receipt"
+    ISSUE = "issue"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+    PRODUCTION = "production"
+    SHIPMENT = "shipment"
+
+
+class Lot(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lot_code: str = Field(max_length=40, unique=True)  # our internal lot code, on our label
+    material_id: int = Field(foreign_key="material.id", index=True)
+    supplier_id: int | None = Field(default=None, foreign_key="party.id")
+    supplier_lot: str = Field(default="", max_length=60)
+    gtin: str | None = Field(default=None, max_length=14)  # as scanned from the supplier label
+    expiry: date | None = None
+    status: str = Field(default=LotStatus.QUARANTINE.value, max_length=20)
+    held_from: str | None = Field(default=None, max_length=20)  # status to return to after a hold
+    unit: str = Field(max_length=20)
+    containers: int = Field(default=1)
+    received_at: datetime
+    received_by_id: int = Field(foreign_key="user_account.id")
+
+
+class InventoryMovement(SQLModel, table=True):
+    __tablename__ = "inventory_movement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    kind: str = Field(max_length=20)  # MovementKind
+    quantity: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))  # signed
+    unit: str = Field(max_length=20)
+    batch_no: str | None = Field(default=None, max_length=60, index=True)
+    reference: str = Field(default="", max_length=120)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime
+    by_id: int = Field(foreign_key="user_account.id")
+
+
+class Submission(SQLModel, table=True):
+    """A floor form's one-time key: the same form submitted twice is recorded once."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    form: str = Field(max_length=40)
+    user_id: int = Field(foreign_key="user_account.id")
+    result: str = Field(max_length=200)  # what the first submission made, e.g. "lot:12"
+    at: datetime

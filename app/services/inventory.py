@@ -1,0 +1,643 @@
+"""The warehouse: receipt into quarantine, QC disposition by signature, the stock ledger, issue
+and return of material, labels. Every floor form carries a one-time key.
+
+A lot's balance is the sum of its movements and can never go below zero: issuing locks the lot
+row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite writers are serialised by BEGIN
+IMMEDIATE), so two people issuing the same last kilogram at the same moment leave one refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, col, func, select
+
+from app.errors import NotFound, Rejected, Violation, require
+from app.models import (
+    AuditEvent,
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    Material,
+    Meaning,
+    MovementKind,
+    Party,
+    Role,
+    Signature,
+    Submission,
+    User,
+)
+from app.models.base import utcnow
+from app.services import audit, gs1, materials, signable
+from app.services.actors import require_role
+
+RECORD_TYPE = "lot"
+WAREHOUSE = (Role.WAREHOUSE, Role.ADMIN)
+# Which QC decision may follow which status, and the status it leads to.
+DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
+    Meaning.RELEASED: (frozenset({LotStatus.QUARANTINE}), LotStatus.RELEASED),
+    Meaning.REJECTED: (frozenset({LotStatus.QUARANTINE, LotStatus.ON_HOLD}), LotStatus.REJECTED),
+    Meaning.HELD: (frozenset({LotStatus.QUARANTINE, LotStatus.RELEASED}), LotStatus.ON_HOLD),
+    Meaning.HOLD_LIFTED: (frozenset({LotStatus.ON_HOLD}), None),  # back to what it was
+}
+
+
+# ---------------------------------------------------------------- one-time form keys
+
+
+def already_submitted(session: Session, key: str) -> Submission | None:
+    """The first submission of this form key, if there was one (a double tap, a retry)."""
+    return session.get(Submission, key) if key else None
+
+
+def _remember(
+    session: Session, *, key: str, form: str, user: User, result: str, now: datetime
+) -> None:
+    if not key:
+        return
+    session.add(Submission(key=key, form=form, user_id=user.id, result=result, at=now))  # type: ignore[arg-type]
+    session.flush()
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > 64:
+        raise Rejected(
+            [Violation("form.key", "This form is stale (no one-time key). Reload the page.")]
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_lot(session: Session, lot_code: str) -> Lot:
+    """Raises NotFound."""
+    lot = session.exec(select(Lot).where(Lot.lot_code == lot_code.strip().upper())).first()
+    if lot is None:
+        raise NotFound(f"There is no lot {lot_code.strip()!r}.")
+    return lot
+
+
+def balance(session: Session, lot_id: int) -> Decimal:
+    rows = session.exec(
+        select(InventoryMovement.quantity).where(InventoryMovement.lot_id == lot_id)
+    )
+    return sum(rows, Decimal(0))
+
+
+def movements(session: Session, lot_id: int) -> list[InventoryMovement]:
+    return list(
+        session.exec(
+            select(InventoryMovement)
+            .where(InventoryMovement.lot_id == lot_id)
+            .order_by(col(InventoryMovement.id))
+        )
+    )
+
+
+@dataclass
+class LotView:
+    lot: Lot
+    material: Material
+    supplier: Party | None
+    balance: Decimal
+    movements: list[InventoryMovement]
+    history: list[AuditEvent]
+
+    @property
+    def status(self) -> LotStatus:
+        return LotStatus(self.lot.status)
+
+    def expired(self, today: date) -> bool:
+        return self.lot.expiry is not None and self.lot.expiry < today
+
+
+def load_lot(session: Session, lot_code: str) -> LotView:
+    """A lot with its material, supplier, balance, movements and status history."""
+    lot = get_lot(session, lot_code)
+    material = session.get(Material, lot.material_id)
+    assert material is not None
+    history = list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == RECORD_TYPE, AuditEvent.entity_id == str(lot.id))
+            .order_by(col(AuditEvent.id))
+        )
+    )
+    return LotView(
+        lot,
+        material,
+        session.get(Party, lot.supplier_id) if lot.supplier_id else None,
+        balance(session, lot.id),  # type: ignore[arg-type]
+        movements(session, lot.id),  # type: ignore[arg-type]
+        history,
+    )
+
+
+def list_lots(session: Session, *, search: str = "") -> list[tuple[Lot, Material]]:
+    query = (
+        select(Lot, Material)
+        .join(Material, col(Material.id) == Lot.material_id)
+        .order_by(col(Lot.received_at).desc())
+    )
+    if search.strip():
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            col(Lot.lot_code).ilike(like)
+            | col(Lot.supplier_lot).ilike(like)
+            | col(Material.code).ilike(like)
+        )
+    return list(session.exec(query).all())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- receipt
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    material_code: str
+    supplier_code: str
+    supplier_lot: str
+    quantity: str
+    expiry: date | None
+    containers: str = "1"
+    gtin: str = ""
+    key: str = ""
+
+
+def _quantity(raw: str, problems: list[Violation], field: str = "quantity") -> Decimal | None:
+    try:
+        value = Decimal((raw or "").strip().replace(",", "."))
+    except InvalidOperation:
+        problems.append(Violation(f"{field}.number", "Enter the quantity as a number.", field))
+        return None
+    if not value.is_finite() or value <= 0:
+        problems.append(Violation(f"{field}.range", "The quantity must be more than zero.", field))
+        return None
+    return value
+
+
+def _next_lot_code(session: Session, material: Material, now: datetime) -> str:
+    short = material.code[3:] if material.code.startswith("RM-") else material.code
+    prefix = f"{short}-{now:%y%m}-"
+    taken = session.exec(
+        select(func.count()).select_from(Lot).where(col(Lot.lot_code).startswith(prefix))
+    ).one()
+    return f"{prefix}{taken + 1:02d}"
+
+
+def receive(
+    session: Session, *, actor: User, new: ReceiptIn, now: datetime | None = None
+) -> tuple[Lot, bool]:
+    """Receive a delivery into quarantine under a new internal lot code, with its receipt
+    movement. Returns the lot and whether this form had been submitted before (then nothing new
+    is recorded and the first lot is returned).
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: every problem with the delivery at once.
+    """
+    require_role(actor, *WAREHOUSE, action="receive material")
+    now = now or utcnow()
+    _check_key(new.key)
+    earlier = already_submitted(session, new.key)
+    if earlier is not None:
+        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    problems: list[Violation] = []
+    material = materials.get_by_code(session, new.material_code) if new.material_code else None
+    if material is None:
+        problems.append(
+            Violation(
+                "material.unknown", f"There is no material {new.material_code!r}.", "material"
+            )
+            if new.material_code.strip()
+            else Violation("material.empty", "Scan or choose the material.", "material")
+        )
+    elif not material.active:
+        problems.append(
+            Violation("material.inactive", f"{material.code} is deactivated.", "material")
+        )
+    if new.gtin and material is not None and material.gtin and new.gtin != material.gtin:
+        problems.append(
+            Violation(
+                "gtin.mismatch",
+                f"The scanned GTIN {new.gtin} is not {material.code}'s ({material.gtin}). "
+                "Check the delivery is the right material.",
+                "material",
+            )
+        )
+    supplier = None
+    if material is not None:
+        approved = materials.suppliers_of(session, material.id)  # type: ignore[arg-type]
+        supplier = next((p for p in approved if p.code == new.supplier_code.strip().upper()), None)
+        if supplier is None:
+            names = ", ".join(p.business_name for p in approved) or "none yet"
+            problems.append(
+                Violation(
+                    "supplier.unapproved",
+                    f"Choose an approved supplier of {material.code} (approved: {names}).",
+                    "supplier",
+                )
+            )
+    if not new.supplier_lot.strip():
+        problems.append(
+            Violation("supplier_lot.empty", "Enter the supplier's lot number.", "supplier_lot")
+        )
+    quantity = _quantity(new.quantity, problems)
+    if new.expiry is None:
+        problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
+    elif new.expiry <= now.date():
+        problems.append(
+            Violation(
+                "expiry.past",
+                f"This delivery expired on {new.expiry}; do not receive it.",
+                "expiry",
+            )
+        )
+    try:
+        containers = int(new.containers or "1")
+    except ValueError:
+        containers = 0
+    if containers < 1:
+        problems.append(
+            Violation("containers.range", "Containers is a whole number, 1 or more.", "containers")
+        )
+    require(problems)
+    assert material is not None
+    assert supplier is not None
+    assert quantity is not None
+    lot = Lot(
+        lot_code=_next_lot_code(session, material, now),
+        material_id=material.id,  # type: ignore[arg-type]
+        supplier_id=supplier.id,
+        supplier_lot=new.supplier_lot.strip(),
+        gtin=new.gtin or None,
+        expiry=new.expiry,
+        status=LotStatus.QUARANTINE.value,
+        unit=material.unit,
+        containers=containers,
+        received_at=now,
+        received_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(lot)
+    session.flush()
+    session.add(
+        InventoryMovement(
+            lot_id=lot.id,  # type: ignore[arg-type]
+            kind=MovementKind.RECEIPT.value,
+            quantity=quantity,
+            unit=material.unit,
+            reference=f"{supplier.code} lot {lot.supplier_lot}",
+            at=now,
+            by_id=actor.id,  # type: ignore[arg-type]
+        )
+    )
+    _remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.received",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={
+            "lot_code": lot.lot_code,
+            "material": material.code,
+            "supplier": supplier.code,
+            "supplier_lot": lot.supplier_lot,
+            "quantity": quantity,
+            "unit": material.unit,
+            "expiry": new.expiry,
+            "containers": containers,
+            "status": lot.status,
+        },
+        now=now,
+    )
+    return lot, False
+
+
+# ---------------------------------------------------------------- QC disposition (signed)
+
+
+def _disposition_rules(lot_id: int) -> signable.Rules:
+    def rules(session: Session, signer: User, meaning: Meaning) -> list[Violation]:
+        lot = session.get(Lot, lot_id)
+        assert lot is not None
+        allowed_from, _ = DISPOSITIONS[meaning]
+        if LotStatus(lot.status) not in allowed_from:
+            status = LotStatus(lot.status).label.lower()
+            return [
+                Violation(
+                    "lot.status",
+                    f"Lot {lot.lot_code} is {status}: it cannot be “{meaning.label}” now.",
+                )
+            ]
+        return []
+
+    return rules
+
+
+def _after_disposition(session: Session, signature: Signature, now: datetime) -> None:
+    lot = session.get(Lot, int(signature.record_id))
+    assert lot is not None
+    meaning = Meaning(signature.meaning)
+    _, to = DISPOSITIONS[meaning]
+    before = lot.status
+    if meaning == Meaning.HELD:
+        lot.held_from = lot.status
+    target = to.value if to is not None else (lot.held_from or LotStatus.QUARANTINE.value)
+    lot.status = target
+    if meaning == Meaning.HOLD_LIFTED:
+        lot.held_from = None
+    session.add(lot)
+    session.flush()
+    audit.record(
+        session,
+        actor=session.get(User, signature.signer_id),
+        action=f"lot.{meaning.value}",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        before={"status": before},
+        after={"status": target, "signature_id": signature.id},
+        reason=" — ".join(p for p in (signature.reason_code, signature.reason_text) if p) or None,
+        now=now,
+    )
+
+
+@signable.register(RECORD_TYPE)
+def _load_signable(session: Session, record_id: str) -> signable.Signable:
+    lot = session.get(Lot, int(record_id)) if record_id.isdigit() else None
+    if lot is None:
+        raise NotFound(f"There is no lot {record_id!r}.")
+    material = session.get(Material, lot.material_id)
+    assert material is not None
+    return signable.Signable(
+        record_type=RECORD_TYPE,
+        record_id=str(lot.id),
+        title=f"lot {lot.lot_code} of {material.code} {material.name} "
+        f"(supplier lot {lot.supplier_lot}, expiry {lot.expiry})",
+        content={
+            "lot_code": lot.lot_code,
+            "material": material.code,
+            "supplier_id": lot.supplier_id,
+            "supplier_lot": lot.supplier_lot,
+            "expiry": lot.expiry,
+            "received_at": lot.received_at,
+        },
+        meanings={m: frozenset({Role.QA}) for m in DISPOSITIONS},
+        rules=_disposition_rules(lot.id),  # type: ignore[arg-type]
+        after_signing=_after_disposition,
+        changes_page=True,
+    )
+
+
+# ---------------------------------------------------------------- issue and return
+
+
+@dataclass(frozen=True)
+class IssueIn:
+    lot_code: str
+    quantity: str
+    batch_no: str
+    reason: str = ""  # why not the first-expiring lot, when it is not
+    key: str = ""
+
+
+def _lock(session: Session, lot_id: int) -> Lot:
+    """The lot row, locked for this transaction (PostgreSQL); SQLite serialises writers."""
+    lot = session.exec(select(Lot).where(Lot.id == lot_id).with_for_update()).one()
+    session.refresh(lot)
+    return lot
+
+
+def fefo_lots(session: Session, material_id: int, today: date) -> list[tuple[Lot, Decimal]]:
+    """Released, unexpired lots of a material with stock, first-expiring first."""
+    lots = session.exec(
+        select(Lot)
+        .where(Lot.material_id == material_id, Lot.status == LotStatus.RELEASED)
+        .order_by(col(Lot.expiry).asc(), col(Lot.id))
+    ).all()
+    found = []
+    for lot in lots:
+        if lot.expiry is not None and lot.expiry < today:
+            continue
+        stock = balance(session, lot.id)  # type: ignore[arg-type]
+        if stock > 0:
+            found.append((lot, stock))
+    return found
+
+
+def usability_problems(lot: Lot, today: date) -> list[Violation]:
+    """Why a lot may not be used now (status and expiry), in words."""
+    problems = []
+    status = LotStatus(lot.status)
+    if status != LotStatus.RELEASED:
+        problems.append(
+            Violation("lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.")
+        )
+    if lot.expiry is not None and lot.expiry < today:
+        problems.append(Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}."))
+    return problems
+
+
+def issue(
+    session: Session, *, actor: User, new: IssueIn, now: datetime | None = None
+) -> tuple[InventoryMovement, bool]:
+    """Issue material from a lot to a batch. Returns the movement and whether this form had been
+    submitted before.
+
+    Raises:
+        PermissionDenied: not warehouse. NotFound: unknown lot. GateViolation: lot not usable,
+        not first-expiring without a reason, or not enough stock (said with the balance).
+    """
+    require_role(actor, *WAREHOUSE, action="issue material")
+    now = now or utcnow()
+    _check_key(new.key)
+    earlier = already_submitted(session, new.key)
+    if earlier is not None:
+        return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    problems: list[Violation] = []
+    quantity = _quantity(new.quantity, problems)
+    if not new.batch_no.strip():
+        problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
+    require(problems)
+    assert quantity is not None
+    lot = _lock(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
+    today = now.date()
+    problems = usability_problems(lot, today)
+    first = fefo_lots(session, lot.material_id, today)
+    if not problems and first and first[0][0].id != lot.id and not new.reason.strip():
+        problems.append(
+            Violation(
+                "lot.fefo",
+                f"Lot {first[0][0].lot_code} expires first ({first[0][0].expiry}); issue it, or "
+                f"give a reason for taking {lot.lot_code}.",
+                "reason",
+            )
+        )
+    stock = balance(session, lot.id)  # type: ignore[arg-type]
+    if quantity > stock:
+        problems.append(
+            Violation(
+                "lot.balance",
+                f"Lot {lot.lot_code} has only {stock} {lot.unit} left; "
+                f"{quantity} cannot be issued.",
+                "quantity",
+            )
+        )
+    require(problems, gate=True)
+    movement = InventoryMovement(
+        lot_id=lot.id,  # type: ignore[arg-type]
+        kind=MovementKind.ISSUE.value,
+        quantity=-quantity,
+        unit=lot.unit,
+        batch_no=new.batch_no.strip().upper(),
+        reference=f"issue to {new.batch_no.strip().upper()}",
+        reason=new.reason.strip() or None,
+        at=now,
+        by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(movement)
+    session.flush()
+    _remember(
+        session, key=new.key, form="issue", user=actor, result=f"movement:{movement.id}", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.issued",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"quantity": quantity, "unit": lot.unit, "batch_no": movement.batch_no,
+               "balance": stock - quantity},
+        reason=movement.reason,
+        now=now,
+    )  # fmt: skip
+    return movement, False
+
+
+def return_to_stock(
+    session: Session,
+    *,
+    actor: User,
+    lot_code: str,
+    quantity: str,
+    batch_no: str,
+    key: str,
+    now: datetime | None = None,
+) -> tuple[InventoryMovement, bool]:
+    """Return unused material from a batch to its lot (never more than the batch took).
+
+    Raises:
+        PermissionDenied, NotFound, Rejected.
+    """
+    require_role(actor, *WAREHOUSE, action="return material")
+    now = now or utcnow()
+    _check_key(key)
+    earlier = already_submitted(session, key)
+    if earlier is not None:
+        return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    problems: list[Violation] = []
+    amount = _quantity(quantity, problems)
+    require(problems)
+    assert amount is not None
+    lot = _lock(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
+    batch = batch_no.strip().upper()
+    taken = -sum(
+        session.exec(
+            select(InventoryMovement.quantity).where(
+                InventoryMovement.lot_id == lot.id,
+                InventoryMovement.batch_no == batch,
+                col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+            )
+        ),
+        Decimal(0),
+    )
+    if amount > taken:
+        raise Rejected(
+            [
+                Violation(
+                    "return.too_much",
+                    f"Batch {batch} holds {taken} {lot.unit} of lot {lot.lot_code}; "
+                    f"{amount} cannot come back.",
+                    "quantity",
+                )
+            ]
+        )
+    movement = InventoryMovement(
+        lot_id=lot.id,  # type: ignore[arg-type]
+        kind=MovementKind.RETURN.value,
+        quantity=amount,
+        unit=lot.unit,
+        batch_no=batch,
+        reference=f"return from {batch}",
+        at=now,
+        by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(movement)
+    session.flush()
+    _remember(
+        session, key=key, form="return", user=actor, result=f"movement:{movement.id}", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.returned",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"quantity": amount, "unit": lot.unit, "batch_no": batch},
+        now=now,
+    )
+    return movement, False
+
+
+# ---------------------------------------------------------------- labels
+
+
+def label(session: Session, lot_code: str) -> tuple[LotView, gs1.LotLabel]:
+    view = load_lot(session, lot_code)
+    data = gs1.lot_label(
+        gtin=view.material.gtin or view.lot.gtin, lot_code=view.lot.lot_code, expiry=view.lot.expiry
+    )
+    return view, data
+
+
+def record_label_print(
+    session: Session, *, actor: User, lot_code: str, reprint_reason: str = "",
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Audit that a lot label was printed; a reprint needs a reason.
+
+    Raises:
+        NotFound, Rejected (reprint without reason).
+    """
+    now = now or utcnow()
+    lot = get_lot(session, lot_code)
+    printed_before = session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.entity_type == RECORD_TYPE,
+            AuditEvent.entity_id == str(lot.id),
+            col(AuditEvent.action).in_(["lot.label_printed", "lot.label_reprinted"]),
+        )
+    ).one()
+    if printed_before and not reprint_reason.strip():
+        raise Rejected(
+            [
+                Violation(
+                    "reason.empty",
+                    "This label was printed before: give a reason for the reprint.",
+                    "reason",
+                )
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.label_reprinted" if printed_before else "lot.label_printed",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"lot_code": lot.lot_code, "status": lot.status},
+        reason=reprint_reason.strip() or None,
+        now=now,
+    )

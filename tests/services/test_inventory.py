@@ -1,0 +1,347 @@
+"""The warehouse: receipt into quarantine, QC disposition by signature, a ledger that never goes
+negative (also under concurrent issues), FEFO, returns, one-time form keys, label reprints."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import Session, select
+
+from app import migrate
+from app.db import Database
+from app.errors import GateViolation, PermissionDenied, Rejected
+from app.models import InventoryMovement, Lot, User
+from app.services import demo_master, inventory, signatures
+from app.services.auth import find_user
+from app.services.inventory import IssueIn, ReceiptIn
+from app.services.users import NewUser, create_user
+from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
+from tests.signing import NOW, POLICY, RP, Signer
+
+
+@pytest.fixture
+def walt(session: Session, make_user: Callable[..., User]) -> User:
+    demo_master.seed_master_data(session, actor=SYSTEM, now=NOW)
+    return make_user("warehouse", username="walt", full_name="Walter Brandt")
+
+
+@pytest.fixture
+def qa(make_signer: Callable[..., Signer]) -> Signer:
+    return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+def receive(
+    session: Session, walt: User, *, qty: str = "25", expiry: date = date(2028, 5, 31),
+    supplier_lot: str = "S-88231", form_key: str | None = None,
+) -> Lot:  # fmt: skip
+    lot, _ = inventory.receive(
+        session,
+        actor=walt,
+        new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", supplier_lot, qty, expiry, "2",
+                      key=form_key or key()),
+        now=NOW,
+    )  # fmt: skip
+    return lot
+
+
+def sign(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "") -> None:
+    request = signatures.begin_signing(
+        session,
+        signer=signer,
+        record_type="lot",
+        record_id=str(lot.id),
+        meaning=meaning,
+        rp=RP,
+        policy=POLICY,
+        now=NOW,
+    )
+    signatures.sign_with_password(
+        session,
+        signer=signer,
+        challenge_id=request.challenge_id,
+        username=signer.username,
+        password=PASSWORD,
+        reason_code="investigation" if reason else None,
+        reason_text=reason or None,
+        policy=POLICY,
+        now=NOW,
+    )
+
+
+def issue(session: Session, walt: User, lot: Lot, qty: str, reason: str = "") -> object:
+    return inventory.issue(
+        session,
+        actor=walt,
+        new=IssueIn(lot.lot_code, qty, "VC500-26-0042", reason, key()),
+        now=NOW,
+    )
+
+
+def test_receipt_creates_a_quarantined_lot_with_its_receipt_movement(
+    session: Session, walt: User
+) -> None:
+    lot = receive(session, walt)
+
+    assert lot.lot_code == "ASC-2611-01"
+    assert lot.status == "quarantine"
+    assert (lot.supplier_lot, lot.expiry, lot.containers, lot.unit) == (
+        "S-88231",
+        date(2028, 5, 31),
+        2,
+        "kg",
+    )
+    assert inventory.balance(session, lot.id) == Decimal("25")
+    assert audit_actions(session, entity_type="lot") == ["lot.received"]
+    assert receive(session, walt, supplier_lot="S-88232").lot_code == "ASC-2611-02"
+
+
+def test_the_same_receipt_form_twice_records_once(session: Session, walt: User) -> None:
+    form_key = key()
+    first = receive(session, walt, form_key=form_key)
+    lot, again = inventory.receive(
+        session,
+        actor=walt,
+        new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-88231", "25", date(2028, 5, 31),
+                      key=form_key),
+        now=NOW,
+    )  # fmt: skip
+
+    assert again
+    assert lot.id == first.id
+    assert count(session, Lot) == 1
+    assert count(session, InventoryMovement) == 1
+
+
+def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, walt: User) -> None:
+    with pytest.raises(Rejected) as refused:
+        inventory.receive(
+            session,
+            actor=walt,
+            new=ReceiptIn("RM-ASC", "SUP-CELLUTEC", " ", "-1", NOW.date(), "0", key=key()),
+            now=NOW,
+        )
+
+    fields = {v.field: v.message for v in refused.value.violations}
+    assert "approved supplier of RM-ASC" in fields["supplier"]
+    assert fields["supplier_lot"] == "Enter the supplier's lot number."
+    assert fields["quantity"] == "The quantity must be more than zero."
+    assert "do not receive it" in fields["expiry"]
+    assert "Containers" in fields["containers"]
+    assert count(session, Lot) == 0
+    assert audit_actions(session, entity_type="lot") == []
+
+
+def test_the_scanned_gtin_must_be_the_materials(session: Session, walt: User) -> None:
+    with pytest.raises(Rejected, match="not VC500's"):
+        inventory.receive(
+            session,
+            actor=walt,
+            new=ReceiptIn("VC500", "SUP-NORTHBRIDGE", "L1", "5", date(2028, 1, 1),
+                          gtin="00000096385074", key=key()),
+            now=NOW,
+        )  # fmt: skip
+
+
+def test_only_warehouse_receives(session: Session, make_user: Callable[..., User]) -> None:
+    with pytest.raises(PermissionDenied, match="Only Warehouse or Admin can receive material"):
+        inventory.receive(
+            session,
+            actor=make_user("operator"),
+            new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S", "1", date(2028, 1, 1), key=key()),
+        )
+
+
+def test_qa_releases_rejects_holds_and_lifts_by_signature(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot = receive(session, walt)
+    sign(session, qa.user, lot, "released")
+    assert lot.status == "released"
+
+    with pytest.raises(Rejected, match="Choose a reason code"):
+        sign(session, qa.user, lot, "held")
+    sign(session, qa.user, lot, "held", reason="Supplier recall notice 2026-11")
+    assert lot.status == "on_hold"
+    sign(session, qa.user, lot, "hold_lifted", reason="Recall did not cover this lot")
+    assert lot.status == "released"  # back to what it was before the hold
+    with pytest.raises(PermissionDenied, match="is released: it cannot be “Released” now"):
+        sign(session, qa.user, lot, "released")
+
+    assert audit_actions(session, entity_type="lot") == [
+        "lot.received",
+        "signature.created",
+        "lot.released",
+        "signature.created",
+        "lot.held",
+        "signature.created",
+        "lot.hold_lifted",
+    ]
+    shown = signatures.signatures_for(session, record_type="lot", record_id=str(lot.id))
+    assert [(s.meaning_label, s.valid) for s in shown] == [
+        ("Released", True),
+        ("Put on hold", True),
+        ("Hold lifted", True),
+    ]
+
+
+def test_only_qa_decides_and_rejection_needs_a_reason(
+    session: Session, walt: User, qa: Signer, make_signer: Callable[..., Signer]
+) -> None:
+    lot = receive(session, walt)
+    warehouse_signer = make_signer("warehouse")
+    with pytest.raises(PermissionDenied, match="Only QA can sign"):
+        sign(session, warehouse_signer.user, lot, "released")
+    with pytest.raises(Rejected, match="reason"):
+        sign(session, qa.user, lot, "rejected")
+    sign(session, qa.user, lot, "rejected", reason="Damaged drums")
+    assert lot.status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [("quarantine", "is quarantine, not released"), ("rejected", "is rejected, not released")],
+)
+def test_unreleased_lots_are_never_issued(
+    session: Session, walt: User, qa: Signer, status: str, words: str
+) -> None:
+    lot = receive(session, walt)
+    if status == "rejected":
+        sign(session, qa.user, lot, "rejected", reason="Damaged")
+    with pytest.raises(GateViolation, match=words):
+        issue(session, walt, lot, "1")
+    assert inventory.balance(session, lot.id) == Decimal("25")
+
+
+def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: Signer) -> None:
+    lot = receive(session, walt, expiry=(NOW + timedelta(days=1)).date())
+    sign(session, qa.user, lot, "released")
+    with pytest.raises(GateViolation, match="expired on"):
+        inventory.issue(
+            session,
+            actor=walt,
+            new=IssueIn(lot.lot_code, "1", "B1", key=key()),
+            now=NOW + timedelta(days=3),
+        )
+    sign(session, qa.user, lot, "held", reason="Investigation")
+    with pytest.raises(GateViolation, match="is on hold"):
+        issue(session, walt, lot, "1")
+
+
+def test_fefo_asks_a_reason_for_a_later_expiring_lot(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    late = receive(session, walt, expiry=date(2028, 5, 31), supplier_lot="S-2")
+    early = receive(session, walt, expiry=date(2027, 1, 31), supplier_lot="S-1")
+    for lot in (late, early):
+        sign(session, qa.user, lot, "released")
+
+    assert [
+        lot.lot_code for lot, _ in inventory.fefo_lots(session, late.material_id, NOW.date())
+    ] == [
+        early.lot_code,
+        late.lot_code,
+    ]
+    with pytest.raises(GateViolation, match=f"Lot {early.lot_code} expires first"):
+        issue(session, walt, late, "5")
+    issue(session, walt, late, "5", reason="Early lot is in the cold store, blocked by a pallet")
+    assert inventory.balance(session, late.id) == Decimal("20")
+
+
+def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot = receive(session, walt, qty="10")
+    sign(session, qa.user, lot, "released")
+    issue(session, walt, lot, "9.5")
+
+    with pytest.raises(GateViolation, match="has only 0.5 kg left; 1 cannot be issued"):
+        issue(session, walt, lot, "1")
+    with pytest.raises(Rejected, match="holds 9.5 kg"):
+        inventory.return_to_stock(
+            session, actor=walt, lot_code=lot.lot_code, quantity="10", batch_no="VC500-26-0042",
+            key=key(), now=NOW,
+        )  # fmt: skip
+    inventory.return_to_stock(
+        session, actor=walt, lot_code=lot.lot_code, quantity="2", batch_no="vc500-26-0042",
+        key=key(), now=NOW,
+    )  # fmt: skip
+
+    assert inventory.balance(session, lot.id) == Decimal("2.5")
+    kinds = [m.kind for m in inventory.movements(session, lot.id)]
+    assert kinds == ["receipt", "issue", "return"]
+    with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
+        session.execute(text("UPDATE inventory_movement SET quantity = '100'"))
+
+
+def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, walt: User) -> None:
+    lot = receive(session, walt)
+    view, label = inventory.label(session, lot.lot_code)
+
+    assert label.hri == "(17)280531(10)ASC-2611-01"  # RM-ASC has no GTIN
+    assert label.svg.startswith("<svg")
+    inventory.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+    with pytest.raises(Rejected, match="give a reason for the reprint"):
+        inventory.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+    inventory.record_label_print(
+        session, actor=walt, lot_code=lot.lot_code, reprint_reason="Label torn", now=NOW
+    )
+    assert audit_actions(session, entity_type="lot")[-2:] == [
+        "lot.label_printed",
+        "lot.label_reprinted",
+    ]
+
+
+def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    """Real commits from concurrent sessions: the balance ends exact, never negative."""
+    url = fresh_database(backend)
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.session_scope() as s:
+        demo_master.seed_master_data(s, actor=SYSTEM, now=NOW)
+        for name, role in (("walt", "warehouse"), ("qa1", "qa"), ("w2", "warehouse")):
+            create_user(s, actor=SYSTEM, new=NewUser(name, name.title(), (role,), PASSWORD))
+        walt_user = find_user(s, "walt")
+        lot = receive(s, walt_user, qty="1")  # type: ignore[arg-type]
+        lot_code = lot.lot_code
+        s.execute(text("UPDATE lot SET status = 'released' WHERE id = :id"), {"id": lot.id})
+    people, outcomes = ["walt", "w2"] * 3, []
+    barrier = threading.Barrier(len(people))
+
+    def take(username: str) -> None:
+        try:
+            barrier.wait()
+            with db.session_scope() as s:
+                user = find_user(s, username)
+                inventory.issue(
+                    s, actor=user, new=IssueIn(lot_code, "1", "B-1", key=key()), now=NOW
+                )  # type: ignore[arg-type]
+            outcomes.append("issued")
+        except GateViolation as exc:
+            outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=take, args=(name,)) for name in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session_scope() as s:
+        lot_row = s.exec(select(Lot).where(Lot.lot_code == lot_code)).one()
+        final = inventory.balance(s, lot_row.id)  # type: ignore[arg-type]
+    db.engine.dispose()
+
+    assert outcomes.count("issued") == 1
+    assert all("has only 0 kg left" in o for o in outcomes if o != "issued")
+    assert final == Decimal(0)
