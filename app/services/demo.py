@@ -92,5 +92,6 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
             created.append(f"document {code}")
     created += demo_master.seed_master_data(session, actor=actor, now=now)
     if isinstance(actor, SystemActor):
+        created += demo_master.seed_opening_stock(session, actor=actor, now=now)
         created += demo_recipes.seed_recipes(session, actor=actor, now=now)
     return created

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from app.models import Lot, LotStatus
 from app.models.base import utcnow
-from app.services import equipment, materials, parties
-from app.services.actors import Actor
+from app.services import equipment, inventory, materials, parties
+from app.services.actors import Actor, SystemActor
 from app.services.auth import find_user
 from app.services.equipment import EquipmentIn
+from app.services.inventory import ReceiptIn
 from app.services.materials import MaterialIn
 from app.services.parties import PartyIn
 
 MATERIALS = (
-    MaterialIn("RM-ASC", "Ascorbic acid", "raw", "kg", shelf_life_days="1095"),
-    MaterialIn("RM-MCC", "Microcrystalline cellulose", "raw", "kg", shelf_life_days="1825"),
-    MaterialIn("RM-MGS", "Magnesium stearate", "raw", "kg", shelf_life_days="1095"),
+    # Raw materials carry their supplier's GTIN, so scanning the supplier label finds them.
+    MaterialIn("RM-ASC", "Ascorbic acid", "raw", "kg", gtin="04012345000016",
+               shelf_life_days="1095"),
+    MaterialIn("RM-MCC", "Microcrystalline cellulose", "raw", "kg", gtin="04012345000023",
+               shelf_life_days="1825"),
+    MaterialIn("RM-MGS", "Magnesium stearate", "raw", "kg", gtin="04012345000030",
+               shelf_life_days="1095"),
     MaterialIn("VC500", "Vitamin C 500 mg tablets", "finished", "tablets", gtin="09501101020917",
                shelf_life_days="730"),
     MaterialIn("PCBA-200", "PCB assembly FS-200", "component", "pcs", tracking="serial"),
@@ -65,6 +71,44 @@ EQUIPMENT = (
     ("PR-01", "Tablet press", "press", True, ("CAL-PR01-2026-05", 180, 185)),
     ("TR-01", "Flow test rig", "test_rig", False, ("CAL-TR01-2026-03", 240, 125)),
 )
+
+
+# lot code, material, supplier, supplier lot, kg, expiry, received days ago, status
+OPENING_STOCK = (
+    ("ASC-2409-02", "RM-ASC", "SUP-NORTHBRIDGE", "S-77120", "40", date(2026, 9, 30), 800,
+     LotStatus.RELEASED),  # SCENARIOS story 1: released, but expired
+    ("MCC-2610-01", "RM-MCC", "SUP-CELLUTEC", "CT-55102", "60", date(2029, 3, 31), 40,
+     LotStatus.RELEASED),
+    ("MGS-2610-01", "RM-MGS", "SUP-LUBRICHEM", "LC-9034", "5", date(2028, 8, 31), 40,
+     LotStatus.RELEASED),
+)  # fmt: skip
+
+
+def seed_opening_stock(
+    session: Session, *, actor: SystemActor, now: datetime | None = None
+) -> list[str]:
+    """Lots on the shelf at go-live (with their paper QC status); needs Walter, the demo's
+    warehouse person, and the demo materials."""
+    now = now or utcnow()
+    walt = find_user(session, "walt")
+    if walt is None:
+        return []
+    created = []
+    for code, material, supplier, supplier_lot, qty, expiry, ago, status in OPENING_STOCK:
+        if session.exec(select(Lot).where(Lot.lot_code == code)).first() is not None:
+            continue
+        inventory.bring_in_opening_stock(
+            session,
+            actor=actor,
+            new=ReceiptIn(material, supplier, supplier_lot, qty, expiry),
+            received_by=walt,
+            received_at=now - timedelta(days=ago),
+            status=status,
+            reference=f"paper QC release of {code} (demo data)",
+            lot_code=code,
+        )
+        created.append(f"lot {code}")
+    return created
 
 
 def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:

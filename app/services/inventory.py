@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, func, select
 
-from app.errors import NotFound, Rejected, Violation, require
+from app.errors import NotFound, PermissionDenied, Rejected, Violation, require
 from app.models import (
     AuditEvent,
     InventoryMovement,
@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, gs1, materials, signable
-from app.services.actors import require_role
+from app.services.actors import Actor, SystemActor, require_role
 
 RECORD_TYPE = "lot"
 WAREHOUSE = (Role.WAREHOUSE, Role.ADMIN)
@@ -187,22 +187,18 @@ def _next_lot_code(session: Session, material: Material, now: datetime) -> str:
     return f"{prefix}{taken + 1:02d}"
 
 
-def receive(
-    session: Session, *, actor: User, new: ReceiptIn, now: datetime | None = None
-) -> tuple[Lot, bool]:
-    """Receive a delivery into quarantine under a new internal lot code, with its receipt
-    movement. Returns the lot and whether this form had been submitted before (then nothing new
-    is recorded and the first lot is returned).
+@dataclass(frozen=True)
+class CheckedReceipt:
+    material: Material
+    supplier: Party
+    quantity: Decimal
+    containers: int
 
-    Raises:
-        PermissionDenied: not warehouse. Rejected: every problem with the delivery at once.
-    """
-    require_role(actor, *WAREHOUSE, action="receive material")
-    now = now or utcnow()
-    _check_key(new.key)
-    earlier = already_submitted(session, new.key)
-    if earlier is not None:
-        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+
+def _check_receipt(
+    session: Session, new: ReceiptIn, *, today: date, opening: bool = False
+) -> CheckedReceipt:
+    """Every problem with a delivery at once (Rejected), or what to record."""
     problems: list[Violation] = []
     material = materials.get_by_code(session, new.material_code) if new.material_code else None
     if material is None:
@@ -246,7 +242,7 @@ def receive(
     quantity = _quantity(new.quantity, problems)
     if new.expiry is None:
         problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
-    elif new.expiry <= now.date():
+    elif new.expiry <= today and not opening:
         problems.append(
             Violation(
                 "expiry.past",
@@ -266,18 +262,35 @@ def receive(
     assert material is not None
     assert supplier is not None
     assert quantity is not None
+    return CheckedReceipt(material, supplier, quantity, containers)
+
+
+def _create_lot(
+    session: Session,
+    *,
+    actor: Actor,
+    checked: CheckedReceipt,
+    new: ReceiptIn,
+    by: User,
+    at: datetime,
+    status: LotStatus,
+    action: str,
+    reason: str | None = None,
+    lot_code: str | None = None,
+) -> Lot:
+    material, supplier = checked.material, checked.supplier
     lot = Lot(
-        lot_code=_next_lot_code(session, material, now),
+        lot_code=lot_code or _next_lot_code(session, material, at),
         material_id=material.id,  # type: ignore[arg-type]
         supplier_id=supplier.id,
         supplier_lot=new.supplier_lot.strip(),
         gtin=new.gtin or None,
         expiry=new.expiry,
-        status=LotStatus.QUARANTINE.value,
+        status=status.value,
         unit=material.unit,
-        containers=containers,
-        received_at=now,
-        received_by_id=actor.id,  # type: ignore[arg-type]
+        containers=checked.containers,
+        received_at=at,
+        received_by_id=by.id,  # type: ignore[arg-type]
     )
     session.add(lot)
     session.flush()
@@ -285,18 +298,18 @@ def receive(
         InventoryMovement(
             lot_id=lot.id,  # type: ignore[arg-type]
             kind=MovementKind.RECEIPT.value,
-            quantity=quantity,
+            quantity=checked.quantity,
             unit=material.unit,
             reference=f"{supplier.code} lot {lot.supplier_lot}",
-            at=now,
-            by_id=actor.id,  # type: ignore[arg-type]
+            at=at,
+            by_id=by.id,  # type: ignore[arg-type]
         )
     )
-    _remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
+    session.flush()
     audit.record(
         session,
         actor=actor,
-        action="lot.received",
+        action=action,
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
         after={
@@ -304,15 +317,110 @@ def receive(
             "material": material.code,
             "supplier": supplier.code,
             "supplier_lot": lot.supplier_lot,
-            "quantity": quantity,
+            "quantity": checked.quantity,
             "unit": material.unit,
             "expiry": new.expiry,
-            "containers": containers,
+            "containers": checked.containers,
             "status": lot.status,
         },
-        now=now,
+        reason=reason,
+        now=at,
     )
+    return lot
+
+
+def receive(
+    session: Session, *, actor: User, new: ReceiptIn, now: datetime | None = None
+) -> tuple[Lot, bool]:
+    """Receive a delivery into quarantine under a new internal lot code, with its receipt
+    movement. Returns the lot and whether this form had been submitted before (then nothing new
+    is recorded and the first lot is returned).
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: every problem with the delivery at once.
+    """
+    require_role(actor, *WAREHOUSE, action="receive material")
+    now = now or utcnow()
+    _check_key(new.key)
+    earlier = already_submitted(session, new.key)
+    if earlier is not None:
+        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    checked = _check_receipt(session, new, today=now.date())
+    lot = _create_lot(
+        session,
+        actor=actor,
+        checked=checked,
+        new=new,
+        by=actor,
+        at=now,
+        status=LotStatus.QUARANTINE,
+        action="lot.received",
+    )
+    _remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
     return lot, False
+
+
+def bring_in_opening_stock(
+    session: Session,
+    *,
+    actor: SystemActor,
+    new: ReceiptIn,
+    received_by: User,
+    received_at: datetime,
+    status: LotStatus,
+    reference: str,
+    lot_code: str,
+) -> Lot:
+    """Stock that was on hand at go-live, under the lot code on its paper label and with the QC
+    status it had on paper (installer and demo only; the trail says so). An expired lot may
+    come in: it is on the shelf.
+
+    Raises:
+        PermissionDenied: called for a person. Rejected: as a receipt, or no reference.
+    """
+    if not isinstance(actor, SystemActor):
+        raise PermissionDenied("Opening stock is brought in by the installer, not at the screen.")
+    problems = []
+    if not reference.strip():
+        problems.append(Violation("reference.empty", "Give the paper record's reference."))
+    if session.exec(select(Lot).where(Lot.lot_code == lot_code.strip().upper())).first():
+        problems.append(Violation("lot_code.taken", f"Lot {lot_code} already exists."))
+    require(problems)
+    checked = _check_receipt(session, new, today=received_at.date(), opening=True)
+    return _create_lot(
+        session,
+        actor=actor,
+        checked=checked,
+        new=new,
+        by=received_by,
+        at=received_at,
+        status=status,
+        action="lot.opening_stock",
+        reason=f"Opening stock at go-live, status from paper: {reference}",
+        lot_code=lot_code.strip().upper(),
+    )
+
+
+def prefill_from_scan(session: Session, raw: str) -> tuple[gs1.Scan, Material | None]:
+    """What a scanned supplier label fills in, and the material its GTIN belongs to.
+
+    Raises:
+        Rejected: not a GS1 barcode, a bad check digit, or a GTIN no material has.
+    """
+    scan = gs1.parse_scan(raw)
+    material = materials.get_by_gtin(session, scan.gtin) if scan.gtin else None
+    if scan.gtin and material is None:
+        raise Rejected(
+            [
+                Violation(
+                    "scan.gtin_unknown",
+                    f"GTIN {scan.gtin} is not on any material here. Choose the material by "
+                    "hand, and ask QA to add the GTIN to it.",
+                    "scan",
+                )
+            ]
+        )
+    return scan, material
 
 
 # ---------------------------------------------------------------- QC disposition (signed)

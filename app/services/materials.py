@@ -136,6 +136,13 @@ def get_by_code(session: Session, code: str) -> Material | None:
     return session.exec(select(Material).where(Material.code == code.strip().upper())).first()
 
 
+def get_by_gtin(session: Session, gtin: str) -> Material | None:
+    normalised, problem = normalise_gtin(gtin)
+    if problem or not normalised:
+        return None
+    return session.exec(select(Material).where(Material.gtin == normalised)).first()
+
+
 def get_material(session: Session, material_id: int) -> Material:
     """Raises NotFound."""
     material = session.get(Material, material_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
 from app.models import AuditEvent, RecipeRevision
-from app.services import equipment, materials, parties, recipes, training
+from app.services import equipment, inventory, materials, parties, recipes, training
 from app.services.auth import find_user
 from app.services.demo import seed_demo
 from tests.conftest import SYSTEM
@@ -56,6 +57,13 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     assert greenleaf is not None and greenleaf.business_name == "Greenleaf Pharmacy"
     asc = materials.get_by_code(session, "RM-ASC")
     assert [p.kind for p in materials.suppliers_of(session, asc.id)] == ["supplier"]  # type: ignore[union-attr, arg-type]
+
+    expired = inventory.load_lot(session, "ASC-2409-02")
+    assert expired.status == "released"
+    assert expired.expired(datetime.now(UTC).date())
+    assert [
+        v.code for v in inventory.usability_problems(expired.lot, datetime.now(UTC).date())
+    ] == ["lot.expired"]
 
     otto, olivia = find_user(session, "otto"), find_user(session, "olivia")
     step = next(s.step for s in view.steps if s.step.code == "20")

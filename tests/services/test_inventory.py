@@ -288,7 +288,7 @@ def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, wal
     lot = receive(session, walt)
     view, label = inventory.label(session, lot.lot_code)
 
-    assert label.hri == "(17)280531(10)ASC-2611-01"  # RM-ASC has no GTIN
+    assert label.hri == "(01)04012345000016(17)280531(10)ASC-2611-01"
     assert label.svg.startswith("<svg")
     inventory.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
     with pytest.raises(Rejected, match="give a reason for the reprint"):
