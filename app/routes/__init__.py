@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         equipment,
         health,
         home,
+        lots,
         materials,
         parties,
         pwa,
@@ -26,5 +27,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
-    for module in (recipes, training, materials, equipment, parties):
+    for module in (recipes, training, materials, equipment, parties, lots):
         app.register_blueprint(module.bp)

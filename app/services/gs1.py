@@ -10,6 +10,7 @@ accepted too. Human-readable text with brackets, "(01)...(10)...", is accepted a
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -132,7 +133,26 @@ def lot_label(*, gtin: str | None, lot_code: str, expiry: date | None) -> LotLab
     data = "".join(parts)
     symbol = barcode.get_barcode_class("gs1_128")(data, writer=SVGWriter())
     out = io.BytesIO()
-    symbol.write(out, options={"module_height": 14.0, "quiet_zone": 4.0, "write_text": False})
+    symbol.write(
+        out,
+        options={
+            "module_width": 0.33,
+            "module_height": 15.0,
+            "quiet_zone": 4.0,
+            "write_text": False,
+        },
+    )
     svg = out.getvalue().decode()
     svg = svg[svg.index("<svg") :]  # inline in the page: no XML prolog or doctype
+    # Presentation attributes instead of style="": the page's CSP allows no inline styles.
+    svg = re.sub(r'style="fill:(\w+);?"', r'fill="\1"', svg)
+    # Millimetres become user units of a viewBox, so the symbol scales to a narrow screen
+    # without being cut (its printed size stays in mm).
+    width, height = re.search(r'<svg[^>]*width="([\d.]+)mm" height="([\d.]+)mm"', svg).groups()  # type: ignore[union-attr]
+    svg = re.sub(r'="([\d.]+)mm"', r'="\1"', svg)
+    svg = svg.replace(
+        f'width="{width}" height="{height}"',
+        f'width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}"',
+        1,
+    )
     return LotLabel(element_string=data, hri=GS1Message.parse(data).as_hri(), svg=svg)

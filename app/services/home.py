@@ -42,13 +42,20 @@ def panels_for(user: User) -> list[Panel]:
             [Link("Equipment status", "equipment.index")],
         ),
         Role.WAREHOUSE: Panel(
-            Role.WAREHOUSE, "Warehouse", "Nothing is waiting to be received or issued."
+            Role.WAREHOUSE,
+            "Warehouse",
+            "Receive deliveries into quarantine, print labels, issue to batches.",
+            [
+                Link("Receive", "lots.receive_page"),
+                Link("Issue to a batch", "lots.issue_page"),
+                Link("Lots", "lots.index"),
+            ],
         ),
         Role.QA: Panel(
             Role.QA,
             "Quality",
-            "Master batch records to approve; the audit trail of any record.",
-            [mbr, *master, trained, audit],
+            "Lots to release, master batch records to approve; the audit trail of any record.",
+            [Link("Lots", "lots.index"), mbr, *master, trained, audit],
         ),
         Role.SUPERVISOR: Panel(
             Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [trained, audit]

@@ -38,7 +38,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-HANDHELD = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+HANDHELD = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 TABLET = {"viewport": {"width": 800, "height": 1280}, "is_mobile": True, "has_touch": True}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 15_000

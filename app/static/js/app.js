@@ -23,6 +23,9 @@
   document.addEventListener("htmx:sendError", () => showNetwork(false));
   document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.xhr && e.detail.xhr.status) showNetwork(true); });
 
+  // Printable pages (labels until the bridge prints them) open the print dialog once.
+  if (document.querySelector("[data-autoprint]")) window.addEventListener("load", () => window.print());
+
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
   }

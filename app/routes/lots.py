@@ -1,0 +1,247 @@
+"""Lots on the handheld: receive by scanning, the lot page, labels, issue and return."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from app.errors import GateViolation, Rejected
+from app.forms import parse_date
+from app.htmx import full_redirect, wants_partial
+from app.models import LotStatus, Meaning, Role
+from app.services import inventory, materials, signatures
+from app.web import db_session
+
+bp = Blueprint("lots", __name__, url_prefix="/lots")
+
+
+def new_key() -> str:
+    """A floor form's one-time key: the same form submitted twice is recorded once."""
+    return uuid.uuid4().hex
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Lots, newest first; search by our lot code, supplier lot or material."""
+    search = request.args.get("q", "")
+    return render_template(
+        "lots/index.html",
+        items=inventory.list_lots(db_session(), search=search),
+        search=search,
+        today=date.today(),
+    )
+
+
+def _receipt_page(
+    form: MultiDict[str, str] | dict[str, str],
+    *,
+    errors: Rejected | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    session = db_session()
+    material = (
+        materials.get_by_code(session, form.get("material", "")) if form.get("material") else None
+    )
+    template = "lots/_receipt.html" if wants_partial() else "lots/receive.html"
+    return render_template(
+        template,
+        form=form,
+        errors=errors,
+        key=form.get("key") or new_key(),
+        material=material,
+        suppliers=materials.suppliers_of(session, material.id) if material else [],  # type: ignore[arg-type]
+        materials=materials.list_materials(session, include_inactive=False),
+    ), status
+
+
+@bp.get("/receive")
+@login_required
+def receive_page() -> tuple[str, int]:
+    """Scan the supplier's label first; the form fills itself."""
+    return _receipt_page({})
+
+
+@bp.post("/receive/scan")
+@login_required
+def scan() -> tuple[str, int]:
+    """A scanned supplier label: fill the receipt form from it, or say why it cannot be read."""
+    raw = request.form.get("scan", "")
+    try:
+        found, material = inventory.prefill_from_scan(db_session(), raw)
+    except Rejected as exc:
+        return _receipt_page({"scan": raw}, errors=exc, status=422)
+    form = {
+        "scan": raw,
+        "material": material.code if material else "",
+        "supplier_lot": found.lot or "",
+        "expiry": found.expiry.isoformat() if found.expiry else "",
+        "quantity": str(found.quantity) if found.quantity is not None else "",
+        "gtin": found.gtin or "",
+    }
+    suppliers = materials.suppliers_of(db_session(), material.id) if material else []  # type: ignore[arg-type]
+    if len(suppliers) == 1:
+        form["supplier"] = suppliers[0].code
+    return _receipt_page(form)
+
+
+@bp.post("/receive")
+@login_required
+def receive() -> object:
+    """Record the delivery in quarantine; a repeated form records nothing new."""
+    form = request.form
+    try:
+        lot, again = inventory.receive(
+            db_session(),
+            actor=current_user,
+            new=inventory.ReceiptIn(
+                material_code=form.get("material", ""),
+                supplier_code=form.get("supplier", ""),
+                supplier_lot=form.get("supplier_lot", ""),
+                quantity=form.get("quantity", ""),
+                expiry=parse_date(form.get("expiry", ""), "expiry", "expiry date"),
+                containers=form.get("containers", "1"),
+                gtin=form.get("gtin", ""),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _receipt_page(form, errors=exc, status=422)
+    if again:
+        flash(
+            f"This receipt was already recorded as lot {lot.lot_code}; nothing new was recorded.",
+            "info",
+        )
+    else:
+        flash(f"Received into quarantine as lot {lot.lot_code}. Print its label.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+
+@bp.get("/<lot_code>")
+@login_required
+def show(lot_code: str) -> str:
+    """Everything about one lot: status and its signatures, balance, movements, history."""
+    session = db_session()
+    view = inventory.load_lot(session, lot_code)
+    return render_template(
+        "lots/show.html",
+        view=view,
+        shown=signatures.signatures_for(session, record_type="lot", record_id=str(view.lot.id)),
+        today=date.today(),
+        actions=_qc_actions(view.status) if current_user.has_role(Role.QA) else [],
+        key=new_key(),
+        can_move=current_user.has_role(Role.WAREHOUSE, Role.ADMIN),
+        errors=None,
+    )
+
+
+def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, bool]]:
+    """The QC decisions open for a lot in `status`: (meaning, button words, is it a danger)."""
+    words = {
+        Meaning.RELEASED: ("Release", False),
+        Meaning.REJECTED: ("Reject", True),
+        Meaning.HELD: ("Put on hold", True),
+        Meaning.HOLD_LIFTED: ("Lift hold", False),
+    }
+    return [
+        (meaning, *words[meaning])
+        for meaning, (allowed, _) in inventory.DISPOSITIONS.items()
+        if status in allowed
+    ]
+
+
+@bp.get("/<lot_code>/label")
+@login_required
+def label(lot_code: str) -> str:
+    """The printable lot label (the bridge issue sends it to a label printer)."""
+    view, data = inventory.label(db_session(), lot_code)
+    return render_template(
+        "lots/label.html", view=view, label=data, autoprint=request.args.get("print") == "1"
+    )
+
+
+@bp.post("/<lot_code>/label")
+@login_required
+def print_label(lot_code: str) -> object:
+    """Record the print (a reprint needs a reason), then open the print dialog."""
+    try:
+        inventory.record_label_print(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            reprint_reason=request.form.get("reason", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        flash(exc.message, "error")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+    return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
+
+
+@bp.get("/issue")
+@login_required
+def issue_page() -> str:
+    return render_template("lots/issue.html", form={}, errors=None, key=new_key(), fefo=[])
+
+
+@bp.post("/issue")
+@login_required
+def issue() -> object:
+    """Issue material from a scanned lot to a batch (FEFO, status and balance gates)."""
+    form = request.form
+    session = db_session()
+    try:
+        movement, again = inventory.issue(
+            session,
+            actor=current_user,
+            new=inventory.IssueIn(
+                lot_code=form.get("lot", ""),
+                quantity=form.get("quantity", ""),
+                batch_no=form.get("batch_no", ""),
+                reason=form.get("reason", ""),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:  # GateViolation included
+        session.rollback()
+        fefo = []
+        if isinstance(exc, GateViolation) and form.get("lot"):
+            lot = inventory.get_lot(session, form["lot"])
+            fefo = inventory.fefo_lots(session, lot.material_id, date.today())
+        page = render_template(
+            "lots/issue.html", form=form, errors=exc, key=form.get("key") or new_key(), fefo=fefo
+        )
+        return page, 422
+    lot_code = form.get("lot", "").strip().upper()
+    if again:
+        flash("This issue was already recorded; nothing new was recorded.", "info")
+    else:
+        amount = f"{-movement.quantity} {movement.unit}"
+        flash(f"Issued {amount} of lot {lot_code} to {movement.batch_no}.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+
+@bp.post("/<lot_code>/return")
+@login_required
+def return_to_stock(lot_code: str) -> object:
+    form = request.form
+    try:
+        _, again = inventory.return_to_stock(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            quantity=form.get("quantity", ""),
+            batch_no=form.get("batch_no", ""),
+            key=form.get("key", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        flash(exc.message, "error")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+    flash("Already recorded; nothing new." if again else "Returned to stock.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot_code))

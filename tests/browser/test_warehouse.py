@@ -1,0 +1,131 @@
+"""The warehouse on a 360x740 handheld with a keyboard-wedge scanner (it types the barcode and
+Enter into the focused field): receive a lot by scanning, print a label that scans back as GS1,
+and QA releases the lot with a passkey on her phone."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import HANDHELD, TABLET, LiveServer, sign_in
+from tests.browser.people import (
+    add_phone,
+    enrol_passkey,
+    issue_enrolment_link,
+    sign_with_passkey,
+)
+
+GS = "\x1d"
+# Ascorbic acid from Northbridge: GTIN, expiry 2028-05-31, supplier lot S-88231, 25.00 kg net.
+SUPPLIER_LABEL = f"]C101040123450000161728053110S-88231{GS}3102002500"
+
+
+def scan(page: Page, barcode: str) -> None:
+    """What a keyboard-wedge scanner does: type into the focused field, then Enter."""
+    page.keyboard.insert_text(barcode)
+    page.keyboard.press("Enter")
+
+
+def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    walt = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(walt, "walt")
+    walt.get_by_role("link", name="Receive").click()
+    expect(walt.locator("#scan")).to_be_focused()
+
+    # A label with a wrong check digit is refused where it was scanned.
+    scan(walt, "]C10104012345000017172805311" + "0S-1")
+    expect(walt.locator("#scan-error")).to_contain_text("Invalid GTIN check digit")
+    expect(walt.locator("#scan")).to_be_focused()
+
+    scan(walt, SUPPLIER_LABEL)
+    form = walt.locator("#receipt-form")
+    expect(form.locator("select[name=material]")).to_have_value("RM-ASC")
+    expect(form.locator("select[name=supplier]")).to_have_value("SUP-NORTHBRIDGE")
+    expect(form.get_by_label("Supplier's lot")).to_have_value("S-88231")
+    expect(form.get_by_label("Expiry")).to_have_value("2028-05-31")
+    expect(form.get_by_label("Quantity (kg)")).to_have_value("25.00")
+    form.get_by_label("Containers").fill("2")
+
+    # The same form sent twice (a double tap, a retry after a dropped connection) is one lot.
+    key = form.locator("input[name=key]").input_value()
+    form.get_by_role("button", name="Receive into quarantine").click()
+    expect(walt.locator(".lot-status")).to_have_text("Quarantine")
+    lot_code = walt.locator("h1.lot-code").inner_text()
+    assert re.fullmatch(r"ASC-\d{4}-\d{2}", lot_code)
+    expect(walt.locator("#messages")).to_contain_text(f"Received into quarantine as lot {lot_code}")
+    retry = walt.context.request.post(
+        "/lots/receive",
+        form={
+            "csrf_token": walt.locator("input[name=csrf_token]").first.input_value(),
+            "key": key,
+            "material": "RM-ASC",
+            "supplier": "SUP-NORTHBRIDGE",
+            "supplier_lot": "S-88231",
+            "quantity": "25.00",
+            "containers": "2",
+            "expiry": "2028-05-31",
+        },
+    )
+    assert retry.ok
+    assert f"already recorded as lot {lot_code}" in retry.text()
+    walt.goto("/lots/?q=S-88231")
+    expect(walt.locator(".lot-card")).to_have_count(1)
+
+    # The label: GS1-128 that scans back to GTIN, expiry and our lot code.
+    walt.goto(f"/lots/{lot_code}")
+    walt.get_by_role("button", name="Print lot label").click()
+    expect(walt.locator("#label-hri")).to_have_text(f"(01)04012345000016(17)280531(10){lot_code}")
+    expect(walt.locator(".label-status")).to_have_text("QUARANTINE")
+    # Scanned back from the screen of a sharp display (a printer is sharper still).
+    sharp = new_context(live_server.url, {**TABLET, "device_scale_factor": 3}).new_page()
+    sign_in(sharp, "walt")
+    sharp.goto(f"/lots/{lot_code}/label")
+    picture = sharp.locator(".label-barcode svg").screenshot(scale="device")
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(picture)))
+    assert [(b.format.name, b.symbology_identifier, b.text) for b in found] == [
+        ("Code128", "]C1", f"(01)04012345000016(17)280531(10){lot_code}")
+    ]
+
+    # Quinn releases it from her phone with one biometric prompt.
+    admin = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(admin, "ada")
+    link = issue_enrolment_link(admin, "quinn")
+    phone = add_phone(new_context(live_server.url, HANDHELD))
+    quinn = phone.page
+    sign_in(quinn, "quinn")
+    enrol_passkey(quinn, link, "Quinn's phone")
+    sign_with_passkey(quinn, "Sign the acknowledgement")
+    quinn.goto(f"/lots/{lot_code}")
+    sign_with_passkey(quinn, "Release")
+
+    expect(quinn.locator(".lot-status")).to_have_text("Released")
+    expect(quinn.locator("#lot-signatures .signature")).to_contain_text("Released")
+    expect(quinn.locator("#lot-signatures .signature")).to_contain_text("Quinn Adeyemi")
+    walt.goto(f"/lots/{lot_code}")
+    expect(walt.locator(".lot-status")).to_have_text("Released")
+    expect(walt.locator("#lot-qc")).to_have_count(0)  # QC decisions are QA's
+
+
+def test_an_expired_lot_is_refused_at_issue_with_the_reason(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    walt = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(walt, "walt")
+    walt.goto("/lots/issue")
+    walt.get_by_label("Batch number").fill("VC500-26-0042")
+    walt.get_by_label("Scan the lot label").fill("ASC-2409-02")
+    walt.get_by_label("Quantity").fill("5")
+    walt.get_by_role("button", name="Issue").click()
+
+    expect(walt.locator("#issue-form")).to_contain_text("Lot ASC-2409-02 expired on 2026-09-30.")
+    assert walt.url.endswith("/lots/issue")
+    walt.goto("/lots/ASC-2409-02")
+    expect(walt.locator("#lot-balance")).to_have_text("40 kg")
+    expect(walt.locator("[data-expired]")).to_contain_text("Expired 2026-09-30")

@@ -1,0 +1,93 @@
+"""Lot pages over HTTP: who may receive, a scan refused in place (htmx 422 partial), a stale
+form without its key, gates at issue, QA's decisions offered by status."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+
+from sqlmodel import Session
+
+from app.models import Lot, User
+from app.services import demo_master, inventory
+from app.services.inventory import ReceiptIn
+from tests.conftest import SYSTEM, count
+from tests.routes.conftest import Browser
+
+RECEIPT = {
+    "material": "RM-ASC",
+    "supplier": "SUP-NORTHBRIDGE",
+    "supplier_lot": "S-88231",
+    "quantity": "25",
+    "containers": "1",
+    "expiry": "2028-05-31",
+}
+
+
+def _lot(session: Session, make_user: Callable[..., User]) -> Lot:
+    demo_master.seed_master_data(session, actor=SYSTEM)
+    walt = make_user("warehouse", username="walt")
+    lot, _ = inventory.receive(
+        session,
+        actor=walt,
+        new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-1", "10", date(2028, 1, 1), key="k1"),
+    )
+    return lot
+
+
+def test_only_warehouse_receives(signed_in: Callable[..., Browser], session: Session) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM)
+    refused = signed_in("operator").post("/lots/receive", {**RECEIPT, "key": uuid.uuid4().hex})
+    assert refused.status_code == 403
+    assert count(session, Lot) == 0
+
+
+def test_a_bad_scan_is_answered_in_place(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM)
+    walt = signed_in("warehouse")
+    answer = walt.post("/lots/receive/scan", {"scan": "0104012345000017"}, htmx=True)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert html.lstrip().startswith('<div id="receipt"')  # the partial, not a page
+    assert '<p class="field-error" id="scan-error">GTIN: Invalid GTIN check digit' in html
+
+    filled = walt.post("/lots/receive/scan", {"scan": "0104012345000016"}, htmx=True)
+    assert filled.status_code == 200
+    assert '<option value="RM-ASC" selected>' in filled.get_data(as_text=True)
+
+
+def test_a_form_without_its_one_time_key_is_stale(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM)
+    answer = signed_in("warehouse").post("/lots/receive", RECEIPT)
+    assert answer.status_code == 422
+    assert "This form is stale" in answer.get_data(as_text=True)
+    assert count(session, Lot) == 0
+
+
+def test_issue_of_a_quarantined_lot_is_refused_with_the_reason(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    lot = _lot(session, make_user)
+    answer = signed_in("warehouse").post(
+        "/lots/issue",
+        {"lot": lot.lot_code, "quantity": "1", "batch_no": "B1", "key": uuid.uuid4().hex},
+    )
+    assert answer.status_code == 422
+    assert f"Lot {lot.lot_code} is quarantine, not released." in answer.get_data(as_text=True)
+    assert inventory.balance(session, lot.id) == 10
+
+
+def test_qa_sees_the_decisions_open_for_the_status(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    lot = _lot(session, make_user)
+    page = signed_in("qa").client.get(f"/lots/{lot.lot_code}").get_data(as_text=True)
+    assert ">Release</button>" in page
+    assert ">Reject</button>" in page
+    assert ">Lift hold</button>" not in page
+    assert page.count('id="sign-dialog"') == 1

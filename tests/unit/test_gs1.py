@@ -1,0 +1,67 @@
+"""GS1 scans as they arrive from real scanners, and our own lot label."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.errors import Rejected
+from app.services.gs1 import lot_label, parse_scan
+
+GS = "\x1d"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"]C101040123450000161728053110S-88231{GS}3102002500",  # GS1-128 with prefix and FNC1
+        f"01040123450000161728053110S-88231{GS}3102002500",  # no symbology prefix
+        "]d2010401234500001631020025001728053110S-88231",  # DataMatrix, lot last, no GS needed
+        f"]Q3010401234500001610S-88231{GS}17280531{GS}3102002500",  # QR, GS after the lot
+        "01040123450000161728053110S-88231<GS>3102002500",  # scanner sends a visible <GS>
+        "01040123450000161728053110S-88231|3102002500",  # or a pipe
+        "(01)04012345000016(17)280531(10)S-88231(3102)002500",  # typed from the text under it
+    ],
+)
+def test_supplier_labels_in_every_form_give_the_same_fields(raw: str) -> None:
+    scan = parse_scan(raw)
+    assert scan.gtin == "04012345000016"
+    assert scan.lot == "S-88231"
+    assert scan.expiry == date(2028, 5, 31)
+    assert scan.quantity == Decimal("25.00")
+    assert scan.quantity_unit == "kg"
+
+
+def test_symbology_is_kept_and_serials_and_counts_are_read() -> None:
+    scan = parse_scan(f"]d20109501101020917211007{GS}3010")
+    assert scan.symbology == "]d2"
+    assert scan.serial == "1007"
+    assert (scan.quantity, scan.quantity_unit) == (Decimal("10"), "pcs")
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("]C101040123450000171728053110S-1", "Invalid GTIN check digit"),
+        ("01040123450000161728023110S-1", "date"),  # 31 February
+        ("hello world", "not a GS1 label"),
+        ("   ", "Nothing was scanned"),
+    ],
+)
+def test_bad_scans_say_what_is_wrong(raw: str, words: str) -> None:
+    with pytest.raises(Rejected, match=words):
+        parse_scan(raw)
+
+
+def test_lot_label_puts_the_variable_length_lot_last() -> None:
+    label = lot_label(gtin="04012345000016", lot_code="ASC-2611-07", expiry=date(2028, 5, 31))
+    assert label.element_string == "01040123450000161728053110ASC-2611-07"
+    assert label.hri == "(01)04012345000016(17)280531(10)ASC-2611-07"
+    assert 'viewBox="0 0 ' in label.svg
+    assert "style=" not in label.svg  # the page's CSP allows no inline styles
+
+
+def test_lot_label_without_gtin_or_expiry() -> None:
+    assert lot_label(gtin=None, lot_code="HSG-2611-01", expiry=None).hri == "(10)HSG-2611-01"
