@@ -13,7 +13,7 @@ from app.errors import GateViolation, Rejected
 from app.forms import parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
-from app.services import inventory, materials, signatures
+from app.services import inventory, materials, recipes, signatures
 from app.web import db_session
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
@@ -183,10 +183,37 @@ def print_label(lot_code: str) -> object:
     return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
 
 
+@bp.get("/pick")
+@login_required
+def pick() -> object:
+    """Picking for a batch: each BOM material's released lots, first-expiring first."""
+    args = request.args
+    form = {k: args.get(k, "") for k in ("recipe", "planned", "batch_no")}
+    view, lines, errors = None, [], None
+    if form["recipe"]:
+        try:
+            view, lines = inventory.pick_list(
+                db_session(),
+                recipe_code=form["recipe"],
+                planned=form["planned"],
+                batch_no=form["batch_no"],
+                today=date.today(),
+            )
+        except Rejected as exc:
+            errors = exc
+    page = render_template(
+        "lots/pick.html", form=form, view=view, lines=lines, errors=errors,
+        recipes=[r for r, _ in recipes.list_recipes(db_session())],
+    )  # fmt: skip
+    return (page, 422) if errors else page
+
+
 @bp.get("/issue")
 @login_required
 def issue_page() -> str:
-    return render_template("lots/issue.html", form={}, errors=None, key=new_key(), fefo=[])
+    """Issue from a lot; the pick list links here with the lot, batch and quantity filled in."""
+    form = {k: request.args.get(k, "") for k in ("lot", "batch_no", "quantity")}
+    return render_template("lots/issue.html", form=form, errors=None, key=new_key(), fefo=[])
 
 
 @bp.post("/issue")

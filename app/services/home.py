@@ -47,6 +47,7 @@ def panels_for(user: User) -> list[Panel]:
             "Receive deliveries into quarantine, print labels, issue to batches.",
             [
                 Link("Receive", "lots.receive_page"),
+                Link("Pick for a batch", "lots.pick"),
                 Link("Issue to a batch", "lots.issue_page"),
                 Link("Lots", "lots.index"),
             ],

@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, gs1, materials, signable
+from app.services import audit, gs1, materials, recipes, signable
 from app.services.actors import Actor, SystemActor, require_role
 
 RECORD_TYPE = "lot"
@@ -696,6 +696,72 @@ def return_to_stock(
         now=now,
     )
     return movement, False
+
+
+# ---------------------------------------------------------------- picking for a batch
+
+
+@dataclass
+class PickLine:
+    material: Material
+    required: Decimal
+    unit: str
+    issued: Decimal
+    lots: list[tuple[Lot, Decimal]]
+
+    @property
+    def open(self) -> Decimal:
+        return max(self.required - self.issued, Decimal(0))
+
+    @property
+    def available(self) -> Decimal:
+        return sum((stock for _, stock in self.lots), Decimal(0))
+
+
+def pick_list(
+    session: Session, *, recipe_code: str, planned: str, batch_no: str, today: date
+) -> tuple[recipes.RevisionView, list[PickLine]]:
+    """What a batch needs from the warehouse: each BOM line of the effective revision scaled to
+    the planned quantity, what was issued to the batch so far, and the released lots to take,
+    first-expiring first.
+
+    Raises:
+        NotFound: no effective revision. Rejected: planned quantity not a positive number.
+    """
+    revision = recipes.effective_revision(session, recipe_code.strip().upper())
+    if revision is None:
+        raise NotFound(f"There is no effective master batch record for {recipe_code!r}.")
+    problems: list[Violation] = []
+    quantity = _quantity(planned, problems, "planned")
+    require(problems)
+    assert quantity is not None
+    view = recipes.load_revision(session, revision.id)  # type: ignore[arg-type]
+    factor = quantity / view.revision.batch_size
+    batch = batch_no.strip().upper()
+    lines = []
+    for b in view.bom:
+        issued = -sum(
+            session.exec(
+                select(InventoryMovement.quantity)
+                .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+                .where(
+                    Lot.material_id == b.material.id,
+                    InventoryMovement.batch_no == batch,
+                    col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+                )
+            ),
+            Decimal(0),
+        )
+        lines.append(
+            PickLine(
+                material=b.material,
+                required=(b.line.quantity * factor).quantize(b.line.quantity),
+                unit=b.line.unit,
+                issued=issued,
+                lots=fefo_lots(session, b.material.id, today),  # type: ignore[arg-type]
+            )
+        )
+    return view, lines
 
 
 # ---------------------------------------------------------------- labels

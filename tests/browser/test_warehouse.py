@@ -34,7 +34,10 @@ def scan(page: Page, barcode: str) -> None:
 def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     new_context: Callable[..., BrowserContext], live_server: LiveServer
 ) -> None:
-    walt = new_context(live_server.url, HANDHELD).new_page()
+    handheld = new_context(live_server.url, HANDHELD)
+    # Count print dialogs instead of opening one (headless Chromium has no printer).
+    handheld.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
+    walt = handheld.new_page()
     sign_in(walt, "walt")
     walt.get_by_role("link", name="Receive").click()
     expect(walt.locator("#scan")).to_be_focused()
@@ -83,6 +86,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.get_by_role("button", name="Print lot label").click()
     expect(walt.locator("#label-hri")).to_have_text(f"(01)04012345000016(17)280531(10){lot_code}")
     expect(walt.locator(".label-status")).to_have_text("QUARANTINE")
+    walt.wait_for_function("window.printed === 1")
     # Scanned back from the screen of a sharp display (a printer is sharper still).
     sharp = new_context(live_server.url, {**TABLET, "device_scale_factor": 3}).new_page()
     sign_in(sharp, "walt")
@@ -111,6 +115,21 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.goto(f"/lots/{lot_code}")
     expect(walt.locator(".lot-status")).to_have_text("Released")
     expect(walt.locator("#lot-qc")).to_have_count(0)  # QC decisions are QA's
+
+    # Picking for the batch offers it first (the expired lot is not offered) and issues it.
+    walt.goto("/lots/pick")
+    walt.get_by_label("Product").select_option("VC500")
+    walt.get_by_label("Batch number").fill("VC500-26-0042")
+    walt.get_by_label("Planned quantity").fill("100000")
+    walt.get_by_role("button", name="Show what to pick").click()
+    asc = walt.locator("#pick-RM-ASC")
+    expect(asc).to_contain_text("Needed 55.0 kg")
+    expect(asc.locator(".pick-lot")).to_have_count(1)
+    asc.locator(".pick-lot a").click()
+    expect(walt.get_by_label("Quantity")).to_have_value("25.00")
+    walt.get_by_role("button", name="Issue").click()
+    expect(walt.locator("#messages")).to_contain_text(f"Issued 25.00 kg of lot {lot_code}")
+    expect(walt.locator("#lot-balance")).to_have_text("0.00 kg")
 
 
 def test_an_expired_lot_is_refused_at_issue_with_the_reason(

@@ -345,3 +345,37 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
     assert outcomes.count("issued") == 1
     assert all("has only 0 kg left" in o for o in outcomes if o != "issued")
     assert final == Decimal(0)
+
+
+def test_pick_list_scales_the_bom_and_offers_released_lots_first_expiring_first(
+    session: Session, qa: Signer
+) -> None:
+    from app.services.demo import seed_demo
+
+    seed_demo(session, actor=SYSTEM, now=NOW)
+    walt = find_user(session, "walt")
+    fresh = receive(session, walt)  # type: ignore[arg-type]
+    sign(session, qa.user, fresh, "released")
+
+    view, lines = inventory.pick_list(
+        session, recipe_code="vc500", planned="50000", batch_no="VC500-26-0042", today=NOW.date()
+    )
+
+    assert view.title == "VC500 rev B"
+    by_code = {line.material.code: line for line in lines}
+    assert by_code["RM-ASC"].required == Decimal("27.5")
+    assert by_code["RM-MGS"].required == Decimal("0.25")
+    # The released-but-expired ASC-2409-02 is not offered; the new lot is.
+    assert [lot.lot_code for lot, _ in by_code["RM-ASC"].lots] == [fresh.lot_code]
+    assert [lot.lot_code for lot, _ in by_code["RM-MCC"].lots] == ["MCC-2610-01"]
+
+    issue(session, walt, fresh, "20")  # type: ignore[arg-type]
+    _, lines = inventory.pick_list(
+        session, recipe_code="VC500", planned="50000", batch_no="vc500-26-0042", today=NOW.date()
+    )
+    asc = next(line for line in lines if line.material.code == "RM-ASC")
+    assert (asc.issued, asc.open) == (Decimal("20"), Decimal("7.5"))
+    with pytest.raises(Rejected, match="more than zero"):
+        inventory.pick_list(
+            session, recipe_code="VC500", planned="0", batch_no="B", today=NOW.date()
+        )
