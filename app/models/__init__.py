@@ -18,7 +18,16 @@ from app.models.esign import (
     SignMethod,
     WebAuthnChallenge,
 )
-from app.models.inventory import InventoryMovement, Lot, LotStatus, MovementKind, Submission
+from app.models.inventory import (
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    MovementKind,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    Submission,
+)
 from app.models.material import Material, MaterialKind, MaterialSupplier, Tracking
 from app.models.party import Party, PartyKind
 from app.models.recipe import (
@@ -64,6 +73,9 @@ __all__ = [
     "RecipeStep",
     "RevisionStatus",
     "Role",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentStatus",
     "SignMethod",
     "Signature",
     "StepKind",

@@ -76,3 +76,37 @@ class Submission(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id")
     result: str = Field(max_length=200)  # what the first submission made, e.g. "lot:12"
     at: datetime
+
+
+class ShipmentStatus(StrEnum):
+    PICKING = "picking"
+    SHIPPED = "shipped"
+
+
+class Shipment(SQLModel, table=True):
+    """A despatch to a customer location: picked by scanning, then shipped in one step."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_no: str = Field(max_length=40, unique=True)
+    customer_id: int = Field(foreign_key="party.id")
+    ship_from_id: int = Field(foreign_key="party.id")  # our site
+    reference: str = Field(default="", max_length=80)  # the customer's PO
+    status: str = Field(default=ShipmentStatus.PICKING.value, max_length=20)
+    created_at: datetime
+    created_by_id: int = Field(foreign_key="user_account.id")
+    shipped_at: datetime | None = None
+    shipped_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class ShipmentLine(SQLModel, table=True):
+    __tablename__ = "shipment_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    quantity: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))
+    unit: str = Field(max_length=20)
+    scanned: str = Field(default="", max_length=200)  # what the scanner read
+    added_at: datetime
+    removed_at: datetime | None = None  # a mis-pick taken off before despatch, with a reason
+    removed_reason: str | None = Field(default=None, sa_column=Column(Text))

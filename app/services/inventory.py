@@ -52,7 +52,7 @@ def already_submitted(session: Session, key: str) -> Submission | None:
     return session.get(Submission, key) if key else None
 
 
-def _remember(
+def remember(
     session: Session, *, key: str, form: str, user: User, result: str, now: datetime
 ) -> None:
     if not key:
@@ -61,7 +61,7 @@ def _remember(
     session.flush()
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
     if not key or len(key) > 64:
         raise Rejected(
             [Violation("form.key", "This form is stale (no one-time key). Reload the page.")]
@@ -166,7 +166,7 @@ class ReceiptIn:
     key: str = ""
 
 
-def _quantity(raw: str, problems: list[Violation], field: str = "quantity") -> Decimal | None:
+def parse_quantity(raw: str, problems: list[Violation], field: str = "quantity") -> Decimal | None:
     try:
         value = Decimal((raw or "").strip().replace(",", "."))
     except InvalidOperation:
@@ -239,7 +239,7 @@ def _check_receipt(
         problems.append(
             Violation("supplier_lot.empty", "Enter the supplier's lot number.", "supplier_lot")
         )
-    quantity = _quantity(new.quantity, problems)
+    quantity = parse_quantity(new.quantity, problems)
     if new.expiry is None:
         problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
     elif new.expiry <= today and not opening:
@@ -341,7 +341,7 @@ def receive(
     """
     require_role(actor, *WAREHOUSE, action="receive material")
     now = now or utcnow()
-    _check_key(new.key)
+    check_key(new.key)
     earlier = already_submitted(session, new.key)
     if earlier is not None:
         return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
@@ -356,7 +356,7 @@ def receive(
         status=LotStatus.QUARANTINE,
         action="lot.received",
     )
-    _remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
+    remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
     return lot, False
 
 
@@ -510,7 +510,7 @@ class IssueIn:
     key: str = ""
 
 
-def _lock(session: Session, lot_id: int) -> Lot:
+def lock_lot(session: Session, lot_id: int) -> Lot:
     """The lot row, locked for this transaction (PostgreSQL); SQLite serialises writers."""
     lot = session.exec(select(Lot).where(Lot.id == lot_id).with_for_update()).one()
     session.refresh(lot)
@@ -559,17 +559,17 @@ def issue(
     """
     require_role(actor, *WAREHOUSE, action="issue material")
     now = now or utcnow()
-    _check_key(new.key)
+    check_key(new.key)
     earlier = already_submitted(session, new.key)
     if earlier is not None:
         return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
     problems: list[Violation] = []
-    quantity = _quantity(new.quantity, problems)
+    quantity = parse_quantity(new.quantity, problems)
     if not new.batch_no.strip():
         problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
     require(problems)
     assert quantity is not None
-    lot = _lock(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
+    lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
     today = now.date()
     problems = usability_problems(lot, today)
     first = fefo_lots(session, lot.material_id, today)
@@ -606,7 +606,7 @@ def issue(
     )
     session.add(movement)
     session.flush()
-    _remember(
+    remember(
         session, key=new.key, form="issue", user=actor, result=f"movement:{movement.id}", now=now
     )
     audit.record(
@@ -640,15 +640,15 @@ def return_to_stock(
     """
     require_role(actor, *WAREHOUSE, action="return material")
     now = now or utcnow()
-    _check_key(key)
+    check_key(key)
     earlier = already_submitted(session, key)
     if earlier is not None:
         return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
     problems: list[Violation] = []
-    amount = _quantity(quantity, problems)
+    amount = parse_quantity(quantity, problems)
     require(problems)
     assert amount is not None
-    lot = _lock(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
+    lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
     batch = batch_no.strip().upper()
     taken = -sum(
         session.exec(
@@ -683,9 +683,7 @@ def return_to_stock(
     )
     session.add(movement)
     session.flush()
-    _remember(
-        session, key=key, form="return", user=actor, result=f"movement:{movement.id}", now=now
-    )
+    remember(session, key=key, form="return", user=actor, result=f"movement:{movement.id}", now=now)
     audit.record(
         session,
         actor=actor,
@@ -732,7 +730,7 @@ def pick_list(
     if revision is None:
         raise NotFound(f"There is no effective master batch record for {recipe_code!r}.")
     problems: list[Violation] = []
-    quantity = _quantity(planned, problems, "planned")
+    quantity = parse_quantity(planned, problems, "planned")
     require(problems)
     assert quantity is not None
     view = recipes.load_revision(session, revision.id)  # type: ignore[arg-type]

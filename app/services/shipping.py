@@ -1,0 +1,510 @@
+"""Finished goods into the warehouse, and shipping released lots to a customer.
+
+A shipment is picked by scanning lot labels, then despatched in one step that writes the
+shipment movements and the FSMA 204 shipping key data elements. Shipping never makes a new
+traceability lot code: the lot shipped is the lot received or produced. Only released,
+unexpired lots with enough stock ship.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.errors import NotFound, Rejected, Violation, require
+from app.models import (
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    Material,
+    MaterialKind,
+    MovementKind,
+    Party,
+    PartyKind,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    User,
+)
+from app.models.base import utcnow
+from app.services import audit, gs1, inventory, materials, parties
+from app.services.actors import require_role
+
+RECORD_TYPE = "shipment"
+
+
+# ---------------------------------------------------------------- finished goods
+
+
+@dataclass(frozen=True)
+class OutputIn:
+    material_code: str
+    batch_no: str
+    quantity: str
+    expiry: date | None = None
+    key: str = ""
+
+
+def receive_output(
+    session: Session, *, actor: User, new: OutputIn, now: datetime | None = None
+) -> tuple[Lot, bool]:
+    """Confirm a batch's output into the warehouse: its lot (lot code = batch number) with a
+    production movement, in quarantine until QA releases it. Returns the lot and whether this
+    form had been submitted before.
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: not a finished or intermediate material, no
+        batch number, a lot of that number already, a bad quantity or expiry.
+    """
+    require_role(actor, *inventory.WAREHOUSE, action="receive finished goods")
+    now = now or utcnow()
+    inventory.check_key(new.key)
+    earlier = inventory.already_submitted(session, new.key)
+    if earlier is not None:
+        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    problems: list[Violation] = []
+    material = materials.get_by_code(session, new.material_code)
+    if material is None or material.kind not in (MaterialKind.FINISHED, MaterialKind.INTERMEDIATE):
+        problems.append(
+            Violation("material.kind", "Choose the finished product the batch made.", "material")
+        )
+    batch = new.batch_no.strip().upper()
+    if not batch:
+        problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
+    elif session.exec(select(Lot).where(Lot.lot_code == batch)).first() is not None:
+        problems.append(
+            Violation("batch_no.received", f"The output of {batch} is already in.", "batch_no")
+        )
+    quantity = inventory.parse_quantity(new.quantity, problems)
+    expiry = new.expiry
+    if expiry is None and material is not None and material.shelf_life_days:
+        expiry = (now + timedelta(days=material.shelf_life_days)).date()
+    if expiry is not None and expiry <= now.date():
+        problems.append(Violation("expiry.past", "The expiry must be in the future.", "expiry"))
+    require(problems)
+    assert material is not None
+    assert quantity is not None
+    lot = Lot(
+        lot_code=batch,
+        material_id=material.id,  # type: ignore[arg-type]
+        supplier_id=None,
+        supplier_lot="",
+        gtin=material.gtin,
+        expiry=expiry,
+        status=LotStatus.QUARANTINE.value,
+        unit=material.unit,
+        containers=1,
+        received_at=now,
+        received_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(lot)
+    session.flush()
+    session.add(
+        InventoryMovement(
+            lot_id=lot.id,  # type: ignore[arg-type]
+            kind=MovementKind.PRODUCTION.value,
+            quantity=quantity,
+            unit=material.unit,
+            batch_no=batch,
+            reference=f"output of batch {batch}",
+            at=now,
+            by_id=actor.id,  # type: ignore[arg-type]
+        )
+    )
+    session.flush()
+    inventory.remember(
+        session, key=new.key, form="output", user=actor, result=f"lot:{lot.id}", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.output_received",
+        entity_type=inventory.RECORD_TYPE,
+        entity_id=lot.id,
+        after={"lot_code": batch, "material": material.code, "quantity": quantity,
+               "unit": material.unit, "expiry": expiry, "status": lot.status},
+        now=now,
+    )  # fmt: skip
+    return lot, False
+
+
+# ---------------------------------------------------------------- shipments
+
+
+def get_shipment(session: Session, shipment_no: str) -> Shipment:
+    """Raises NotFound."""
+    shipment = session.exec(
+        select(Shipment).where(Shipment.shipment_no == shipment_no.strip().upper())
+    ).first()
+    if shipment is None:
+        raise NotFound(f"There is no shipment {shipment_no!r}.")
+    return shipment
+
+
+def list_shipments(session: Session) -> list[tuple[Shipment, Party]]:
+    return list(
+        session.exec(
+            select(Shipment, Party)
+            .join(Party, col(Party.id) == Shipment.customer_id)
+            .order_by(col(Shipment.id).desc())
+        ).all()
+    )  # type: ignore[arg-type]
+
+
+def _our_site(session: Session) -> Party:
+    site = session.exec(
+        select(Party).where(Party.kind == PartyKind.SITE, Party.active).order_by(col(Party.id))
+    ).first()
+    if site is None:
+        raise Rejected(
+            [Violation("site.missing", "Record our own site (with its address) before shipping.")]
+        )
+    return site
+
+
+def start_shipment(
+    session: Session,
+    *,
+    actor: User,
+    customer_code: str,
+    reference: str,
+    now: datetime | None = None,
+) -> Shipment:
+    """Open a shipment to a customer location, to pick into.
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: not an active customer, or no site of ours.
+    """
+    require_role(actor, *inventory.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    customer = parties.get_by_code(session, customer_code) if customer_code else None
+    if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
+        raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
+    site = _our_site(session)
+    count = session.exec(
+        select(func.count())
+        .select_from(Shipment)
+        .where(col(Shipment.shipment_no).startswith(f"SH-{now:%y%m%d}-"))
+    ).one()
+    shipment = Shipment(
+        shipment_no=f"SH-{now:%y%m%d}-{count + 1:02d}",
+        customer_id=customer.id,  # type: ignore[arg-type]
+        ship_from_id=site.id,  # type: ignore[arg-type]
+        reference=reference.strip(),
+        created_at=now,
+        created_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.started",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after={"shipment_no": shipment.shipment_no, "customer": customer.code,
+               "reference": shipment.reference},
+        now=now,
+    )  # fmt: skip
+    return shipment
+
+
+def lines(session: Session, shipment: Shipment) -> list[tuple[ShipmentLine, Lot, Material]]:
+    """The shipment's lines still on it, in the order they were picked."""
+    return list(
+        session.exec(
+            select(ShipmentLine, Lot, Material)
+            .join(Lot, col(Lot.id) == ShipmentLine.lot_id)
+            .join(Material, col(Material.id) == Lot.material_id)
+            .where(ShipmentLine.shipment_id == shipment.id, col(ShipmentLine.removed_at).is_(None))
+            .order_by(col(ShipmentLine.id))
+        ).all()
+    )  # type: ignore[arg-type]
+
+
+def _lot_from_scan(session: Session, scanned: str) -> Lot:
+    text = scanned.strip()
+    if not text:
+        raise Rejected([Violation("scan.empty", "Scan the lot label.", "scan")])
+    if text[:1].isdigit() or text.startswith(("]", "(")):
+        scan = gs1.parse_scan(text)
+        if scan.sscc and not scan.lot:
+            raise Rejected(
+                [
+                    Violation(
+                        "scan.sscc",
+                        f"Pallet SSCC {scan.sscc} is not recorded here; scan each lot label.",
+                        "scan",
+                    )
+                ]
+            )
+        if not scan.lot:
+            raise Rejected([Violation("scan.no_lot", "This barcode carries no lot (10).", "scan")])
+        text = scan.lot
+    try:
+        return inventory.get_lot(session, text)
+    except NotFound as exc:
+        raise Rejected([Violation("scan.unknown", exc.message, "scan")]) from None
+
+
+def _picked(session: Session, shipment: Shipment, lot: Lot) -> Decimal:
+    return sum(
+        (
+            line.quantity
+            for line, picked_lot, _ in lines(session, shipment)
+            if picked_lot.id == lot.id
+        ),
+        Decimal(0),
+    )
+
+
+def _picking(shipment: Shipment) -> None:
+    if shipment.status != ShipmentStatus.PICKING:
+        raise Rejected(
+            [Violation("shipment.shipped", f"Shipment {shipment.shipment_no} has already shipped.")]
+        )
+
+
+def add_line(
+    session: Session,
+    *,
+    actor: User,
+    shipment_no: str,
+    scanned: str,
+    quantity: str,
+    now: datetime | None = None,
+) -> ShipmentLine:
+    """Pick a lot onto the shipment by scanning its label.
+
+    Raises:
+        PermissionDenied, NotFound. Rejected: shipped already, unknown lot, a bad quantity.
+        GateViolation: the lot is not released, is expired, or has not enough stock left
+        (counting what is already picked onto this shipment).
+    """
+    require_role(actor, *inventory.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    shipment = get_shipment(session, shipment_no)
+    _picking(shipment)
+    problems: list[Violation] = []
+    amount = inventory.parse_quantity(quantity, problems)
+    lot = _lot_from_scan(session, scanned)
+    require(problems)
+    assert amount is not None
+    gates = inventory.usability_problems(lot, now.date())
+    free = inventory.balance(session, lot.id) - _picked(session, shipment, lot)  # type: ignore[arg-type]
+    if amount > free:
+        gates.append(
+            Violation(
+                "lot.balance",
+                f"Lot {lot.lot_code} has {free} {lot.unit} free to ship; "
+                f"{amount} cannot be picked.",
+                "quantity",
+            )
+        )
+    require(gates, gate=True)
+    line = ShipmentLine(
+        shipment_id=shipment.id,  # type: ignore[arg-type]
+        lot_id=lot.id,  # type: ignore[arg-type]
+        quantity=amount,
+        unit=lot.unit,
+        scanned=scanned.strip()[:200],
+        added_at=now,
+    )
+    session.add(line)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.picked",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after={"lot_code": lot.lot_code, "quantity": amount, "unit": lot.unit},
+        now=now,
+    )
+    return line
+
+
+def remove_line(
+    session: Session, *, actor: User, line_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """Take a mis-picked line off a shipment before despatch (kept, marked, with a reason).
+
+    Raises:
+        PermissionDenied, NotFound, Rejected.
+    """
+    require_role(actor, *inventory.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    line = session.get(ShipmentLine, line_id)
+    if line is None or line.removed_at is not None:
+        raise NotFound(f"There is no picked line {line_id}.")
+    shipment = session.get(Shipment, line.shipment_id)
+    assert shipment is not None
+    _picking(shipment)
+    require(
+        []
+        if reason.strip()
+        else [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
+    )
+    line.removed_at, line.removed_reason = now, reason.strip()
+    session.add(line)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.unpicked",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        before={"line": line.id, "quantity": line.quantity},
+        reason=reason.strip(),
+        now=now,
+    )
+
+
+def despatch(
+    session: Session, *, actor: User, shipment_no: str, now: datetime | None = None
+) -> Shipment:
+    """Ship everything picked: shipment movements out of each lot, the KDEs in the trail.
+
+    Raises:
+        PermissionDenied, NotFound. Rejected: nothing picked, shipped already. GateViolation: a
+        lot stopped being shippable since it was picked (status, expiry or stock).
+    """
+    require_role(actor, *inventory.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    shipment = get_shipment(session, shipment_no)
+    _picking(shipment)
+    picked = lines(session, shipment)
+    require([] if picked else [Violation("shipment.empty", "Nothing is picked yet.")])
+    gates: list[Violation] = []
+    wanted: dict[int, Decimal] = {}
+    for line, lot, _ in picked:
+        wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[index]
+    for lot_id, amount in wanted.items():
+        lot = inventory.lock_lot(session, lot_id)
+        gates += inventory.usability_problems(lot, now.date())
+        stock = inventory.balance(session, lot_id)
+        if amount > stock:
+            gates.append(
+                Violation(
+                    "lot.balance",
+                    f"Lot {lot.lot_code} has only {stock} {lot.unit} left; {amount} cannot ship.",
+                )
+            )
+    require(gates, gate=True)
+    for line, lot, _ in picked:
+        session.add(
+            InventoryMovement(
+                lot_id=lot.id,  # type: ignore[arg-type]
+                kind=MovementKind.SHIPMENT.value,
+                quantity=-line.quantity,
+                unit=line.unit,
+                reference=f"shipment {shipment.shipment_no}",
+                at=now,
+                by_id=actor.id,  # type: ignore[arg-type]
+            )
+        )
+    shipment.status = ShipmentStatus.SHIPPED.value
+    shipment.shipped_at = now
+    shipment.shipped_by_id = actor.id
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.despatched",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after=despatch_advice(session, shipment),
+        now=now,
+    )
+    return shipment
+
+
+# ---------------------------------------------------------------- despatch advice and KDEs
+
+
+def _location(party: Party) -> dict[str, Any]:
+    """The FSMA 204 location description."""
+    return {
+        "business_name": party.business_name,
+        "phone": party.phone,
+        "street": party.street,
+        "city": party.city,
+        "region": party.region,
+        "postal_code": party.postal_code,
+        "country": party.country,
+        "fda_registration": party.fda_registration,
+        "gln": party.gln,
+    }
+
+
+def despatch_advice(session: Session, shipment: Shipment) -> dict[str, Any]:
+    """The despatch advice (ASN) with the FSMA 204 shipping key data elements per lot."""
+    customer = session.get(Party, shipment.customer_id)
+    site = session.get(Party, shipment.ship_from_id)
+    assert customer is not None
+    assert site is not None
+    items = []
+    for line, lot, material in lines(session, shipment):
+        source = session.get(Party, lot.supplier_id) if lot.supplier_id else site
+        items.append(
+            {
+                "traceability_lot_code": lot.lot_code,
+                "product_description": material.name,
+                "product_code": material.code,
+                "gtin": material.gtin,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "expiry": lot.expiry,
+                "tlc_source": _location(source) if source else None,
+            }
+        )
+    return {
+        "document_type": "Despatch advice",
+        "shipment_no": shipment.shipment_no,
+        "reference": shipment.reference,
+        "status": shipment.status,
+        "ship_date": shipment.shipped_at.date() if shipment.shipped_at else None,
+        "ship_from": _location(site),
+        "ship_to": _location(customer),
+        "lines": items,
+    }
+
+
+CSV_COLUMNS = (
+    "shipment_no", "ship_date", "reference", "traceability_lot_code", "product_code",
+    "product_description", "gtin", "quantity", "unit", "expiry", "ship_to", "ship_to_address",
+    "ship_from", "ship_from_address", "tlc_source",
+)  # fmt: skip
+
+
+def _address(loc: dict[str, Any] | None) -> str:
+    if not loc:
+        return ""
+    parts = (loc["street"], loc["postal_code"], loc["city"], loc["region"], loc["country"])
+    return ", ".join(p for p in parts if p)
+
+
+def despatch_advice_csv(advice: dict[str, Any]) -> str:
+    """One row per lot, every KDE in its own column (sortable in a spreadsheet)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for item in advice["lines"]:
+        writer.writerow(
+            [
+                advice["shipment_no"], advice["ship_date"] or "", advice["reference"],
+                item["traceability_lot_code"], item["product_code"], item["product_description"],
+                item["gtin"] or "", item["quantity"], item["unit"], item["expiry"] or "",
+                advice["ship_to"]["business_name"], _address(advice["ship_to"]),
+                advice["ship_from"]["business_name"], _address(advice["ship_from"]),
+                (item["tlc_source"] or {}).get("business_name", ""),
+            ]
+        )  # fmt: skip
+    return out.getvalue()

@@ -1,0 +1,148 @@
+"""Finished goods in, and shipping released lots to a customer with the FSMA 204 KDEs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session
+
+from app.errors import GateViolation, Rejected
+from app.models import Lot, User
+from app.services import demo_master, gs1, inventory, shipping
+from app.services.shipping import OutputIn
+from tests.conftest import SYSTEM, audit_actions, count
+from tests.services.test_inventory import sign
+from tests.signing import NOW, Signer
+
+
+@pytest.fixture
+def walt(session: Session, make_user: Callable[..., User]) -> User:
+    demo_master.seed_master_data(session, actor=SYSTEM, now=NOW)
+    return make_user("warehouse", username="walt", full_name="Walter Brandt")
+
+
+@pytest.fixture
+def qa(make_signer: Callable[..., Signer]) -> Signer:
+    return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+
+
+def output(session: Session, walt: User, key: str | None = None) -> tuple[Lot, bool]:
+    return shipping.receive_output(
+        session,
+        actor=walt,
+        new=OutputIn("VC500", "vc500-26-0042", "100000", key=key or uuid.uuid4().hex),
+        now=NOW,
+    )
+
+
+def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, walt: User) -> None:
+    lot, again = output(session, walt, key="k-1")
+
+    assert not again
+    assert (lot.lot_code, lot.status, lot.unit) == ("VC500-26-0042", "quarantine", "tablets")
+    assert lot.expiry == (NOW + timedelta(days=730)).date()  # the product's shelf life
+    assert [m.kind for m in inventory.movements(session, lot.id)] == ["production"]
+    assert output(session, walt, key="k-1") == (lot, True)
+    with pytest.raises(Rejected, match="The output of VC500-26-0042 is already in"):
+        output(session, walt)
+    with pytest.raises(Rejected, match="Choose the finished product"):
+        shipping.receive_output(
+            session, actor=walt, new=OutputIn("RM-ASC", "B-2", "5", key="k-2"), now=NOW
+        )
+    assert count(session, Lot) == 1
+
+
+def test_a_lot_that_is_not_released_cannot_ship(session: Session, walt: User) -> None:
+    lot, _ = output(session, walt)
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="PO-8812", now=NOW
+    )
+    with pytest.raises(GateViolation, match="is quarantine, not released"):
+        shipping.add_line(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="40000", now=NOW,
+        )  # fmt: skip
+
+
+def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)
+    sign(session, qa.user, lot, "released")
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="cust-greenleaf", reference="PO-8812", now=NOW
+    )
+    label = gs1.lot_label(gtin="09501101020917", lot_code=lot.lot_code, expiry=lot.expiry)
+
+    shipping.add_line(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned="]C1" + label.element_string,
+        quantity="40000", now=NOW,
+    )  # fmt: skip
+    with pytest.raises(GateViolation, match="has 60000 tablets free to ship; 70000 cannot"):
+        shipping.add_line(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="70000", now=NOW,
+        )  # fmt: skip
+    shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+
+    assert shipment.status == "shipped"
+    assert inventory.balance(session, lot.id) == Decimal("60000")
+    advice = shipping.despatch_advice(session, shipment)
+    assert advice["ship_date"] == NOW.date()
+    assert advice["reference"] == "PO-8812"
+    assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
+    assert advice["ship_to"]["city"] == "Portland"
+    assert advice["ship_from"]["fda_registration"] == "12345678901"
+    [item] = advice["lines"]
+    assert item["traceability_lot_code"] == "VC500-26-0042"  # never a new lot code
+    assert (item["quantity"], item["unit"]) == (Decimal("40000"), "tablets")
+    assert item["product_description"] == "Vitamin C 500 mg tablets"
+    csv_text = shipping.despatch_advice_csv(advice)
+    assert csv_text.splitlines()[0].startswith("shipment_no,ship_date,reference,")
+    assert "VC500-26-0042" in csv_text.splitlines()[1]
+    assert "shipment.despatched" in audit_actions(session, entity_type="shipment")
+    with pytest.raises(Rejected, match="has already shipped"):
+        shipping.add_line(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="1", now=NOW,
+        )  # fmt: skip
+
+
+def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, qa: Signer) -> None:
+    lot, _ = output(session, walt)
+    sign(session, qa.user, lot, "released")
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+    )
+    line = shipping.add_line(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+        quantity="100", now=NOW,
+    )  # fmt: skip
+    sign(session, qa.user, lot, "held", reason="Complaint under investigation")
+
+    with pytest.raises(GateViolation, match="is on hold"):
+        shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+    assert inventory.balance(session, lot.id) == Decimal("100000")
+
+    with pytest.raises(Rejected, match="Give a reason"):
+        shipping.remove_line(session, actor=walt, line_id=line.id, reason="")
+    shipping.remove_line(session, actor=walt, line_id=line.id, reason="Lot on hold")
+    with pytest.raises(Rejected, match="Nothing is picked yet"):
+        shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+
+
+def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:
+    with pytest.raises(Rejected, match="Choose an active customer"):
+        shipping.start_shipment(session, actor=walt, customer_code="SUP-CELLUTEC", reference="")
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+    )
+    with pytest.raises(Rejected, match="Pallet SSCC 106141411234567897 is not recorded here"):
+        shipping.add_line(
+            session, actor=walt, shipment_no=shipment.shipment_no,
+            scanned="00106141411234567897", quantity="1", now=NOW,
+        )  # fmt: skip
