@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         parties,
         pwa,
         recipes,
+        shipments,
         signing,
         training,
         users,
@@ -27,5 +28,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
-    for module in (recipes, training, materials, equipment, parties, lots):
+    for module in (recipes, training, materials, equipment, parties, lots, shipments):
         app.register_blueprint(module.bp)

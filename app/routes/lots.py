@@ -13,7 +13,7 @@ from app.errors import GateViolation, Rejected
 from app.forms import parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
-from app.services import inventory, materials, recipes, signatures
+from app.services import inventory, materials, recipes, shipping, signatures
 from app.web import db_session
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
@@ -272,3 +272,49 @@ def return_to_stock(lot_code: str) -> object:
         return full_redirect(url_for("lots.show", lot_code=lot_code))
     flash("Already recorded; nothing new." if again else "Returned to stock.", "success")
     return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+
+@bp.get("/output")
+@login_required
+def output_page() -> str:
+    """Confirm a batch's output into the warehouse."""
+    return _output_page({})
+
+
+def _output_page(form: object, errors: Rejected | None = None) -> str:
+    finished = [
+        m
+        for m in materials.list_materials(db_session(), include_inactive=False)
+        if m.kind in ("finished", "intermediate")
+    ]
+    return render_template(
+        "lots/output.html", form=form, errors=errors, key=new_key(), products=finished
+    )
+
+
+@bp.post("/output")
+@login_required
+def output() -> object:
+    form = request.form
+    try:
+        lot, again = shipping.receive_output(
+            db_session(),
+            actor=current_user,
+            new=shipping.OutputIn(
+                material_code=form.get("material", ""),
+                batch_no=form.get("batch_no", ""),
+                quantity=form.get("quantity", ""),
+                expiry=parse_date(form.get("expiry", ""), "expiry", "expiry date", required=False),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _output_page(form, exc), 422
+    message = (
+        "Already recorded; nothing new."
+        if again
+        else f"Lot {lot.lot_code} is in, in quarantine until QA releases it."
+    )
+    flash(message, "info" if again else "success")
+    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))

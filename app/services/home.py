@@ -50,6 +50,8 @@ def panels_for(user: User) -> list[Panel]:
                 Link("Pick for a batch", "lots.pick"),
                 Link("Issue to a batch", "lots.issue_page"),
                 Link("Lots", "lots.index"),
+                Link("Finished goods in", "lots.output_page"),
+                Link("Shipments", "shipments.index"),
             ],
         ),
         Role.QA: Panel(

@@ -1,0 +1,59 @@
+"""Finished goods and shipping over HTTP: gates answered in place, the advice as CSV and JSON."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from app.models import Lot
+from app.services import demo_master, inventory, shipping
+from tests.conftest import SYSTEM, count
+from tests.routes.conftest import Browser
+from tests.services.test_inventory import sign
+from tests.signing import Signer
+
+
+def test_finished_goods_in_then_shipped_with_its_advice(
+    signed_in: Callable[..., Browser], session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM)
+    walt = signed_in("warehouse")
+    bad = walt.post("/lots/output", {"material": "VC500", "batch_no": "", "quantity": "x",
+                                    "key": uuid.uuid4().hex})  # fmt: skip
+    assert bad.status_code == 422
+    assert "Enter the batch number." in bad.get_data(as_text=True)
+    assert count(session, Lot) == 0
+
+    made = walt.post("/lots/output", {"material": "VC500", "batch_no": "VC500-26-0042",
+                                     "quantity": "100000", "key": uuid.uuid4().hex})  # fmt: skip
+    assert made.status_code == 302
+    lot = inventory.get_lot(session, "VC500-26-0042")
+
+    assert (
+        walt.post("/shipments/", {"customer": "CUST-GREENLEAF", "reference": "PO-8812"}).status_code
+        == 302
+    )
+    [(shipment, _)] = shipping.list_shipments(session)
+    page = f"/shipments/{shipment.shipment_no}"
+    refused = walt.post(f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000"})
+    assert refused.status_code == 422
+    assert "Lot VC500-26-0042 is quarantine, not released." in refused.get_data(as_text=True)
+
+    sign(session, make_signer("qa").user, lot, "released")
+    assert (
+        walt.post(f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000"}).status_code == 302
+    )
+    assert walt.post(f"{page}/despatch").status_code == 302
+    assert "Despatch advice" in walt.client.get(page).get_data(as_text=True)
+
+    as_csv = walt.client.get(f"{page}/advice.csv")
+    assert as_csv.mimetype == "text/csv"
+    assert "attachment" in as_csv.headers["Content-Disposition"]
+    assert "VC500-26-0042" in as_csv.get_data(as_text=True)
+    advice = json.loads(walt.client.get(f"{page}/advice.json").get_data(as_text=True))
+    assert advice["lines"][0]["traceability_lot_code"] == "VC500-26-0042"
+    assert advice["lines"][0]["quantity"] == "40000"
+    assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
