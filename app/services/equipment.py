@@ -18,7 +18,6 @@ from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.models.base import utcnow
 from app.services import audit, masterdata
 from app.services.actors import Actor, require_role
-from app.services.materials import CODE_RE
 
 CLEANERS = (Role.OPERATOR, Role.SUPERVISOR, Role.QA, Role.ADMIN)
 
@@ -82,31 +81,20 @@ def equipment_status(
     )
 
 
-def _values(e: Equipment) -> dict[str, Any]:
-    return {
-        "code": e.code,
-        "name": e.name,
-        "kind": e.kind,
-        "in_service": e.in_service,
-        "needs_cleaning": e.needs_cleaning,
-        "clean_hold_hours": e.clean_hold_hours,
-        "active": e.active,
-    }
+_values = masterdata.snapshot_of(
+    "code", "name", "kind", "in_service", "needs_cleaning", "clean_hold_hours", "active"
+)
 
 
 def _check(
     session: Session, new: EquipmentIn, *, current: Equipment | None
 ) -> tuple[list[Violation], dict[str, Any]]:
-    problems: list[Violation] = []
-    code = new.code.strip().upper()
-    if not CODE_RE.match(code):
-        problems.append(
-            Violation(
-                "code.format", "A code is 1-40 letters, digits, '.', '_', '/' or '-'.", "code"
-            )
-        )
-    elif (current is None or current.code != code) and get_by_code(session, code) is not None:
-        problems.append(Violation("code.taken", f"There is already equipment {code}.", "code"))
+    code, problems = masterdata.code_problems(
+        new.code,
+        current=current.code if current else None,
+        taken=lambda c: get_by_code(session, c),
+        noun="equipment",
+    )
     if not new.name.strip():
         problems.append(Violation("name.empty", "Enter the equipment's name.", "name"))
     if new.kind not in {k.value for k in EquipmentKind}:

@@ -3,6 +3,7 @@ and after values, changes and (de)activation only with a reason, never deleted."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -126,3 +127,25 @@ def set_flag(
         reason=reason.strip(),
         now=now,
     )
+
+
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
+
+
+def code_problems(
+    raw: str, *, current: str | None, taken: Callable[[str], object | None], noun: str
+) -> tuple[str, list[Violation]]:
+    """The code as stored (upper case) and what is wrong with it: its form, or that another
+    record of the kind already has it (codes are never reused)."""
+    code = raw.strip().upper()
+    if not CODE_RE.match(code):
+        message = "A code is 1-40 letters, digits, '.', '_', '/' or '-'."
+        return code, [Violation("code.format", message, "code")]
+    if code != current and taken(code) is not None:
+        return code, [Violation("code.taken", f"There is already {noun} {code}.", "code")]
+    return code, []
+
+
+def snapshot_of(*fields: str) -> Snapshot:
+    """A function giving a row's audited values (the same fields before and after a change)."""
+    return lambda row: {f: getattr(row, f) for f in fields}

@@ -21,7 +21,6 @@ from app.models.base import utcnow
 from app.services import audit, masterdata
 from app.services.actors import Actor
 
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 UNITS = ("kg", "g", "mg", "L", "mL", "pcs", "tablets", "capsules", "m")
 
 
@@ -56,35 +55,20 @@ def _allergens(raw: str) -> str:
     return ",".join(sorted({a.strip().lower() for a in (raw or "").split(",") if a.strip()}))
 
 
-def _values(m: Material) -> dict[str, Any]:
-    return {
-        "code": m.code,
-        "name": m.name,
-        "kind": m.kind,
-        "unit": m.unit,
-        "gtin": m.gtin,
-        "allergens": m.allergens,
-        "tracking": m.tracking,
-        "shelf_life_days": m.shelf_life_days,
-        "active": m.active,
-    }
+_values = masterdata.snapshot_of(
+    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days", "active"
+)
 
 
 def _check(
     session: Session, new: MaterialIn, *, current: Material | None
 ) -> tuple[list[Violation], dict[str, Any]]:
-    problems: list[Violation] = []
-    code = new.code.strip().upper()
-    if not CODE_RE.match(code):
-        problems.append(
-            Violation(
-                "code.format",
-                "A material code is 1-40 letters, digits, '.', '_', '/' or '-'.",
-                "code",
-            )
-        )
-    elif (current is None or current.code != code) and get_by_code(session, code) is not None:
-        problems.append(Violation("code.taken", f"There is already a material {code}.", "code"))
+    code, problems = masterdata.code_problems(
+        new.code,
+        current=current.code if current else None,
+        taken=lambda c: get_by_code(session, c),
+        noun="a material",
+    )
     if not new.name.strip():
         problems.append(Violation("name.empty", "Enter the material's name.", "name"))
     if new.kind not in {k.value for k in MaterialKind}:

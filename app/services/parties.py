@@ -18,7 +18,6 @@ from app.models import Party, PartyKind
 from app.models.base import utcnow
 from app.services import masterdata
 from app.services.actors import Actor
-from app.services.materials import CODE_RE
 
 FIELDS = ("business_name", "phone", "street", "city", "region", "postal_code", "country")
 REQUIRED = {
@@ -45,30 +44,18 @@ class PartyIn:
     gln: str = ""
 
 
-def _values(p: Party) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "kind": p.kind,
-        **{f: getattr(p, f) for f in FIELDS},
-        "fda_registration": p.fda_registration,
-        "gln": p.gln,
-        "active": p.active,
-    }
+_values = masterdata.snapshot_of("code", "kind", *FIELDS, "fda_registration", "gln", "active")
 
 
 def _check(
     session: Session, new: PartyIn, *, current: Party | None
 ) -> tuple[list[Violation], dict[str, Any]]:
-    problems: list[Violation] = []
-    code = new.code.strip().upper()
-    if not CODE_RE.match(code):
-        problems.append(
-            Violation(
-                "code.format", "A code is 1-40 letters, digits, '.', '_', '/' or '-'.", "code"
-            )
-        )
-    elif (current is None or current.code != code) and get_by_code(session, code) is not None:
-        problems.append(Violation("code.taken", f"There is already a party {code}.", "code"))
+    code, problems = masterdata.code_problems(
+        new.code,
+        current=current.code if current else None,
+        taken=lambda c: get_by_code(session, c),
+        noun="a party",
+    )
     if new.kind not in {k.value for k in PartyKind}:
         problems.append(
             Violation("kind.unknown", "Choose supplier, customer or our own site.", "kind")
