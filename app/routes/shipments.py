@@ -12,6 +12,7 @@ from app.canonical import canonical_json
 from app.errors import Rejected
 from app.htmx import full_redirect
 from app.models import PartyKind
+from app.routes.lots import new_key
 from app.services import parties, shipping
 from app.web import db_session
 
@@ -64,6 +65,7 @@ def _show(shipment_no: str, errors: Rejected | None = None) -> object:
         advice=shipping.despatch_advice(session, shipment),
         errors=errors,
         form=request.form if errors else {},
+        key=new_key(),
     )
     return (page, 422) if errors else page
 
@@ -87,17 +89,21 @@ def show(shipment_no: str) -> object:
 @bp.post("/<shipment_no>/lines")
 @login_required
 def pick(shipment_no: str) -> object:
-    return _act(
-        shipment_no,
-        lambda: shipping.add_line(
+    """Pick a scanned lot; a repeated form (double tap) picks once and says so."""
+    try:
+        _, again = shipping.add_line(
             db_session(),
             actor=current_user,
             shipment_no=shipment_no,
             scanned=request.form.get("scan", ""),
             quantity=request.form.get("quantity", ""),
-        ),
-        "Picked.",
-    )
+            key=request.form.get("key", ""),
+        )
+    except Rejected as exc:  # GateViolation included
+        db_session().rollback()
+        return _show(shipment_no, exc)
+    flash("Already picked; nothing new." if again else "Picked.", "info" if again else "success")
+    return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
 
 
 @bp.post("/<shipment_no>/lines/<int:line_id>/remove")
@@ -117,7 +123,12 @@ def unpick(shipment_no: str, line_id: int) -> object:
 def despatch(shipment_no: str) -> object:
     return _act(
         shipment_no,
-        lambda: shipping.despatch(db_session(), actor=current_user, shipment_no=shipment_no),
+        lambda: shipping.despatch(
+            db_session(),
+            actor=current_user,
+            shipment_no=shipment_no,
+            key=request.form.get("key", ""),
+        ),
         "Shipped. The despatch advice is ready.",
     )
 

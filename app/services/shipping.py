@@ -278,9 +278,11 @@ def add_line(
     shipment_no: str,
     scanned: str,
     quantity: str,
+    key: str,
     now: datetime | None = None,
-) -> ShipmentLine:
-    """Pick a lot onto the shipment by scanning its label.
+) -> tuple[ShipmentLine, bool]:
+    """Pick a lot onto the shipment by scanning its label. Returns the line and whether this
+    form had been submitted before (a double tap picks once).
 
     Raises:
         PermissionDenied, NotFound. Rejected: shipped already, unknown lot, a bad quantity.
@@ -289,6 +291,10 @@ def add_line(
     """
     require_role(actor, *inventory.WAREHOUSE, action="ship")
     now = now or utcnow()
+    inventory.check_key(key)
+    earlier = inventory.already_submitted(session, key)
+    if earlier is not None:
+        return session.get(ShipmentLine, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
     shipment = get_shipment(session, shipment_no)
     _picking(shipment)
     problems: list[Violation] = []
@@ -318,6 +324,7 @@ def add_line(
     )
     session.add(line)
     session.flush()
+    inventory.remember(session, key=key, form="pick", user=actor, result=f"line:{line.id}", now=now)
     audit.record(
         session,
         actor=actor,
@@ -327,7 +334,7 @@ def add_line(
         after={"lot_code": lot.lot_code, "quantity": amount, "unit": lot.unit},
         now=now,
     )
-    return line
+    return line, False
 
 
 def remove_line(
@@ -367,9 +374,10 @@ def remove_line(
 
 
 def despatch(
-    session: Session, *, actor: User, shipment_no: str, now: datetime | None = None
-) -> Shipment:
+    session: Session, *, actor: User, shipment_no: str, key: str, now: datetime | None = None
+) -> tuple[Shipment, bool]:
     """Ship everything picked: shipment movements out of each lot, the KDEs in the trail.
+    Returns the shipment and whether this form had been submitted before.
 
     Raises:
         PermissionDenied, NotFound. Rejected: nothing picked, shipped already. GateViolation: a
@@ -377,7 +385,10 @@ def despatch(
     """
     require_role(actor, *inventory.WAREHOUSE, action="ship")
     now = now or utcnow()
+    inventory.check_key(key)
     shipment = get_shipment(session, shipment_no)
+    if inventory.already_submitted(session, key) is not None:
+        return shipment, True
     _picking(shipment)
     picked = lines(session, shipment)
     require([] if picked else [Violation("shipment.empty", "Nothing is picked yet.")])
@@ -423,7 +434,10 @@ def despatch(
         after=despatch_advice(session, shipment),
         now=now,
     )
-    return shipment
+    inventory.remember(
+        session, key=key, form="despatch", user=actor, result=f"shipment:{shipment.id}", now=now
+    )
+    return shipment, False
 
 
 # ---------------------------------------------------------------- despatch advice and KDEs

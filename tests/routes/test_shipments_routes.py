@@ -38,15 +38,20 @@ def test_finished_goods_in_then_shipped_with_its_advice(
     )
     [(shipment, _)] = shipping.list_shipments(session)
     page = f"/shipments/{shipment.shipment_no}"
-    refused = walt.post(f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000"})
+    refused = walt.post(
+        f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000", "key": uuid.uuid4().hex}
+    )
     assert refused.status_code == 422
     assert "Lot VC500-26-0042 is quarantine, not released." in refused.get_data(as_text=True)
 
     sign(session, make_signer("qa").user, lot, "released")
     assert (
-        walt.post(f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000"}).status_code == 302
+        walt.post(
+            f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000", "key": uuid.uuid4().hex}
+        ).status_code
+        == 302
     )
-    assert walt.post(f"{page}/despatch").status_code == 302
+    assert walt.post(f"{page}/despatch", {"key": uuid.uuid4().hex}).status_code == 302
     assert "Despatch advice" in walt.client.get(page).get_data(as_text=True)
 
     as_csv = walt.client.get(f"{page}/advice.csv")

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from app.errors import GateViolation, Rejected
-from app.models import Lot, User
+from app.models import Lot, Shipment, ShipmentLine, User
 from app.services import demo_master, gs1, inventory, shipping
 from app.services.shipping import OutputIn
 from tests.conftest import SYSTEM, audit_actions, count
@@ -28,6 +28,18 @@ def walt(session: Session, make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def qa(make_signer: Callable[..., Signer]) -> Signer:
     return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+
+
+def pick(session: Session, **kwargs: object) -> object:
+    """Pick with a fresh form key, as the page does."""
+    line, _ = shipping.add_line(session, key=uuid.uuid4().hex, **kwargs)  # type: ignore[arg-type]
+    return line
+
+
+def despatch(session: Session, walt: User, shipment: Shipment) -> None:
+    shipping.despatch(
+        session, actor=walt, shipment_no=shipment.shipment_no, key=uuid.uuid4().hex, now=NOW
+    )
 
 
 def output(session: Session, walt: User, key: str | None = None) -> tuple[Lot, bool]:
@@ -62,7 +74,7 @@ def test_a_lot_that_is_not_released_cannot_ship(session: Session, walt: User) ->
         session, actor=walt, customer_code="CUST-GREENLEAF", reference="PO-8812", now=NOW
     )
     with pytest.raises(GateViolation, match="is quarantine, not released"):
-        shipping.add_line(
+        pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
             quantity="40000", now=NOW,
         )  # fmt: skip
@@ -78,16 +90,16 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     )
     label = gs1.lot_label(gtin="09501101020917", lot_code=lot.lot_code, expiry=lot.expiry)
 
-    shipping.add_line(
+    pick(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned="]C1" + label.element_string,
         quantity="40000", now=NOW,
     )  # fmt: skip
     with pytest.raises(GateViolation, match="has 60000 tablets free to ship; 70000 cannot"):
-        shipping.add_line(
+        pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
             quantity="70000", now=NOW,
         )  # fmt: skip
-    shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+    despatch(session, walt, shipment)
 
     assert shipment.status == "shipped"
     assert inventory.balance(session, lot.id) == Decimal("60000")
@@ -106,7 +118,7 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     assert "VC500-26-0042" in csv_text.splitlines()[1]
     assert "shipment.despatched" in audit_actions(session, entity_type="shipment")
     with pytest.raises(Rejected, match="has already shipped"):
-        shipping.add_line(
+        pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
             quantity="1", now=NOW,
         )  # fmt: skip
@@ -118,21 +130,43 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
     shipment = shipping.start_shipment(
         session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
     )
-    line = shipping.add_line(
+    line = pick(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
         quantity="100", now=NOW,
     )  # fmt: skip
     sign(session, qa.user, lot, "held", reason="Complaint under investigation")
 
     with pytest.raises(GateViolation, match="is on hold"):
-        shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+        despatch(session, walt, shipment)
     assert inventory.balance(session, lot.id) == Decimal("100000")
 
     with pytest.raises(Rejected, match="Give a reason"):
         shipping.remove_line(session, actor=walt, line_id=line.id, reason="")
     shipping.remove_line(session, actor=walt, line_id=line.id, reason="Lot on hold")
     with pytest.raises(Rejected, match="Nothing is picked yet"):
-        shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, now=NOW)
+        despatch(session, walt, shipment)
+
+
+def test_a_double_tap_picks_and_despatches_once(session: Session, walt: User, qa: Signer) -> None:
+    lot, _ = output(session, walt)
+    sign(session, qa.user, lot, "released")
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+    )
+    form = {"actor": walt, "shipment_no": shipment.shipment_no, "scanned": lot.lot_code,
+            "quantity": "10", "key": "pick-1", "now": NOW}  # fmt: skip
+    first, _ = shipping.add_line(session, **form)  # type: ignore[arg-type]
+    again, repeated = shipping.add_line(session, **form)  # type: ignore[arg-type]
+    assert repeated
+    assert again.id == first.id
+    assert count(session, ShipmentLine) == 1
+
+    shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", now=NOW)
+    _, repeated = shipping.despatch(
+        session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", now=NOW
+    )
+    assert repeated
+    assert inventory.balance(session, lot.id) == Decimal("99990")
 
 
 def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:
@@ -142,7 +176,7 @@ def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:
         session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
     )
     with pytest.raises(Rejected, match="Pallet SSCC 106141411234567897 is not recorded here"):
-        shipping.add_line(
+        pick(
             session, actor=walt, shipment_no=shipment.shipment_no,
             scanned="00106141411234567897", quantity="1", now=NOW,
         )  # fmt: skip
