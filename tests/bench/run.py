@@ -82,7 +82,7 @@ def bench(url: str) -> dict[str, float]:
     app = create_app(settings, WTF_CSRF_ENABLED=False)
     client = app.test_client()
     client.post("/login", data={"username": "ada", "password": DEMO_PASSWORD})
-    pages = ["/", "/recipes/", "/audit/"]
+    pages = ["/", "/recipes/", "/audit/", "/lots/", "/lots/ASC-2409-02", "/equipment/"]
     if revision_id is not None:
         pages.append(f"/recipes/revisions/{revision_id}")
     for page in pages:
