@@ -106,6 +106,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     sign_in(quinn, "quinn")
     enrol_passkey(quinn, link, "Quinn's phone")
     sign_with_passkey(quinn, "Sign the acknowledgement")
+    expect(quinn.locator("#esign-status")).to_contain_text("Active")  # the page reloaded
     quinn.goto(f"/lots/{lot_code}")
     sign_with_passkey(quinn, "Release")
 
