@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models.audit import AuditEvent
 from app.models.base import metadata
+from app.models.batch import Batch, BatchMaterial, BatchStatus
 from app.models.document import Document
 from app.models.equipment import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.models.esign import (
@@ -46,6 +47,9 @@ from app.models.user import Role, User
 __all__ = [
     "Alert",
     "AuditEvent",
+    "Batch",
+    "BatchMaterial",
+    "BatchStatus",
     "BomLine",
     "CalibrationEvent",
     "Ceremony",

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         account,
         audit,
         auth,
+        batches,
         devices,
         documents,
         equipment,
@@ -28,5 +29,5 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
-    for module in (recipes, training, materials, equipment, parties, lots, shipments):
+    for module in (recipes, training, materials, equipment, parties, lots, shipments, batches):
         app.register_blueprint(module.bp)

@@ -13,7 +13,7 @@ from app.errors import GateViolation, Rejected
 from app.forms import parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
-from app.services import inventory, materials, recipes, shipping, signatures
+from app.services import batches, inventory, materials, shipping, signatures
 from app.web import db_session
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
@@ -186,24 +186,18 @@ def print_label(lot_code: str) -> object:
 @bp.get("/pick")
 @login_required
 def pick() -> object:
-    """Picking for a batch: each BOM material's released lots, first-expiring first."""
-    args = request.args
-    form = {k: args.get(k, "") for k in ("recipe", "planned", "batch_no")}
-    view, lines, errors = None, [], None
-    if form["recipe"]:
+    """Picking for a batch: each material of its scaled BOM, released lots first-expiring first."""
+    batch_no = request.args.get("batch_no", "")
+    session = db_session()
+    batch, lines, errors = None, [], None
+    if batch_no:
         try:
-            view, lines = inventory.pick_list(
-                db_session(),
-                recipe_code=form["recipe"],
-                planned=form["planned"],
-                batch_no=form["batch_no"],
-                today=date.today(),
-            )
+            batch, lines = inventory.pick_list(session, batch_no=batch_no, today=date.today())
         except Rejected as exc:
             errors = exc
     page = render_template(
-        "lots/pick.html", form=form, view=view, lines=lines, errors=errors,
-        recipes=[r for r, _ in recipes.list_recipes(db_session())],
+        "lots/pick.html", batch_no=batch_no, batch=batch, lines=lines, errors=errors,
+        batches=batches.list_batches(session),
     )  # fmt: skip
     return (page, 422) if errors else page
 

@@ -61,7 +61,10 @@ def panels_for(user: User) -> list[Panel]:
             [Link("Lots", "lots.index"), mbr, *master, trained, audit],
         ),
         Role.SUPERVISOR: Panel(
-            Role.SUPERVISOR, "Supervision", "Follow what happens on the floor.", [trained, audit]
+            Role.SUPERVISOR,
+            "Supervision",
+            "Create batches from effective master batch records; follow the floor.",
+            [Link("Batches", "batches.index"), trained, audit],
         ),
         Role.ADMIN: Panel(
             Role.ADMIN,

@@ -17,6 +17,8 @@ from sqlmodel import Session, col, func, select
 from app.errors import NotFound, PermissionDenied, Rejected, Violation, require
 from app.models import (
     AuditEvent,
+    Batch,
+    BatchMaterial,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -30,7 +32,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, gs1, materials, recipes, signable
+from app.services import audit, gs1, materials, signable
 from app.services.actors import Actor, SystemActor, require_role
 
 RECORD_TYPE = "lot"
@@ -517,6 +519,28 @@ def lock_lot(session: Session, lot_id: int) -> Lot:
     return lot
 
 
+def batch_needs(session: Session, batch_no: str) -> tuple[Batch, list[BatchMaterial]]:
+    """The batch and its scaled bill of materials. Raises Rejected (beside the batch field)."""
+    batch = session.exec(select(Batch).where(Batch.batch_no == batch_no.strip().upper())).first()
+    if batch is None:
+        raise Rejected(
+            [
+                Violation(
+                    "batch_no.unknown",
+                    f"There is no batch {batch_no.strip().upper()!r}. A supervisor creates it "
+                    "from the effective master batch record first.",
+                    "batch_no",
+                )
+            ]
+        )
+    needs = session.exec(
+        select(BatchMaterial)
+        .where(BatchMaterial.batch_id == batch.id)
+        .order_by(col(BatchMaterial.position))
+    ).all()
+    return batch, list(needs)
+
+
 def fefo_lots(session: Session, material_id: int, today: date) -> list[tuple[Lot, Decimal]]:
     """Released, unexpired lots of a material with stock, first-expiring first."""
     lots = session.exec(
@@ -565,13 +589,21 @@ def issue(
         return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
     problems: list[Violation] = []
     quantity = parse_quantity(new.quantity, problems)
-    if not new.batch_no.strip():
-        problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
     require(problems)
     assert quantity is not None
+    batch, needs = batch_needs(session, new.batch_no)
     lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
     today = now.date()
     problems = usability_problems(lot, today)
+    if lot.material_id not in {n.material_id for n in needs}:
+        material = session.get(Material, lot.material_id)
+        problems.append(
+            Violation(
+                "lot.wrong_material",
+                f"Lot {lot.lot_code} is {material.code if material else '?'}, which batch "
+                f"{batch.batch_no} does not use.",
+            )
+        )
     first = fefo_lots(session, lot.material_id, today)
     if not problems and first and first[0][0].id != lot.id and not new.reason.strip():
         problems.append(
@@ -598,8 +630,8 @@ def issue(
         kind=MovementKind.ISSUE.value,
         quantity=-quantity,
         unit=lot.unit,
-        batch_no=new.batch_no.strip().upper(),
-        reference=f"issue to {new.batch_no.strip().upper()}",
+        batch_no=batch.batch_no,
+        reference=f"issue to {batch.batch_no}",
         reason=new.reason.strip() or None,
         at=now,
         by_id=actor.id,  # type: ignore[arg-type]
@@ -649,7 +681,7 @@ def return_to_stock(
     require(problems)
     assert amount is not None
     lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
-    batch = batch_no.strip().upper()
+    batch = batch_needs(session, batch_no)[0].batch_no
     taken = -sum(
         session.exec(
             select(InventoryMovement.quantity).where(
@@ -716,35 +748,25 @@ class PickLine:
         return sum((stock for _, stock in self.lots), Decimal(0))
 
 
-def pick_list(
-    session: Session, *, recipe_code: str, planned: str, batch_no: str, today: date
-) -> tuple[recipes.RevisionView, list[PickLine]]:
-    """What a batch needs from the warehouse: each BOM line of the effective revision scaled to
-    the planned quantity, what was issued to the batch so far, and the released lots to take,
-    first-expiring first.
+def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, list[PickLine]]:
+    """What a batch needs from the warehouse: each line of its scaled bill of materials, what
+    was issued to it so far, and the released lots to take, first-expiring first.
 
     Raises:
-        NotFound: no effective revision. Rejected: planned quantity not a positive number.
+        Rejected: no such batch.
     """
-    revision = recipes.effective_revision(session, recipe_code.strip().upper())
-    if revision is None:
-        raise NotFound(f"There is no effective master batch record for {recipe_code!r}.")
-    problems: list[Violation] = []
-    quantity = parse_quantity(planned, problems, "planned")
-    require(problems)
-    assert quantity is not None
-    view = recipes.load_revision(session, revision.id)  # type: ignore[arg-type]
-    factor = quantity / view.revision.batch_size
-    batch = batch_no.strip().upper()
+    batch, needs = batch_needs(session, batch_no)
     lines = []
-    for b in view.bom:
+    for need in needs:
+        material = session.get(Material, need.material_id)
+        assert material is not None
         issued = -sum(
             session.exec(
                 select(InventoryMovement.quantity)
                 .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
                 .where(
-                    Lot.material_id == b.material.id,
-                    InventoryMovement.batch_no == batch,
+                    Lot.material_id == need.material_id,
+                    InventoryMovement.batch_no == batch.batch_no,
                     col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
                 )
             ),
@@ -752,14 +774,14 @@ def pick_list(
         )
         lines.append(
             PickLine(
-                material=b.material,
-                required=(b.line.quantity * factor).quantize(b.line.quantity),
-                unit=b.line.unit,
+                material=material,
+                required=need.quantity,
+                unit=need.unit,
                 issued=issued,
-                lots=fefo_lots(session, b.material.id, today),  # type: ignore[arg-type]
+                lots=fefo_lots(session, need.material_id, today),
             )
         )
-    return view, lines
+    return batch, lines
 
 
 # ---------------------------------------------------------------- labels

@@ -117,11 +117,20 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     expect(walt.locator(".lot-status")).to_have_text("Released")
     expect(walt.locator("#lot-qc")).to_have_count(0)  # QC decisions are QA's
 
-    # Picking for the batch offers it first (the expired lot is not offered) and issues it.
+    # Sam plans the batch from the effective revision; its bill of materials is scaled.
+    sam = new_context(live_server.url, TABLET).new_page()
+    sign_in(sam, "sam")
+    sam.get_by_role("link", name="Batches").click()
+    sam.get_by_text("New batch").click()
+    sam.get_by_label("Product").select_option("VC500")
+    sam.get_by_label("Batch number").fill("VC500-26-0042")
+    sam.get_by_label("Planned quantity").fill("100000")
+    sam.get_by_role("button", name="Create batch").click()
+    expect(sam.locator("#batch-bom")).to_contain_text("55.0 kg")
+
+    # Picking for the batch offers the new lot first (the expired lot is not offered).
     walt.goto("/lots/pick")
-    walt.get_by_label("Product").select_option("VC500")
-    walt.get_by_label("Batch number").fill("VC500-26-0042")
-    walt.get_by_label("Planned quantity").fill("100000")
+    walt.get_by_label("Batch").select_option("VC500-26-0042")
     walt.get_by_role("button", name="Show what to pick").click()
     asc = walt.locator("#pick-RM-ASC")
     expect(asc).to_contain_text("Needed 55.0 kg")

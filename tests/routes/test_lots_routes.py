@@ -10,7 +10,10 @@ from datetime import date
 from sqlmodel import Session
 
 from app.models import Lot, User
-from app.services import demo_master, inventory
+from app.services import batches, demo_master, inventory
+from app.services.auth import find_user
+from app.services.batches import BatchIn
+from app.services.demo import seed_demo
 from app.services.inventory import ReceiptIn
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
@@ -26,11 +29,17 @@ RECEIPT = {
 
 
 def _lot(session: Session, make_user: Callable[..., User]) -> Lot:
-    demo_master.seed_master_data(session, actor=SYSTEM)
-    walt = make_user("warehouse", username="walt")
+    """A quarantined lot, and batch VC500-26-0042 planned in the demo plant."""
+    seed_demo(session, actor=SYSTEM)
+    batches.create_batch(
+        session,
+        actor=find_user(session, "sam"),  # type: ignore[arg-type]
+        new=BatchIn("VC500", "VC500-26-0042", "100000"),
+    )
+    walt = find_user(session, "walt")
     lot, _ = inventory.receive(
         session,
-        actor=walt,
+        actor=walt,  # type: ignore[arg-type]
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-1", "10", date(2028, 1, 1), key="k1"),
     )
     return lot
@@ -75,7 +84,12 @@ def test_issue_of_a_quarantined_lot_is_refused_with_the_reason(
     lot = _lot(session, make_user)
     answer = signed_in("warehouse").post(
         "/lots/issue",
-        {"lot": lot.lot_code, "quantity": "1", "batch_no": "B1", "key": uuid.uuid4().hex},
+        {
+            "lot": lot.lot_code,
+            "quantity": "1",
+            "batch_no": "VC500-26-0042",
+            "key": uuid.uuid4().hex,
+        },
     )
     assert answer.status_code == 422
     assert f"Lot {lot.lot_code} is quarantine, not released." in answer.get_data(as_text=True)

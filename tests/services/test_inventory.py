@@ -18,8 +18,11 @@ from app import migrate
 from app.db import Database
 from app.errors import GateViolation, PermissionDenied, Rejected
 from app.models import InventoryMovement, Lot, User
-from app.services import demo_master, inventory, signatures
+from app.services import batches, inventory, signatures
 from app.services.auth import find_user
+from app.services.batches import BatchIn
+from app.services.demo import seed_demo
+from app.services.demo_master import OPENING_STOCK
 from app.services.inventory import IssueIn, ReceiptIn
 from app.services.users import NewUser, create_user
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
@@ -27,14 +30,24 @@ from tests.signing import NOW, POLICY, RP, Signer
 
 
 @pytest.fixture
-def walt(session: Session, make_user: Callable[..., User]) -> User:
-    demo_master.seed_master_data(session, actor=SYSTEM, now=NOW)
-    return make_user("warehouse", username="walt", full_name="Walter Brandt")
+def walt(session: Session) -> User:
+    """The demo plant (people, master data, VC500 rev B) with batch VC500-26-0042 planned."""
+    seed_demo(session, actor=SYSTEM, now=NOW)
+    batches.create_batch(
+        session,
+        actor=find_user(session, "sam"),  # type: ignore[arg-type]
+        new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        now=NOW,
+    )
+    return find_user(session, "walt")  # type: ignore[return-value]
 
 
 @pytest.fixture
 def qa(make_signer: Callable[..., Signer]) -> Signer:
-    return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+    return make_signer("qa", username="qa-lead", full_name="Quinn Adeyemi")
+
+
+OPENING_LOTS = len(OPENING_STOCK)  # the demo's lots on the shelf at go-live
 
 
 def key() -> str:
@@ -102,7 +115,7 @@ def test_receipt_creates_a_quarantined_lot_with_its_receipt_movement(
         "kg",
     )
     assert inventory.balance(session, lot.id) == Decimal("25")
-    assert audit_actions(session, entity_type="lot") == ["lot.received"]
+    assert audit_actions(session, entity_type="lot", entity_id=str(lot.id)) == ["lot.received"]
     assert receive(session, walt, supplier_lot="S-88232").lot_code == "ASC-2611-02"
 
 
@@ -119,8 +132,8 @@ def test_the_same_receipt_form_twice_records_once(session: Session, walt: User) 
 
     assert again
     assert lot.id == first.id
-    assert count(session, Lot) == 1
-    assert count(session, InventoryMovement) == 1
+    assert count(session, Lot) == OPENING_LOTS + 1
+    assert count(session, InventoryMovement) == OPENING_LOTS + 1
 
 
 def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, walt: User) -> None:
@@ -138,8 +151,8 @@ def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, 
     assert fields["quantity"] == "The quantity must be more than zero."
     assert "do not receive it" in fields["expiry"]
     assert "Containers" in fields["containers"]
-    assert count(session, Lot) == 0
-    assert audit_actions(session, entity_type="lot") == []
+    assert count(session, Lot) == OPENING_LOTS
+    assert audit_actions(session, action="lot.received") == []
 
 
 def test_the_scanned_gtin_must_be_the_materials(session: Session, walt: User) -> None:
@@ -178,7 +191,7 @@ def test_qa_releases_rejects_holds_and_lifts_by_signature(
     with pytest.raises(PermissionDenied, match="is released: it cannot be “Released” now"):
         sign(session, qa.user, lot, "released")
 
-    assert audit_actions(session, entity_type="lot") == [
+    assert audit_actions(session, entity_type="lot", entity_id=str(lot.id)) == [
         "lot.received",
         "signature.created",
         "lot.released",
@@ -230,7 +243,7 @@ def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: 
         inventory.issue(
             session,
             actor=walt,
-            new=IssueIn(lot.lot_code, "1", "B1", key=key()),
+            new=IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key()),
             now=NOW + timedelta(days=3),
         )
     sign(session, qa.user, lot, "held", reason="Investigation")
@@ -310,9 +323,13 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
     migrate.upgrade(url)
     db = Database(url)
     with db.session_scope() as s:
-        demo_master.seed_master_data(s, actor=SYSTEM, now=NOW)
-        for name, role in (("walt", "warehouse"), ("qa1", "qa"), ("w2", "warehouse")):
-            create_user(s, actor=SYSTEM, new=NewUser(name, name.title(), (role,), PASSWORD))
+        seed_demo(s, actor=SYSTEM, now=NOW)
+        create_user(
+            s, actor=SYSTEM, new=NewUser("w2", "Second Warehouse", ("warehouse",), PASSWORD)
+        )
+        batches.create_batch(
+            s, actor=find_user(s, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000"), now=NOW
+        )  # type: ignore[arg-type]
         walt_user = find_user(s, "walt")
         lot = receive(s, walt_user, qty="1")  # type: ignore[arg-type]
         lot_code = lot.lot_code
@@ -326,7 +343,7 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
             with db.session_scope() as s:
                 user = find_user(s, username)
                 inventory.issue(
-                    s, actor=user, new=IssueIn(lot_code, "1", "B-1", key=key()), now=NOW
+                    s, actor=user, new=IssueIn(lot_code, "1", "VC500-26-0042", key=key()), now=NOW
                 )  # type: ignore[arg-type]
             outcomes.append("issued")
         except GateViolation as exc:
@@ -347,35 +364,44 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
     assert final == Decimal(0)
 
 
-def test_pick_list_scales_the_bom_and_offers_released_lots_first_expiring_first(
-    session: Session, qa: Signer
+def test_pick_list_offers_released_lots_of_the_batch_bom_first_expiring_first(
+    session: Session, walt: User, qa: Signer
 ) -> None:
-    from app.services.demo import seed_demo
-
-    seed_demo(session, actor=SYSTEM, now=NOW)
-    walt = find_user(session, "walt")
-    fresh = receive(session, walt)  # type: ignore[arg-type]
+    fresh = receive(session, walt)
     sign(session, qa.user, fresh, "released")
 
-    view, lines = inventory.pick_list(
-        session, recipe_code="vc500", planned="50000", batch_no="VC500-26-0042", today=NOW.date()
-    )
+    batch, lines = inventory.pick_list(session, batch_no="vc500-26-0042", today=NOW.date())
 
-    assert view.title == "VC500 rev B"
+    assert batch.batch_no == "VC500-26-0042"
     by_code = {line.material.code: line for line in lines}
-    assert by_code["RM-ASC"].required == Decimal("27.5")
-    assert by_code["RM-MGS"].required == Decimal("0.25")
+    assert by_code["RM-ASC"].required == Decimal("55.0")
+    assert by_code["RM-MGS"].required == Decimal("0.50")
     # The released-but-expired ASC-2409-02 is not offered; the new lot is.
     assert [lot.lot_code for lot, _ in by_code["RM-ASC"].lots] == [fresh.lot_code]
     assert [lot.lot_code for lot, _ in by_code["RM-MCC"].lots] == ["MCC-2610-01"]
 
-    issue(session, walt, fresh, "20")  # type: ignore[arg-type]
-    _, lines = inventory.pick_list(
-        session, recipe_code="VC500", planned="50000", batch_no="vc500-26-0042", today=NOW.date()
-    )
+    issue(session, walt, fresh, "20")
+    _, lines = inventory.pick_list(session, batch_no="VC500-26-0042", today=NOW.date())
     asc = next(line for line in lines if line.material.code == "RM-ASC")
-    assert (asc.issued, asc.open) == (Decimal("20"), Decimal("7.5"))
-    with pytest.raises(Rejected, match="more than zero"):
-        inventory.pick_list(
-            session, recipe_code="VC500", planned="0", batch_no="B", today=NOW.date()
+    assert (asc.issued, asc.open) == (Decimal("20"), Decimal("35.0"))
+    with pytest.raises(Rejected, match="There is no batch 'NOPE'"):
+        inventory.pick_list(session, batch_no="nope", today=NOW.date())
+
+
+def test_issue_needs_an_existing_batch_that_uses_the_material(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    mcc = inventory.get_lot(session, "MCC-2610-01")
+    with pytest.raises(Rejected, match="There is no batch 'B-404'"):
+        inventory.issue(
+            session, actor=walt, new=IssueIn(mcc.lot_code, "1", "b-404", key=key()), now=NOW
         )
+    hsg, _ = inventory.receive(
+        session,
+        actor=walt,
+        new=ReceiptIn("HSG-200", "SUP-POLYFORM", "P-1", "10", date(2030, 1, 1), key=key()),
+        now=NOW,
+    )
+    sign(session, qa.user, hsg, "released")
+    with pytest.raises(GateViolation, match="is HSG-200, which batch VC500-26-0042 does not use"):
+        issue(session, walt, hsg, "1")

@@ -1,0 +1,49 @@
+"""Batch pages: the revision gate answered on the form, and the scaled BOM shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from app.models import Batch
+from app.services import recipes
+from app.services.auth import find_user
+from app.services.demo import seed_demo
+from app.services.recipes import HeaderIn
+from tests.conftest import SYSTEM, count
+from tests.routes.conftest import Browser
+
+
+def test_supervisor_creates_a_batch_and_the_revision_gate_holds(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    seed_demo(session, actor=SYSTEM)
+    recipes.create_recipe(
+        session, actor=find_user(session, "ada"), code="NEW-1", name="Draft only",
+        header=HeaderIn("10", "kg"),
+    )  # type: ignore[arg-type]  # fmt: skip
+    sam = signed_in("supervisor")
+
+    refused = sam.post("/batches/", {"recipe": "NEW-1", "batch_no": "N-1", "planned": "10"})
+    assert refused.status_code == 422
+    assert "NEW-1 has no effective master batch record" in refused.get_data(as_text=True)
+    assert count(session, Batch) == 0
+
+    made = sam.post(
+        "/batches/", {"recipe": "VC500", "batch_no": "VC500-26-0042", "planned": "100000"}
+    )
+    assert made.status_code == 302
+    page = sam.client.get("/batches/VC500-26-0042").get_data(as_text=True)
+    assert "VC500 rev B" in page
+    assert "55.0 kg" in page
+
+
+def test_operators_cannot_create_batches(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    seed_demo(session, actor=SYSTEM)
+    refused = signed_in("operator").post(
+        "/batches/", {"recipe": "VC500", "batch_no": "B-1", "planned": "1"}
+    )
+    assert refused.status_code == 403
