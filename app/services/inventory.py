@@ -114,6 +114,15 @@ class LotView:
     def expired(self, today: date) -> bool:
         return self.lot.expiry is not None and self.lot.expiry < today
 
+    @property
+    def where_used(self) -> list[tuple[str, Decimal]]:
+        """Batches that took from this lot, with the net quantity each kept."""
+        used: dict[str, Decimal] = {}
+        for m in self.movements:
+            if m.kind in (MovementKind.ISSUE, MovementKind.RETURN) and m.batch_no:
+                used[m.batch_no] = used.get(m.batch_no, Decimal(0)) - m.quantity
+        return sorted(used.items())
+
 
 def load_lot(session: Session, lot_code: str) -> LotView:
     """A lot with its material, supplier, balance, movements and status history."""

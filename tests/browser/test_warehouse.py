@@ -140,6 +140,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.get_by_role("button", name="Issue").click()
     expect(walt.locator("#messages")).to_contain_text(f"Issued 25.00 kg of lot {lot_code}")
     expect(walt.locator("#lot-balance")).to_have_text("0.00 kg")
+    expect(walt.locator("#lot-where-used")).to_contain_text("VC500-26-0042 — 25.00 kg")
 
 
 def test_an_expired_lot_is_refused_at_issue_with_the_reason(

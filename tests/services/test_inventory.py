@@ -293,6 +293,9 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
     assert inventory.balance(session, lot.id) == Decimal("2.5")
     kinds = [m.kind for m in inventory.movements(session, lot.id)]
     assert kinds == ["receipt", "issue", "return"]
+    assert inventory.load_lot(session, lot.lot_code).where_used == [
+        ("VC500-26-0042", Decimal("7.5"))
+    ]
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(text("UPDATE inventory_movement SET quantity = '100'"))
 
