@@ -276,30 +276,46 @@ def _check_receipt(
     return CheckedReceipt(material, supplier, quantity, containers)
 
 
-def _create_lot(
+@dataclass(frozen=True)
+class NewLot:
+    """Everything a new lot is made of, whatever brings it in (receipt, go-live, production)."""
+
+    material: Material
+    quantity: Decimal
+    expiry: date | None
+    supplier: Party | None = None
+    supplier_lot: str = ""
+    gtin: str | None = None
+    containers: int = 1
+    lot_code: str | None = None  # default: the next internal code
+    batch_no: str | None = None  # production: the batch that made it
+
+
+def create_lot(
     session: Session,
     *,
     actor: Actor,
-    checked: CheckedReceipt,
-    new: ReceiptIn,
+    new: NewLot,
     by: User,
     at: datetime,
     status: LotStatus,
     action: str,
+    movement: MovementKind,
+    reference: str,
     reason: str | None = None,
-    lot_code: str | None = None,
 ) -> Lot:
-    material, supplier = checked.material, checked.supplier
+    """A lot with its first movement and its audit event (the one way lots come to exist)."""
+    material = new.material
     lot = Lot(
-        lot_code=lot_code or _next_lot_code(session, material, at),
+        lot_code=new.lot_code or _next_lot_code(session, material, at),
         material_id=material.id,  # type: ignore[arg-type]
-        supplier_id=supplier.id,
+        supplier_id=new.supplier.id if new.supplier else None,
         supplier_lot=new.supplier_lot.strip(),
         gtin=new.gtin or None,
         expiry=new.expiry,
         status=status.value,
         unit=material.unit,
-        containers=checked.containers,
+        containers=new.containers,
         received_at=at,
         received_by_id=by.id,  # type: ignore[arg-type]
     )
@@ -308,10 +324,11 @@ def _create_lot(
     session.add(
         InventoryMovement(
             lot_id=lot.id,  # type: ignore[arg-type]
-            kind=MovementKind.RECEIPT.value,
-            quantity=checked.quantity,
+            kind=movement.value,
+            quantity=new.quantity,
             unit=material.unit,
-            reference=f"{supplier.code} lot {lot.supplier_lot}",
+            batch_no=new.batch_no,
+            reference=reference,
             at=at,
             by_id=by.id,  # type: ignore[arg-type]
         )
@@ -326,18 +343,31 @@ def _create_lot(
         after={
             "lot_code": lot.lot_code,
             "material": material.code,
-            "supplier": supplier.code,
+            "supplier": new.supplier.code if new.supplier else None,
             "supplier_lot": lot.supplier_lot,
-            "quantity": checked.quantity,
+            "quantity": new.quantity,
             "unit": material.unit,
             "expiry": new.expiry,
-            "containers": checked.containers,
+            "containers": new.containers,
             "status": lot.status,
         },
         reason=reason,
         now=at,
     )
     return lot
+
+
+def _receipt_lot(checked: CheckedReceipt, new: ReceiptIn, lot_code: str | None = None) -> NewLot:
+    return NewLot(
+        material=checked.material,
+        quantity=checked.quantity,
+        expiry=new.expiry,
+        supplier=checked.supplier,
+        supplier_lot=new.supplier_lot,
+        gtin=new.gtin or None,
+        containers=checked.containers,
+        lot_code=lot_code,
+    )
 
 
 def receive(
@@ -357,15 +387,16 @@ def receive(
     if earlier is not None:
         return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
     checked = _check_receipt(session, new, today=now.date())
-    lot = _create_lot(
+    lot = create_lot(
         session,
         actor=actor,
-        checked=checked,
-        new=new,
+        new=_receipt_lot(checked, new),
         by=actor,
         at=now,
         status=LotStatus.QUARANTINE,
         action="lot.received",
+        movement=MovementKind.RECEIPT,
+        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
     )
     remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
     return lot, False
@@ -398,17 +429,17 @@ def bring_in_opening_stock(
         problems.append(Violation("lot_code.taken", f"Lot {lot_code} already exists."))
     require(problems)
     checked = _check_receipt(session, new, today=received_at.date(), opening=True)
-    return _create_lot(
+    return create_lot(
         session,
         actor=actor,
-        checked=checked,
-        new=new,
+        new=_receipt_lot(checked, new, lot_code.strip().upper()),
         by=received_by,
         at=received_at,
         status=status,
         action="lot.opening_stock",
+        movement=MovementKind.RECEIPT,
+        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
         reason=f"Opening stock at go-live, status from paper: {reference}",
-        lot_code=lot_code.strip().upper(),
     )
 
 

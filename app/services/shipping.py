@@ -90,47 +90,27 @@ def receive_output(
     require(problems)
     assert material is not None
     assert quantity is not None
-    lot = Lot(
-        lot_code=batch,
-        material_id=material.id,  # type: ignore[arg-type]
-        supplier_id=None,
-        supplier_lot="",
-        gtin=material.gtin,
-        expiry=expiry,
-        status=LotStatus.QUARANTINE.value,
-        unit=material.unit,
-        containers=1,
-        received_at=now,
-        received_by_id=actor.id,  # type: ignore[arg-type]
-    )
-    session.add(lot)
-    session.flush()
-    session.add(
-        InventoryMovement(
-            lot_id=lot.id,  # type: ignore[arg-type]
-            kind=MovementKind.PRODUCTION.value,
+    lot = inventory.create_lot(
+        session,
+        actor=actor,
+        new=inventory.NewLot(
+            material=material,
             quantity=quantity,
-            unit=material.unit,
+            expiry=expiry,
+            gtin=material.gtin,
+            lot_code=batch,
             batch_no=batch,
-            reference=f"output of batch {batch}",
-            at=now,
-            by_id=actor.id,  # type: ignore[arg-type]
-        )
+        ),
+        by=actor,
+        at=now,
+        status=LotStatus.QUARANTINE,
+        action="lot.output_received",
+        movement=MovementKind.PRODUCTION,
+        reference=f"output of batch {batch}",
     )
-    session.flush()
     inventory.remember(
         session, key=new.key, form="output", user=actor, result=f"lot:{lot.id}", now=now
     )
-    audit.record(
-        session,
-        actor=actor,
-        action="lot.output_received",
-        entity_type=inventory.RECORD_TYPE,
-        entity_id=lot.id,
-        after={"lot_code": batch, "material": material.code, "quantity": quantity,
-               "unit": material.unit, "expiry": expiry, "status": lot.status},
-        now=now,
-    )  # fmt: skip
     return lot, False
 
 
