@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from app.errors import NotFound, Rejected, Violation, require
 from app.models import (
+    Batch,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -27,6 +28,7 @@ from app.models import (
     MovementKind,
     Party,
     PartyKind,
+    Recipe,
     Shipment,
     ShipmentLine,
     ShipmentStatus,
@@ -75,12 +77,25 @@ def receive_output(
             Violation("material.kind", "Choose the finished product the batch made.", "material")
         )
     batch = new.batch_no.strip().upper()
+    made = session.exec(select(Batch).where(Batch.batch_no == batch)).first() if batch else None
     if not batch:
         problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
+    elif made is None:
+        problems.append(Violation("batch_no.unknown", f"There is no batch {batch!r}.", "batch_no"))
     elif session.exec(select(Lot).where(Lot.lot_code == batch)).first() is not None:
         problems.append(
             Violation("batch_no.received", f"The output of {batch} is already in.", "batch_no")
         )
+    elif material is not None:
+        recipe = session.get(Recipe, made.recipe_id)
+        if recipe is not None and recipe.product_material_id not in (None, material.id):
+            problems.append(
+                Violation(
+                    "material.batch",
+                    f"Batch {batch} makes {recipe.code}, not {material.code}.",
+                    "material",
+                )
+            )
     quantity = inventory.parse_quantity(new.quantity, problems)
     expiry = new.expiry
     if expiry is None and material is not None and material.shelf_life_days:

@@ -12,7 +12,11 @@ from sqlmodel import Session
 
 from app.errors import GateViolation, Rejected
 from app.models import Lot, Shipment, ShipmentLine, User
-from app.services import demo_master, gs1, inventory, shipping
+from app.services import batches, gs1, inventory, shipping
+from app.services.auth import find_user
+from app.services.batches import BatchIn
+from app.services.demo import seed_demo
+from app.services.demo_master import OPENING_STOCK
 from app.services.shipping import OutputIn
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.services.test_inventory import sign
@@ -20,14 +24,21 @@ from tests.signing import NOW, Signer
 
 
 @pytest.fixture
-def walt(session: Session, make_user: Callable[..., User]) -> User:
-    demo_master.seed_master_data(session, actor=SYSTEM, now=NOW)
-    return make_user("warehouse", username="walt", full_name="Walter Brandt")
+def walt(session: Session) -> User:
+    """The demo plant with batch VC500-26-0042 planned (its output is what ships)."""
+    seed_demo(session, actor=SYSTEM, now=NOW)
+    batches.create_batch(
+        session,
+        actor=find_user(session, "sam"),  # type: ignore[arg-type]
+        new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        now=NOW,
+    )
+    return find_user(session, "walt")  # type: ignore[return-value]
 
 
 @pytest.fixture
 def qa(make_signer: Callable[..., Signer]) -> Signer:
-    return make_signer("qa", username="quinn", full_name="Quinn Adeyemi")
+    return make_signer("qa", username="qa-lead", full_name="Quinn Adeyemi")
 
 
 def pick(session: Session, **kwargs: object) -> object:
@@ -65,7 +76,18 @@ def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, wa
         shipping.receive_output(
             session, actor=walt, new=OutputIn("RM-ASC", "B-2", "5", key="k-2"), now=NOW
         )
-    assert count(session, Lot) == 1
+    with pytest.raises(Rejected, match="There is no batch 'B-2'"):
+        shipping.receive_output(
+            session, actor=walt, new=OutputIn("VC500", "B-2", "5", key="k-3"), now=NOW
+        )
+    assert count(session, Lot) == len(OPENING_STOCK) + 1
+
+
+def test_the_output_must_be_what_the_batch_makes(session: Session, walt: User) -> None:
+    with pytest.raises(Rejected, match="Batch VC500-26-0042 makes VC500, not FS-200"):
+        shipping.receive_output(
+            session, actor=walt, new=OutputIn("FS-200", "VC500-26-0042", "10", key="k"), now=NOW
+        )
 
 
 def test_a_lot_that_is_not_released_cannot_ship(session: Session, walt: User) -> None:
