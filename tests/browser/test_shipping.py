@@ -34,6 +34,7 @@ def test_output_in_released_and_shipped_by_scanning(
     walt.get_by_role("button", name="Confirm receipt").click()
     expect(walt.locator(".lot-status")).to_have_text("Quarantine")
     expect(walt.locator("#lot-balance")).to_have_text("98500 tablets")
+    expect(walt.locator("#lot-facts")).to_contain_text("batch VC500-26-0042")
 
     quinn = new_context(live_server.url, HANDHELD).new_page()
     sign_in(quinn, "quinn")
