@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import Rejected
 from app.forms import parse_date, parse_local_datetime
-from app.htmx import full_redirect
+from app.htmx import full_redirect, wants_partial
 from app.models import EquipmentKind
 from app.routes.materials import import_page
 from app.services import equipment
@@ -52,8 +52,9 @@ def create() -> object:
         )
     except Rejected as exc:
         db_session().rollback()
+        template = "equipment/_form.html" if wants_partial() else "equipment/new.html"
         return render_template(
-            "equipment/new.html", form=request.form, errors=exc, kinds=list(EquipmentKind)
+            template, form=request.form, errors=exc, kinds=list(EquipmentKind)
         ), 422
     flash(f"Equipment {item.code} created. Record its calibration before use.", "success")
     return full_redirect(url_for("equipment.show", equipment_id=item.id))

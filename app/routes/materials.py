@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.errors import Rejected
-from app.htmx import full_redirect
+from app.htmx import full_redirect, wants_partial
 from app.models import MaterialKind, Tracking
 from app.services import imports, materials
 from app.web import db_session
@@ -59,9 +59,8 @@ def create() -> object:
         )
     except Rejected as exc:
         db_session().rollback()
-        return render_template(
-            "materials/new.html", form=request.form, errors=exc, **_choices()
-        ), 422
+        template = "materials/_form.html" if wants_partial() else "materials/new.html"
+        return render_template(template, form=request.form, errors=exc, **_choices()), 422
     flash(f"Material {material.code} created.", "success")
     return full_redirect(url_for("materials.show", material_id=material.id))
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.errors import Rejected
-from app.htmx import full_redirect
+from app.htmx import full_redirect, wants_partial
 from app.models import PartyKind
 from app.services import parties
 from app.web import db_session
@@ -57,9 +57,8 @@ def create() -> object:
         party = parties.create_party(db_session(), actor=current_user, new=_party_in(request.form))
     except Rejected as exc:
         db_session().rollback()
-        return render_template(
-            "parties/new.html", form=request.form, errors=exc, kinds=list(PartyKind)
-        ), 422
+        template = "parties/_form.html" if wants_partial() else "parties/new.html"
+        return render_template(template, form=request.form, errors=exc, kinds=list(PartyKind)), 422
     flash(f"{party.business_name} created.", "success")
     return full_redirect(url_for("parties.show", party_id=party.id))
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.models import Lot, LotStatus
+from app.models import Lot, LotStatus, User
 from app.models.base import utcnow
 from app.services import equipment, inventory, materials, parties
 from app.services.actors import Actor, SystemActor
@@ -112,7 +112,14 @@ def seed_opening_stock(
 
 
 def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:
-    """Create the demo master data that is missing; returns what was created."""
+    """Create the demo master data that is missing; returns what was created.
+
+    Equipment gets its calibration (BL-01 overdue since a month before `now`) and, when someone
+    can be named as the cleaner, a cleaning two hours before `now` after VC500.
+
+    Raises:
+        PermissionDenied: the actor is neither admin nor QA (and something is missing).
+    """
     now = now or utcnow()
     created: list[str] = []
     for material in MATERIALS:
@@ -135,7 +142,9 @@ def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = N
                 now=now,  # type: ignore[arg-type]
             )
             created.append(f"supplier {party_code} for {material_code}")
-    cleaner = find_user(session, "olivia")
+    # A cleaning names the person who cleaned: Olivia (the demo operator) when she exists, else
+    # the person seeding; the CLI's system actor is nobody, so then cleanings are left out.
+    cleaner = find_user(session, "olivia") or (actor if isinstance(actor, User) else None)
     for code, name, kind, needs_cleaning, (certificate, done, due) in EQUIPMENT:
         if equipment.get_by_code(session, code) is not None:
             continue

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import Rejected, Violation, require
+from app.models import EquipmentKind, MaterialKind
 from app.models.base import utcnow
 from app.services import audit, equipment, masterdata, materials
 from app.services.actors import Actor
@@ -30,6 +31,9 @@ class ImportKind:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     create: Callable[[Session, Actor, dict[str, str], datetime], Any]
+    # What each column holds, shown on the upload page (the rules themselves live in the
+    # create functions; these words only describe them).
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 def _material(session: Session, actor: Actor, row: dict[str, str], now: datetime) -> Any:
@@ -76,15 +80,37 @@ def _equipment(session: Session, actor: Actor, row: dict[str, str], now: datetim
     return equipment.create_equipment(session, actor=actor, new=new, now=now)
 
 
+_CODE = "1-40 letters, digits, '.', '_', '/' or '-'; new to Batchbook and once per file"
+
 KINDS = {
     "materials": ImportKind(
         "materials",
         ("code", "name", "kind", "unit"),
         ("gtin", "allergens", "tracking", "shelf_life_days"),
         _material,
+        (
+            ("code", _CODE),
+            ("name", "the material's name"),
+            ("kind", ", ".join(k.value for k in MaterialKind)),
+            ("unit", "unit of measure: " + ", ".join(materials.UNITS)),
+            ("gtin", "8, 12, 13 or 14 digits with a valid GS1 check digit; kept as 14 digits"),
+            ("allergens", "comma-separated, in quotes when the file uses commas"),
+            ("tracking", "lot (the default) or serial"),
+            ("shelf_life_days", "whole days above zero, or empty"),
+        ),
     ),
     "equipment": ImportKind(
-        "equipment", ("code", "name", "kind"), ("needs_cleaning", "clean_hold_hours"), _equipment
+        "equipment",
+        ("code", "name", "kind"),
+        ("needs_cleaning", "clean_hold_hours"),
+        _equipment,
+        (
+            ("code", _CODE),
+            ("name", "the equipment's name"),
+            ("kind", ", ".join(k.value for k in EquipmentKind)),
+            ("needs_cleaning", "yes or no (yes when empty)"),
+            ("clean_hold_hours", "hours it stays clean after cleaning (72 when empty)"),
+        ),
     ),
 }
 

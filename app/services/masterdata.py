@@ -135,13 +135,23 @@ CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,39}$")
 def code_problems(
     raw: str, *, current: str | None, taken: Callable[[str], object | None], noun: str
 ) -> tuple[str, list[Violation]]:
-    """The code as stored (upper case) and what is wrong with it: its form, or that another
-    record of the kind already has it (codes are never reused)."""
+    """The code as stored (upper case) and what is wrong with it: its form, that another
+    record of the kind already has it, or that an existing record's code is being changed.
+
+    Codes never change once created: labels, scans and records name them, and renaming one
+    would free the old code for reuse by something else.
+    """
     code = raw.strip().upper()
+    if current is not None and code != current:
+        message = (
+            f"The code {current} cannot be changed; records and labels name it. "
+            f"Create {noun} with the new code and deactivate {current} instead."
+        )
+        return current, [Violation("code.fixed", message, "code")]
     if not CODE_RE.match(code):
         message = "A code is 1-40 letters, digits, '.', '_', '/' or '-'."
         return code, [Violation("code.format", message, "code")]
-    if code != current and taken(code) is not None:
+    if current is None and taken(code) is not None:
         return code, [Violation("code.taken", f"There is already {noun} {code}.", "code")]
     return code, []
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models import Equipment, Material, Party
 from app.services import equipment
@@ -137,3 +137,89 @@ def test_csv_upload_checks_first_then_imports(
     assert status == 200
     assert "Imported 2 materials: RM-ASC, RM-MCC." in html
     assert count(session, Material) == 2
+
+
+def test_htmx_create_re_renders_only_the_form_with_its_messages(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    qa = signed_in("qa")
+    for path, form_id, data in (
+        ("/materials/", "material-new-form", {**MATERIAL, "shelf_life_days": "-5"}),
+        ("/equipment/", "equipment-new-form", {"code": "BL-01", "name": "B", "kind": "mixer"}),
+        ("/parties/", "party-new-form", {"code": "SUP-X", "kind": "supplier", "country": "DE"}),
+    ):
+        refused = qa.post(path, data, htmx=True)
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422, path
+        assert f'id="{form_id}"' in html
+        assert "<html" not in html and 'hx-target="this"' in html
+        assert 'class="field-error"' in html
+    assert "Shelf life is a whole number of days above zero" in qa.post(
+        "/materials/", {**MATERIAL, "shelf_life_days": "-5"}, htmx=True
+    ).get_data(as_text=True)
+    assert (count(session, Material), count(session, Equipment), count(session, Party)) == (0, 0, 0)
+
+
+def test_editing_a_code_is_refused_beside_the_field(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    admin = signed_in("admin")
+    assert admin.post("/materials/", MATERIAL).status_code == 302
+    material = session.exec(select(Material)).one()
+    page = admin.client.get(f"/materials/{material.id}").get_data(as_text=True)
+    assert "readonly" in page
+
+    refused = admin.post(
+        f"/materials/{material.id}/edit", {**MATERIAL, "code": "RM-ASC2", "reason": "ERP"}
+    )
+    assert refused.status_code == 422
+    assert "The code RM-ASC cannot be changed" in refused.get_data(as_text=True)
+    no_reason = admin.post(f"/materials/{material.id}/edit", {**MATERIAL, "name": "Vitamin C"})
+    assert no_reason.status_code == 422
+    assert "Give a reason; it is kept in the audit trail." in no_reason.get_data(as_text=True)
+    assert material.name == "Ascorbic acid"
+
+
+def test_operator_cannot_edit_or_deactivate_a_party_and_lists_filter_by_kind(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    admin = signed_in("admin")
+    customer = {"code": "CUST-GL", "kind": "customer", "business_name": "Greenleaf Pharmacy",
+                "phone": "+1 503 555 0187", "street": "1420 NW Lovejoy Street", "city": "Portland",
+                "region": "OR", "postal_code": "97209", "country": "US"}  # fmt: skip
+    assert admin.post("/parties/", customer).status_code == 302
+    party = session.exec(select(Party)).one()
+    assert "Greenleaf Pharmacy" in admin.client.get("/parties/?kind=customer").get_data(
+        as_text=True
+    )
+    assert "Greenleaf Pharmacy" not in admin.client.get("/parties/?kind=supplier").get_data(
+        as_text=True
+    )
+    admin.client.post("/logout", data={"csrf_token": csrf_token(admin.client, "/")})
+
+    operator = signed_in("operator")
+    assert operator.client.get(f"/parties/{party.id}").status_code == 200
+    edit = operator.post(f"/parties/{party.id}/edit", {**customer, "reason": "typo"})
+    assert edit.status_code == 403
+    deactivate = operator.post(f"/parties/{party.id}/active", {"active": "0", "reason": "gone"})
+    assert deactivate.status_code == 403
+    assert party.active
+
+
+def test_import_page_documents_its_columns_and_refuses_operators(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    operator = signed_in("operator")
+    page = operator.client.get("/equipment/import").get_data(as_text=True)
+    assert "<dt><code>needs_cleaning</code></dt><dd>yes or no (yes when empty)</dd>" in page
+    assert "blender" in page
+
+    token = csrf_token(operator.client, "/equipment/import")
+    refused = operator.client.post(
+        "/equipment/import",
+        data={"csrf_token": token, "mode": "import",
+              "file": (BytesIO(b"code,name,kind\nBL-09,Blender 9,blender\n"), "erp.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert count(session, Equipment) == 0

@@ -137,3 +137,37 @@ def test_bad_equipment_fields_and_unknown_codes(
             due_on=(NOW + timedelta(days=1)).date(),
             now=NOW,
         )
+
+
+def test_edit_needs_a_reason_and_the_code_never_changes(
+    session: Session, blender: Equipment
+) -> None:
+    longer = EquipmentIn("BL-02", "Blender 2", "blender", True, "48")
+    with pytest.raises(Rejected, match="Give a reason"):
+        equipment.update_equipment(
+            session, actor=SYSTEM, equipment_id=blender.id, new=longer, reason="", now=NOW
+        )
+    with pytest.raises(Rejected) as refused:
+        equipment.update_equipment(
+            session,
+            actor=SYSTEM,
+            equipment_id=blender.id,
+            new=EquipmentIn("BL-03", "Blender 2", "blender", True, "48"),
+            reason="Renumbered",
+            now=NOW,
+        )
+    assert refused.value.for_field("code") == [
+        "The code BL-02 cannot be changed; records and labels name it. "
+        "Create equipment with the new code and deactivate BL-02 instead."
+    ]
+    assert (blender.code, blender.clean_hold_hours) == ("BL-02", 24)
+    assert audit_actions(session, entity_type="equipment") == ["equipment.created"]
+
+    equipment.update_equipment(
+        session, actor=SYSTEM, equipment_id=blender.id, new=longer, reason="SOP-CL-4 rev 3", now=NOW
+    )
+    assert blender.clean_hold_hours == 48
+    assert audit_actions(session, entity_type="equipment") == [
+        "equipment.created",
+        "equipment.changed",
+    ]

@@ -90,6 +90,21 @@ def test_edit_needs_a_reason_and_keeps_the_old_values_in_the_trail(session: Sess
     assert event[2] == "Supplier spec 4.2"
 
 
+def test_a_material_code_never_changes(session: Session) -> None:
+    material = materials.create_material(session, actor=SYSTEM, new=ASC)
+    renamed = MaterialIn("RM-ASC2", "Ascorbic acid", "raw", "kg")
+    with pytest.raises(Rejected) as refused:
+        materials.update_material(
+            session, actor=SYSTEM, material_id=material.id, new=renamed, reason="ERP renumbering"
+        )
+    assert refused.value.for_field("code") == [
+        "The code RM-ASC cannot be changed; records and labels name it. "
+        "Create a material with the new code and deactivate RM-ASC instead."
+    ]
+    assert material.code == "RM-ASC"
+    assert audit_actions(session, entity_type="material") == ["material.created"]
+
+
 def test_deactivate_instead_of_delete(session: Session) -> None:
     material = materials.create_material(session, actor=SYSTEM, new=ASC)
     materials.set_active(
