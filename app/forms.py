@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 from app.errors import Rejected, Violation
@@ -36,3 +37,8 @@ def parse_local_datetime(raw: str, field: str, label: str, zone: object) -> date
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone)  # type: ignore[arg-type]
     return local.astimezone(UTC)
+
+
+def new_key() -> str:
+    """A floor form's one-time key: the same form submitted twice is recorded once."""
+    return uuid.uuid4().hex

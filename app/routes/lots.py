@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from flask import Blueprint, flash, render_template, request, url_for
@@ -10,18 +9,13 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.errors import GateViolation, Rejected
-from app.forms import parse_date
+from app.forms import new_key, parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
 from app.services import batches, inventory, materials, shipping, signatures
 from app.web import db_session
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
-
-
-def new_key() -> str:
-    """A floor form's one-time key: the same form submitted twice is recorded once."""
-    return uuid.uuid4().hex
 
 
 @bp.get("/")

@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 
 from app.canonical import canonical_json
 from app.errors import Rejected
+from app.forms import new_key
 from app.htmx import full_redirect
 from app.models import PartyKind
-from app.routes.lots import new_key
 from app.services import parties, shipping
 from app.web import db_session
 

@@ -31,6 +31,9 @@ class EquipmentIn:
     clean_hold_hours: str = "72"
 
 
+CLEANING_PROBLEMS = ("Not clean", "Not cleaned yet")
+
+
 @dataclass(frozen=True)
 class EquipmentStatus:
     """Whether the equipment may be used now, and every reason it may not, in words."""
@@ -45,6 +48,12 @@ class EquipmentStatus:
     @property
     def words(self) -> str:
         return "Ready to use" if self.usable else "; ".join(self.problems)
+
+    @property
+    def badges(self) -> list[tuple[str, str]]:
+        """Each problem with its colour: cleaning is a warning (anyone can clean it now),
+        the rest block until someone with authority acts."""
+        return [(p, "warn" if p.startswith(CLEANING_PROBLEMS) else "bad") for p in self.problems]
 
 
 def equipment_status(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from sqlmodel import Session, col, func, select
 
@@ -36,6 +37,7 @@ from app.services import audit, gs1, materials, signable
 from app.services.actors import Actor, SystemActor, require_role
 
 RECORD_TYPE = "lot"
+Row = TypeVar("Row")
 WAREHOUSE = (Role.WAREHOUSE, Role.ADMIN)
 # Which QC decision may follow which status, and the status it leads to.
 DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
@@ -49,21 +51,31 @@ DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
 # ---------------------------------------------------------------- one-time form keys
 
 
-def already_submitted(session: Session, key: str) -> Submission | None:
-    """The first submission of this form key, if there was one (a double tap, a retry)."""
-    return session.get(Submission, key) if key else None
+def first_result(session: Session, key: str, model: type[Row]) -> Row | None:
+    """Check a floor form's one-time key and return what its first submission made, if the
+    same form was sent before (a double tap, a retry after a dropped connection).
+
+    Raises:
+        Rejected: the form carries no usable key (a stale page).
+    """
+    _check_key(key)
+    earlier = session.get(Submission, key)
+    if earlier is None:
+        return None
+    return session.get(model, int(earlier.result.split(":")[1]))
 
 
 def remember(
     session: Session, *, key: str, form: str, user: User, result: str, now: datetime
 ) -> None:
+    """Keep the form's key with what it made ("lot:12"), for `first_result`."""
     if not key:
         return
     session.add(Submission(key=key, form=form, user_id=user.id, result=result, at=now))  # type: ignore[arg-type]
     session.flush()
 
 
-def check_key(key: str) -> None:
+def _check_key(key: str) -> None:
     if not key or len(key) > 64:
         raise Rejected(
             [Violation("form.key", "This form is stale (no one-time key). Reload the page.")]
@@ -382,10 +394,9 @@ def receive(
     """
     require_role(actor, *WAREHOUSE, action="receive material")
     now = now or utcnow()
-    check_key(new.key)
-    earlier = already_submitted(session, new.key)
-    if earlier is not None:
-        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+    earlier_lot = first_result(session, new.key, Lot)
+    if earlier_lot is not None:
+        return earlier_lot, True
     checked = _check_receipt(session, new, today=now.date())
     lot = create_lot(
         session,
@@ -623,10 +634,9 @@ def issue(
     """
     require_role(actor, *WAREHOUSE, action="issue material")
     now = now or utcnow()
-    check_key(new.key)
-    earlier = already_submitted(session, new.key)
+    earlier = first_result(session, new.key, InventoryMovement)
     if earlier is not None:
-        return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+        return earlier, True
     problems: list[Violation] = []
     quantity = parse_quantity(new.quantity, problems)
     require(problems)
@@ -712,10 +722,9 @@ def return_to_stock(
     """
     require_role(actor, *WAREHOUSE, action="return material")
     now = now or utcnow()
-    check_key(key)
-    earlier = already_submitted(session, key)
+    earlier = first_result(session, key, InventoryMovement)
     if earlier is not None:
-        return session.get(InventoryMovement, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+        return earlier, True
     problems: list[Violation] = []
     amount = parse_quantity(quantity, problems)
     require(problems)
@@ -782,6 +791,10 @@ class PickLine:
     @property
     def open(self) -> Decimal:
         return max(self.required - self.issued, Decimal(0))
+
+    def to_take(self, stock: Decimal) -> Decimal:
+        """How much to issue from a lot holding `stock`: what is still open, at most all of it."""
+        return min(self.open, stock)
 
     @property
     def available(self) -> Decimal:

@@ -132,6 +132,11 @@ class RevisionView:
     def title(self) -> str:
         return f"{self.recipe.code} rev {self.revision.revision}"
 
+    @property
+    def consuming_steps(self) -> list[StepView]:
+        """The steps a BOM line may name as the one that consumes it."""
+        return [s for s in self.steps if s.kind in CONSUMING_KINDS]
+
 
 def list_recipes(session: Session) -> list[tuple[Recipe, list[RecipeRevision]]]:
     recipes = session.exec(select(Recipe).order_by(Recipe.code)).all()

@@ -66,10 +66,9 @@ def receive_output(
     """
     require_role(actor, *inventory.WAREHOUSE, action="receive finished goods")
     now = now or utcnow()
-    inventory.check_key(new.key)
-    earlier = inventory.already_submitted(session, new.key)
+    earlier = inventory.first_result(session, new.key, Lot)
     if earlier is not None:
-        return session.get(Lot, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+        return earlier, True
     problems: list[Violation] = []
     material = materials.get_by_code(session, new.material_code)
     if material is None or material.kind not in (MaterialKind.FINISHED, MaterialKind.INTERMEDIATE):
@@ -286,10 +285,9 @@ def add_line(
     """
     require_role(actor, *inventory.WAREHOUSE, action="ship")
     now = now or utcnow()
-    inventory.check_key(key)
-    earlier = inventory.already_submitted(session, key)
+    earlier = inventory.first_result(session, key, ShipmentLine)
     if earlier is not None:
-        return session.get(ShipmentLine, int(earlier.result.split(":")[1])), True  # type: ignore[return-value]
+        return earlier, True
     shipment = get_shipment(session, shipment_no)
     _picking(shipment)
     problems: list[Violation] = []
@@ -380,9 +378,8 @@ def despatch(
     """
     require_role(actor, *inventory.WAREHOUSE, action="ship")
     now = now or utcnow()
-    inventory.check_key(key)
     shipment = get_shipment(session, shipment_no)
-    if inventory.already_submitted(session, key) is not None:
+    if inventory.first_result(session, key, Shipment) is not None:
         return shipment, True
     _picking(shipment)
     picked = lines(session, shipment)

@@ -183,17 +183,21 @@ def training_state(session: Session, *, user: User, code: str, today: date) -> T
 
 
 def matrix(session: Session, *, today: date) -> list[tuple[User, list[TrainingState]]]:
-    """Everyone active against every curriculum (the training matrix page)."""
+    """Everyone active against every curriculum (the training matrix page), from one read of
+    the records: the newest record per person and curriculum counts, as in `training_state`."""
     curricula = list_curricula(session)
     people = session.exec(select(User).where(User.active).order_by(User.username)).all()
+    latest: dict[tuple[int, int], TrainingRecord] = {}
+    for record in session.exec(
+        select(TrainingRecord)
+        .where(col(TrainingRecord.trained_on) <= today)
+        .order_by(col(TrainingRecord.trained_on), col(TrainingRecord.id))
+    ):
+        latest[(record.user_id, record.curriculum_id)] = record  # later rows win
     return [
         (
             person,
-            [
-                state
-                for c in curricula
-                if (state := training_state(session, user=person, code=c.code, today=today))
-            ],
+            [TrainingState(c, latest.get((person.id, c.id)), today) for c in curricula],  # type: ignore[arg-type]
         )
         for person in people
     ]

@@ -491,6 +491,15 @@ def test_step_qualification_names_every_reason(
     )
     assert training.step_qualification(session, user=operator, step=step, now=NOW) == []
     assert audit_actions(session, action="training.recorded") == ["training.recorded"] * 2
+    # The matrix page reads all records at once and must agree with the one-by-one answer.
+    rows = {person.id: states for person, states in training.matrix(session, today=NOW.date())}
+    for person in (operator, warehouse):
+        one_by_one = training.training_state(session, user=person, code="VC500", today=NOW.date())
+        [state] = rows[person.id]
+        assert state.latest == one_by_one.latest  # type: ignore[union-attr]
+        assert state.words == one_by_one.words  # type: ignore[union-attr]
+    assert rows[operator.id][0].current
+    assert rows[warehouse.id][0].words == "Not trained"
 
 
 def test_training_cannot_be_recorded_ahead_or_by_operators(

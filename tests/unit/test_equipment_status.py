@@ -80,3 +80,8 @@ def test_every_reason_is_listed(
     status = equipment_status(equipment, calibration, cleaning, NOW)
     assert status.problems == problems
     assert status.usable is (problems == [])
+
+
+def test_cleaning_problems_warn_and_the_rest_block() -> None:
+    status = equipment_status(blender(in_service=False), None, cleaned(100), NOW)
+    assert [level for _, level in status.badges] == ["bad", "bad", "warn"]
