@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.db import Database
-from app.errors import DomainError
+from app.services.core.errors import DomainError
 
 
 def _db() -> Database:
@@ -66,7 +66,7 @@ def db_revision(message: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the demo data that is missing (running it twice changes nothing)."""
-    from app.services.actors import SystemActor
+    from app.services.core.actors import SystemActor
     from app.services.demo import seed_demo as seed
 
     with _db().session_scope() as session:
@@ -89,8 +89,8 @@ def user_group() -> None:
 @with_appcontext
 def user_create(username: str, full_name: str, roles: tuple[str, ...], password: str) -> None:
     """Create a personal account (the first admin of a new plant is made this way)."""
-    from app.services.actors import SystemActor
-    from app.services.users import NewUser, create_user
+    from app.services.accounts.users import NewUser, create_user
+    from app.services.core.actors import SystemActor
 
     try:
         with _db().session_scope() as session:
@@ -111,9 +111,9 @@ def user_create(username: str, full_name: str, roles: tuple[str, ...], password:
 @with_appcontext
 def user_identity_check(username: str, document_type: str, reference: str) -> None:
     """Record an identity check (how the first admin of a new plant becomes able to sign)."""
-    from app.services.actors import SystemActor
-    from app.services.auth import find_user
-    from app.services.signers import record_identity_check
+    from app.services.accounts.auth import find_user
+    from app.services.core.actors import SystemActor
+    from app.services.esign.signers import record_identity_check
 
     try:
         with _db().session_scope() as session:
@@ -141,7 +141,7 @@ def audit_group() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 naming the first broken row."""
-    from app.services.audit import verify_chain
+    from app.services.core.audit import verify_chain
 
     with _db().session_scope() as session:
         report = verify_chain(session)
@@ -168,7 +168,7 @@ def signatures_group() -> None:
 @with_appcontext
 def signatures_verify(batch_no: str | None, record: str | None, everything: bool) -> None:
     """Re-check signatures cryptographically and against the live records; exit 1 on any failure."""
-    from app.services.signatures import reverify
+    from app.services.esign.reverify import reverify
     from app.web import relying_party
 
     if sum(bool(x) for x in (batch_no, record, everything)) != 1:

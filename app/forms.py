@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from app.errors import Rejected, Violation
+from app.services.core.errors import Rejected, Violation
 
 
 def parse_date(raw: str, field: str, label: str, *, required: bool = True) -> date | None:

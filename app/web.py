@@ -20,11 +20,11 @@ from werkzeug.exceptions import HTTPException
 from app import htmx
 from app.config import Settings
 from app.db import Database
-from app.errors import DomainError, Rejected
 from app.models import User
-from app.services import auth
-from app.services.signers import SigningPolicy
-from app.services.webauthn import RelyingParty
+from app.services.accounts import auth
+from app.services.core.errors import DomainError, Rejected
+from app.services.esign.signers import SigningPolicy
+from app.services.esign.webauthn import RelyingParty
 
 log = logging.getLogger("batchbook.request")
 csrf = CSRFProtect()

@@ -20,8 +20,8 @@ from app import create_app, migrate
 from app.config import Settings
 from app.db import make_engine
 from app.models import AuditEvent, User
-from app.services.actors import SystemActor
-from app.services.users import NewUser, create_user
+from app.services.accounts.users import NewUser, create_user
+from app.services.core.actors import SystemActor
 from tests import db as testdb
 
 pytest_plugins = ["tests.signing"]

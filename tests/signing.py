@@ -13,8 +13,9 @@ import pytest
 from sqlmodel import Session
 
 from app.models import Document, Meaning, Passkey, Role, User
-from app.services import documents, passkeys, signable, signatures, signers
-from app.services import webauthn as wa
+from app.services.esign import passkeys, signable, signatures, signers
+from app.services.esign import webauthn as wa
+from app.services.masterdata import documents
 from tests.conftest import PASSWORD
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -113,6 +114,9 @@ def sop(session: Session, admin: User) -> Document:
 
 
 # A record type for tests of meanings the demo SOP does not have (roles per meaning, reasons).
+signable.PROVIDERS["test_record"] = "tests.signing"
+
+
 @signable.register("test_record")
 def _test_record(session: Session, record_id: str) -> signable.Signable:
     return signable.Signable(

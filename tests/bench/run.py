@@ -22,10 +22,11 @@ from app import create_app, migrate
 from app.config import Settings
 from app.db import Database
 from app.models import AuditEvent
-from app.services import audit, recipes
-from app.services.actors import SystemActor
-from app.services.auth import find_user
+from app.services.accounts.auth import find_user
+from app.services.core import audit
+from app.services.core.actors import SystemActor
 from app.services.demo import DEMO_PASSWORD, seed_demo
+from app.services.mbr import reading
 from tests import db as testdb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,13 +67,13 @@ def bench(url: str) -> dict[str, float]:
     results[f"audit verify: whole chain of {events} events (ms)"] = _median_ms(verify, 5)
 
     with db.session_scope() as s:
-        revision = recipes.effective_revision(s, "VC500")
+        revision = reading.effective_revision(s, "VC500")
         revision_id = revision.id if revision else None
     if revision_id is not None:
 
         def load() -> None:
             with db.session_scope() as s:
-                recipes.load_revision(s, revision_id)
+                reading.load_revision(s, revision_id)
 
         results["MBR: load VC500 rev B with steps, limits, BOM (ms)"] = _median_ms(load, 50)
 

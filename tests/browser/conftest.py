@@ -22,7 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app, migrate
 from app.db import Database
-from app.services.actors import SystemActor
+from app.services.core.actors import SystemActor
 from app.services.demo import DEMO_PASSWORD, seed_demo
 from tests.conftest import make_settings
 from tests.db import sqlite_url

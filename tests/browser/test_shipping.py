@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, expect
 
-from app.services import batches
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
 from tests.browser.conftest import HANDHELD, LiveServer, sign_in
 from tests.browser.people import sign_with_password
 

@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from app import migrate
 from app.db import Database
-from app.services import documents, signatures
+from app.services.esign import signatures
+from app.services.masterdata import documents
 from tests.conftest import SYSTEM
 from tests.signing import NOW, POLICY, RP, acknowledge, enrol
 from tests.soft_authenticator import SoftAuthenticator
@@ -34,8 +35,8 @@ def _run(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[st
 
 def _signed_sop(url: str) -> tuple[int, int]:
     """A database with one SOP signed by passkey and one acknowledgement signed by password."""
-    from app.services import signers
-    from app.services.users import NewUser, create_user
+    from app.services.accounts.users import NewUser, create_user
+    from app.services.esign import signers
 
     db = Database(url)
     with db.session_scope() as s:

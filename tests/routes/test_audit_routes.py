@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable
 
 from app.models import User
-from app.services import users
+from app.services.accounts import users
 from tests.routes.conftest import Browser
 
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from app.models import Batch
-from app.services import recipes
-from app.services.auth import find_user
+from app.services.accounts.auth import find_user
 from app.services.demo import seed_demo
-from app.services.recipes import HeaderIn
+from app.services.mbr import revisions
+from app.services.mbr.revisions import HeaderIn
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 
@@ -19,7 +19,7 @@ def test_supervisor_creates_a_batch_and_the_revision_gate_holds(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
     seed_demo(session, actor=SYSTEM)
-    recipes.create_recipe(
+    revisions.create_recipe(
         session, actor=find_user(session, "ada"), code="NEW-1", name="Draft only",
         header=HeaderIn("10", "kg"),
     )  # type: ignore[arg-type]  # fmt: skip

@@ -10,11 +10,13 @@ from datetime import date
 from sqlmodel import Session
 
 from app.models import Lot, User
-from app.services import batches, demo_master, inventory
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
+from app.services.demo import master as demo_master
 from app.services.demo import seed_demo
-from app.services.inventory import ReceiptIn
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from app.services.warehouse import ledger, receipt
+from app.services.warehouse.receipt import ReceiptIn
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 
@@ -37,7 +39,7 @@ def _lot(session: Session, make_user: Callable[..., User]) -> Lot:
         new=BatchIn("VC500", "VC500-26-0042", "100000"),
     )
     walt = find_user(session, "walt")
-    lot, _ = inventory.receive(
+    lot, _ = receipt.receive(
         session,
         actor=walt,  # type: ignore[arg-type]
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-1", "10", date(2028, 1, 1), key="k1"),
@@ -93,7 +95,7 @@ def test_issue_of_a_quarantined_lot_is_refused_with_the_reason(
     )
     assert answer.status_code == 422
     assert f"Lot {lot.lot_code} is quarantine, not released." in answer.get_data(as_text=True)
-    assert inventory.balance(session, lot.id) == 10
+    assert ledger.balance(session, lot.id) == 10
 
 
 def test_qa_sees_the_decisions_open_for_the_status(

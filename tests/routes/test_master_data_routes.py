@@ -10,8 +10,8 @@ from io import BytesIO
 from sqlmodel import Session, select
 
 from app.models import Equipment, Material, Party
-from app.services import equipment
-from app.services.equipment import EquipmentIn
+from app.services.masterdata import equipment
+from app.services.masterdata.equipment import EquipmentIn
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser, csrf_token
 

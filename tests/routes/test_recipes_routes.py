@@ -8,8 +8,11 @@ from collections.abc import Callable
 from sqlmodel import Session, select
 
 from app.models import Material, RecipeRevision, User
-from app.services import recipes, training
-from app.services.recipes import BomLineIn, HeaderIn, StepIn
+from app.services.masterdata import training
+from app.services.mbr import approval, bom, revisions, steps
+from app.services.mbr.bom import BomLineIn
+from app.services.mbr.revisions import HeaderIn
+from app.services.mbr.steps import StepIn
 from tests.conftest import SYSTEM
 from tests.routes.conftest import Browser
 from tests.signing import NOW
@@ -29,16 +32,16 @@ def _master(session: Session) -> None:
 
 def _complete_draft(session: Session, author: User) -> RecipeRevision:
     """VC500 rev A with one weigh step and its material: ready for review."""
-    revision = recipes.create_recipe(
+    revision = revisions.create_recipe(
         session, actor=author, code="VC500", name="Vitamin C", header=HeaderIn("100000", "tablets")
     )
-    recipes.add_step(
+    steps.add_step(
         session,
         actor=author,
         revision_id=revision.id,
         new=StepIn("20", "weigh", "Weigh ascorbic acid"),
     )
-    recipes.add_bom_line(
+    bom.add_bom_line(
         session,
         actor=author,
         revision_id=revision.id,
@@ -126,12 +129,12 @@ def test_preview_and_compare_pages(signed_in: Callable[..., Browser], session: S
     _master(session)
     author = signed_in("admin", "qa")
     revision = _complete_draft(session, author.user)  # type: ignore[attr-defined]
-    recipes.submit_for_review(session, actor=author.user, revision_id=revision.id)  # type: ignore[attr-defined]
-    recipes.approve_outside_the_system(
+    approval.submit_for_review(session, actor=author.user, revision_id=revision.id)  # type: ignore[attr-defined]
+    approval.approve_outside_the_system(
         session, actor=SYSTEM, revision_id=revision.id, reference="paper QA-1"
     )
-    rev_b = recipes.start_revision(session, actor=author.user, recipe_id=revision.recipe_id)  # type: ignore[attr-defined]
-    recipes.add_step(
+    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=revision.recipe_id)  # type: ignore[attr-defined]
+    steps.add_step(
         session,
         actor=author.user,
         revision_id=rev_b.id,

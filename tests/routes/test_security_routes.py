@@ -113,7 +113,7 @@ def test_unknown_page_is_a_404_page_not_a_trace(signed_in: Callable[..., Browser
 def test_unexpected_error_is_a_500_message_without_trace(
     app: object, signed_in: Callable[..., Browser], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services import home
+    from app.services.accounts import home
 
     browser = signed_in("operator")
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from app.models import Lot
-from app.services import batches, inventory, shipping
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
 from app.services.demo import seed_demo
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from app.services.warehouse import ledger, shipping
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 from tests.services.test_inventory import sign
@@ -39,7 +40,7 @@ def test_finished_goods_in_then_shipped_with_its_advice(
     made = walt.post("/lots/output", {"material": "VC500", "batch_no": "VC500-26-0042",
                                      "quantity": "100000", "key": uuid.uuid4().hex})  # fmt: skip
     assert made.status_code == 302
-    lot = inventory.get_lot(session, "VC500-26-0042")
+    lot = ledger.get_lot(session, "VC500-26-0042")
 
     assert (
         walt.post("/shipments/", {"customer": "CUST-GREENLEAF", "reference": "PO-8812"}).status_code

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from app.models import Document, Passkey, Signature, User
-from app.services import passkeys, signers
+from app.services.esign import passkeys, signers
 from tests.conftest import PASSWORD, make_settings
 from tests.routes.conftest import Browser, csrf_token
 from tests.signing import NOW, Signer, enrol
@@ -201,7 +201,7 @@ def test_password_signing_switched_off_by_the_plant(
 def test_changed_document_shows_its_signature_no_longer_valid(
     browser: Browser, make_signer: Callable[..., Signer], sop: Document, admin: User
 ) -> None:
-    from app.services import documents
+    from app.services.masterdata import documents
 
     s = make_signer()
     _signed_in(browser, s.user)

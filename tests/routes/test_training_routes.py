@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from app.models import TrainingRecord, User
-from app.services import training
+from app.services.masterdata import training
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 

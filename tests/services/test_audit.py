@@ -11,10 +11,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from app.db import Database
-from app.errors import PermissionDenied, Rejected
 from app.models import AuditEvent, User
-from app.services import audit, users
-from app.services.actors import SystemActor
+from app.services.accounts import users
+from app.services.core import audit
+from app.services.core.actors import SystemActor
+from app.services.core.errors import PermissionDenied, Rejected
 from tests.conftest import SYSTEM, audit_actions, count
 
 

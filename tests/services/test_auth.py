@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from app.models import User
-from app.services import auth, users
+from app.services.accounts import auth, users
 from tests.conftest import PASSWORD, SYSTEM, audit_actions
 
 POLICY = auth.LockoutPolicy(max_failures=3, lock_seconds=600)

@@ -11,13 +11,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
-from app.errors import GateViolation, PermissionDenied, Rejected
 from app.models import Batch, User
-from app.services import batches, recipes
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
+from app.services.core.errors import GateViolation, PermissionDenied, Rejected
 from app.services.demo import seed_demo
-from app.services.recipes import HeaderIn
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from app.services.mbr import revisions
+from app.services.mbr.revisions import HeaderIn
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.signing import NOW
 
@@ -55,7 +56,7 @@ def test_a_batch_scales_the_effective_bom_and_freezes_it(session: Session, sam: 
 
 def test_no_batch_without_an_effective_revision(session: Session, sam: User) -> None:
     ada = find_user(session, "ada")
-    recipes.create_recipe(
+    revisions.create_recipe(
         session, actor=ada, code="NEW-1", name="Draft only", header=HeaderIn("10", "kg")
     )  # type: ignore[arg-type]
     with pytest.raises(GateViolation, match="NEW-1 has no effective master batch record"):

@@ -8,9 +8,11 @@ from decimal import Decimal
 from sqlmodel import Session, func, select
 
 from app.models import AuditEvent, RecipeRevision
-from app.services import equipment, inventory, materials, parties, recipes, training
-from app.services.auth import find_user
+from app.services.accounts.auth import find_user
 from app.services.demo import seed_demo
+from app.services.masterdata import equipment, materials, parties, training
+from app.services.mbr import approval, reading
+from app.services.warehouse import issuing, ledger
 from tests.conftest import SYSTEM
 
 
@@ -21,9 +23,9 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     assert seed_demo(session, actor=SYSTEM) == []
     assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events
 
-    vc500 = recipes.effective_revision(session, "VC500")
+    vc500 = reading.effective_revision(session, "VC500")
     assert vc500 is not None and vc500.revision == "B"
-    view = recipes.load_revision(session, vc500.id)  # type: ignore[arg-type]
+    view = reading.load_revision(session, vc500.id)  # type: ignore[arg-type]
     assert [(b.material.code, b.line.quantity, b.tolerance_words) for b in view.bom] == [
         ("RM-ASC", Decimal("55.0"), "±0.5 %"),
         ("RM-MCC", Decimal("20.0"), "±1 %"),
@@ -36,11 +38,11 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     ]
     rev_a = session.exec(select(RecipeRevision).where(RecipeRevision.revision == "A")).one()
     assert rev_a.status == "superseded"
-    assert recipes.paper_approval(session, vc500)
+    assert approval.paper_approval(session, vc500)
 
-    fs200 = recipes.effective_revision(session, "FS-200")
+    fs200 = reading.effective_revision(session, "FS-200")
     assert fs200 is not None and fs200.revision == "C" and fs200.drawing_revision == "C"
-    fs_view = recipes.load_revision(session, fs200.id)  # type: ignore[arg-type]
+    fs_view = reading.load_revision(session, fs200.id)  # type: ignore[arg-type]
     kinds = {s.step.code: s.step.kind for s in fs_view.steps}
     assert kinds["30"] == "qa_hold"  # first-article inspection
     assert kinds["50"] == "unit_test"
@@ -58,12 +60,12 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     asc = materials.get_by_code(session, "RM-ASC")
     assert [p.kind for p in materials.suppliers_of(session, asc.id)] == ["supplier"]  # type: ignore[union-attr, arg-type]
 
-    expired = inventory.load_lot(session, "ASC-2409-02")
+    expired = ledger.load_lot(session, "ASC-2409-02")
     assert expired.status == "released"
     assert expired.expired(datetime.now(UTC).date())
-    assert [
-        v.code for v in inventory.usability_problems(expired.lot, datetime.now(UTC).date())
-    ] == ["lot.expired"]
+    assert [v.code for v in issuing.usability_problems(expired.lot, datetime.now(UTC).date())] == [
+        "lot.expired"
+    ]
 
     otto, olivia = find_user(session, "otto"), find_user(session, "olivia")
     step = next(s.step for s in view.steps if s.step.code == "20")

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from app.errors import PermissionDenied
 from app.models import AuditEvent, CleaningEvent, Material, User
-from app.services import equipment, materials, parties
-from app.services.demo_master import seed_master_data
+from app.services.core.errors import PermissionDenied
+from app.services.demo.master import seed_master_data
+from app.services.masterdata import equipment, materials, parties
 from tests.conftest import SYSTEM, count
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
-from app.errors import NotFound, PermissionDenied, Rejected
 from app.models import CalibrationEvent, Equipment, User
-from app.services import equipment
-from app.services.equipment import EquipmentIn
+from app.services.core.errors import NotFound, PermissionDenied, Rejected
+from app.services.masterdata import equipment
+from app.services.masterdata.equipment import EquipmentIn
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.signing import NOW
 

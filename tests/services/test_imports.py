@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session
 
-from app.errors import PermissionDenied, Rejected
 from app.models import Equipment, Material, User
-from app.services import imports, materials
-from app.services.materials import MaterialIn
+from app.services.core.errors import PermissionDenied, Rejected
+from app.services.masterdata import imports, materials
+from app.services.masterdata.materials import MaterialIn
 from tests.conftest import SYSTEM, audit_actions, count
 
 GOOD = (

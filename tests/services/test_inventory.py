@@ -16,15 +16,18 @@ from sqlmodel import Session, select
 
 from app import migrate
 from app.db import Database
-from app.errors import GateViolation, PermissionDenied, Rejected
 from app.models import InventoryMovement, Lot, User
-from app.services import batches, inventory, signatures
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
+from app.services.accounts.users import NewUser, create_user
+from app.services.core.errors import GateViolation, PermissionDenied, Rejected
 from app.services.demo import seed_demo
-from app.services.demo_master import OPENING_STOCK
-from app.services.inventory import IssueIn, ReceiptIn
-from app.services.users import NewUser, create_user
+from app.services.demo.master import OPENING_STOCK
+from app.services.esign import signatures
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from app.services.warehouse import issuing, labels, ledger, receipt
+from app.services.warehouse.issuing import IssueIn
+from app.services.warehouse.receipt import ReceiptIn
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -58,7 +61,7 @@ def receive(
     session: Session, walt: User, *, qty: str = "25", expiry: date = date(2028, 5, 31),
     supplier_lot: str = "S-88231", form_key: str | None = None,
 ) -> Lot:  # fmt: skip
-    lot, _ = inventory.receive(
+    lot, _ = receipt.receive(
         session,
         actor=walt,
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", supplier_lot, qty, expiry, "2",
@@ -93,7 +96,7 @@ def sign(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "
 
 
 def issue(session: Session, walt: User, lot: Lot, qty: str, reason: str = "") -> object:
-    return inventory.issue(
+    return issuing.issue(
         session,
         actor=walt,
         new=IssueIn(lot.lot_code, qty, "VC500-26-0042", reason, key()),
@@ -114,7 +117,7 @@ def test_receipt_creates_a_quarantined_lot_with_its_receipt_movement(
         2,
         "kg",
     )
-    assert inventory.balance(session, lot.id) == Decimal("25")
+    assert ledger.balance(session, lot.id) == Decimal("25")
     assert audit_actions(session, entity_type="lot", entity_id=str(lot.id)) == ["lot.received"]
     assert receive(session, walt, supplier_lot="S-88232").lot_code == "ASC-2611-02"
 
@@ -122,7 +125,7 @@ def test_receipt_creates_a_quarantined_lot_with_its_receipt_movement(
 def test_the_same_receipt_form_twice_records_once(session: Session, walt: User) -> None:
     form_key = key()
     first = receive(session, walt, form_key=form_key)
-    lot, again = inventory.receive(
+    lot, again = receipt.receive(
         session,
         actor=walt,
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-88231", "25", date(2028, 5, 31),
@@ -138,7 +141,7 @@ def test_the_same_receipt_form_twice_records_once(session: Session, walt: User) 
 
 def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, walt: User) -> None:
     with pytest.raises(Rejected) as refused:
-        inventory.receive(
+        receipt.receive(
             session,
             actor=walt,
             new=ReceiptIn("RM-ASC", "SUP-CELLUTEC", " ", "-1", NOW.date(), "0", key=key()),
@@ -157,7 +160,7 @@ def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, 
 
 def test_the_scanned_gtin_must_be_the_materials(session: Session, walt: User) -> None:
     with pytest.raises(Rejected, match="not VC500's"):
-        inventory.receive(
+        receipt.receive(
             session,
             actor=walt,
             new=ReceiptIn("VC500", "SUP-NORTHBRIDGE", "L1", "5", date(2028, 1, 1),
@@ -168,7 +171,7 @@ def test_the_scanned_gtin_must_be_the_materials(session: Session, walt: User) ->
 
 def test_only_warehouse_receives(session: Session, make_user: Callable[..., User]) -> None:
     with pytest.raises(PermissionDenied, match="Only Warehouse or Admin can receive material"):
-        inventory.receive(
+        receipt.receive(
             session,
             actor=make_user("operator"),
             new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S", "1", date(2028, 1, 1), key=key()),
@@ -233,14 +236,14 @@ def test_unreleased_lots_are_never_issued(
         sign(session, qa.user, lot, "rejected", reason="Damaged")
     with pytest.raises(GateViolation, match=words):
         issue(session, walt, lot, "1")
-    assert inventory.balance(session, lot.id) == Decimal("25")
+    assert ledger.balance(session, lot.id) == Decimal("25")
 
 
 def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: Signer) -> None:
     lot = receive(session, walt, expiry=(NOW + timedelta(days=1)).date())
     sign(session, qa.user, lot, "released")
     with pytest.raises(GateViolation, match="expired on"):
-        inventory.issue(
+        issuing.issue(
             session,
             actor=walt,
             new=IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key()),
@@ -260,7 +263,7 @@ def test_fefo_asks_a_reason_for_a_later_expiring_lot(
         sign(session, qa.user, lot, "released")
 
     assert [
-        lot.lot_code for lot, _ in inventory.fefo_lots(session, late.material_id, NOW.date())
+        lot.lot_code for lot, _ in issuing.fefo_lots(session, late.material_id, NOW.date())
     ] == [
         early.lot_code,
         late.lot_code,
@@ -268,7 +271,7 @@ def test_fefo_asks_a_reason_for_a_later_expiring_lot(
     with pytest.raises(GateViolation, match=f"Lot {early.lot_code} expires first"):
         issue(session, walt, late, "5")
     issue(session, walt, late, "5", reason="Early lot is in the cold store, blocked by a pallet")
-    assert inventory.balance(session, late.id) == Decimal("20")
+    assert ledger.balance(session, late.id) == Decimal("20")
 
 
 def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
@@ -281,35 +284,33 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
     with pytest.raises(GateViolation, match="has only 0.5 kg left; 1 cannot be issued"):
         issue(session, walt, lot, "1")
     with pytest.raises(Rejected, match="holds 9.5 kg"):
-        inventory.return_to_stock(
+        issuing.return_to_stock(
             session, actor=walt, lot_code=lot.lot_code, quantity="10", batch_no="VC500-26-0042",
             key=key(), now=NOW,
         )  # fmt: skip
-    inventory.return_to_stock(
+    issuing.return_to_stock(
         session, actor=walt, lot_code=lot.lot_code, quantity="2", batch_no="vc500-26-0042",
         key=key(), now=NOW,
     )  # fmt: skip
 
-    assert inventory.balance(session, lot.id) == Decimal("2.5")
-    kinds = [m.kind for m in inventory.movements(session, lot.id)]
+    assert ledger.balance(session, lot.id) == Decimal("2.5")
+    kinds = [m.kind for m in ledger.movements(session, lot.id)]
     assert kinds == ["receipt", "issue", "return"]
-    assert inventory.load_lot(session, lot.lot_code).where_used == [
-        ("VC500-26-0042", Decimal("7.5"))
-    ]
+    assert ledger.load_lot(session, lot.lot_code).where_used == [("VC500-26-0042", Decimal("7.5"))]
     with pytest.raises(DatabaseError, match="append-only"), session.begin_nested():
         session.execute(text("UPDATE inventory_movement SET quantity = '100'"))
 
 
 def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, walt: User) -> None:
     lot = receive(session, walt)
-    view, label = inventory.label(session, lot.lot_code)
+    view, label = labels.label(session, lot.lot_code)
 
     assert label.hri == "(01)04012345000016(17)280531(10)ASC-2611-01"
     assert label.svg.startswith("<svg")
-    inventory.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+    labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
     with pytest.raises(Rejected, match="give a reason for the reprint"):
-        inventory.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
-    inventory.record_label_print(
+        labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+    labels.record_label_print(
         session, actor=walt, lot_code=lot.lot_code, reprint_reason="Label torn", now=NOW
     )
     assert audit_actions(session, entity_type="lot")[-2:] == [
@@ -345,7 +346,7 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
             barrier.wait()
             with db.session_scope() as s:
                 user = find_user(s, username)
-                inventory.issue(
+                issuing.issue(
                     s, actor=user, new=IssueIn(lot_code, "1", "VC500-26-0042", key=key()), now=NOW
                 )  # type: ignore[arg-type]
             outcomes.append("issued")
@@ -359,7 +360,7 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
         t.join()
     with db.session_scope() as s:
         lot_row = s.exec(select(Lot).where(Lot.lot_code == lot_code)).one()
-        final = inventory.balance(s, lot_row.id)  # type: ignore[arg-type]
+        final = ledger.balance(s, lot_row.id)  # type: ignore[arg-type]
     db.engine.dispose()
 
     assert outcomes.count("issued") == 1
@@ -373,7 +374,7 @@ def test_pick_list_offers_released_lots_of_the_batch_bom_first_expiring_first(
     fresh = receive(session, walt)
     sign(session, qa.user, fresh, "released")
 
-    batch, lines = inventory.pick_list(session, batch_no="vc500-26-0042", today=NOW.date())
+    batch, lines = issuing.pick_list(session, batch_no="vc500-26-0042", today=NOW.date())
 
     assert batch.batch_no == "VC500-26-0042"
     by_code = {line.material.code: line for line in lines}
@@ -384,22 +385,22 @@ def test_pick_list_offers_released_lots_of_the_batch_bom_first_expiring_first(
     assert [lot.lot_code for lot, _ in by_code["RM-MCC"].lots] == ["MCC-2610-01"]
 
     issue(session, walt, fresh, "20")
-    _, lines = inventory.pick_list(session, batch_no="VC500-26-0042", today=NOW.date())
+    _, lines = issuing.pick_list(session, batch_no="VC500-26-0042", today=NOW.date())
     asc = next(line for line in lines if line.material.code == "RM-ASC")
     assert (asc.issued, asc.open) == (Decimal("20"), Decimal("35.0"))
     with pytest.raises(Rejected, match="There is no batch 'NOPE'"):
-        inventory.pick_list(session, batch_no="nope", today=NOW.date())
+        issuing.pick_list(session, batch_no="nope", today=NOW.date())
 
 
 def test_issue_needs_an_existing_batch_that_uses_the_material(
     session: Session, walt: User, qa: Signer
 ) -> None:
-    mcc = inventory.get_lot(session, "MCC-2610-01")
+    mcc = ledger.get_lot(session, "MCC-2610-01")
     with pytest.raises(Rejected, match="There is no batch 'B-404'"):
-        inventory.issue(
+        issuing.issue(
             session, actor=walt, new=IssueIn(mcc.lot_code, "1", "b-404", key=key()), now=NOW
         )
-    hsg, _ = inventory.receive(
+    hsg, _ = receipt.receive(
         session,
         actor=walt,
         new=ReceiptIn("HSG-200", "SUP-POLYFORM", "P-1", "10", date(2030, 1, 1), key=key()),

@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
-from app.errors import PermissionDenied, Rejected
 from app.models import Material, Party, User
-from app.services import materials, parties
-from app.services.materials import MaterialIn
-from app.services.parties import PartyIn
+from app.services.core.errors import PermissionDenied, Rejected
+from app.services.masterdata import materials, parties
+from app.services.masterdata.materials import MaterialIn
+from app.services.masterdata.parties import PartyIn
 from tests.conftest import SYSTEM, audit_actions, count
 
 ASC = MaterialIn(

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, select
 
-from app.errors import PermissionDenied, Rejected
 from app.models import AuditEvent, Party, User
-from app.services import parties
-from app.services.parties import PartyIn
+from app.services.core.errors import PermissionDenied, Rejected
+from app.services.masterdata import parties
+from app.services.masterdata.parties import PartyIn
 from tests.conftest import SYSTEM, audit_actions, count
 
 SITE = PartyIn("site-main", "site", "Batchbook  Demo Manufacturing LLC", "+1 608 555 0100",

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from app.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
 from app.models import User
-from app.services import passkeys, signers
-from app.services.auth import LockoutPolicy
+from app.services.accounts.auth import LockoutPolicy
+from app.services.core.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
+from app.services.esign import devices, passkeys, signers
 from tests.conftest import audit_actions
 from tests.signing import NOW, RP, Signer, enrol
 from tests.soft_authenticator import SoftAuthenticator
@@ -98,7 +98,7 @@ def test_shared_device_refuses_platform_passkeys_but_takes_security_keys(
 ) -> None:
     user = make_user("operator")
     _checked(session, admin, user)
-    handheld, _token = passkeys.register_device(
+    handheld, _token = devices.register_device(
         session, actor=admin, name="Handheld 3", shared=True, now=NOW
     )
     with pytest.raises(SignatureRefused, match="shared floor device"):
@@ -115,7 +115,7 @@ def test_shared_device_asks_the_browser_for_a_roaming_key(
 ) -> None:
     user = make_user("operator")
     _checked(session, admin, user)
-    handheld, _ = passkeys.register_device(
+    handheld, _ = devices.register_device(
         session, actor=admin, name="Handheld 4", shared=True, now=NOW
     )
     _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
@@ -128,11 +128,11 @@ def test_shared_device_asks_the_browser_for_a_roaming_key(
 
 
 def test_device_cookie_token_finds_its_device(session: Session, admin: User) -> None:
-    device, token = passkeys.register_device(
+    device, token = devices.register_device(
         session, actor=admin, name="QA tablet", shared=False, now=NOW
     )
-    assert passkeys.device_for_token(session, token) is device
-    assert passkeys.device_for_token(session, "forged") is None
+    assert devices.device_for_token(session, token) is device
+    assert devices.device_for_token(session, "forged") is None
     assert device.token_hash != token  # only a hash is stored
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from app.errors import PermissionDenied, Rejected
 from app.models import (
     BomLine,
     Material,
@@ -22,8 +21,13 @@ from app.models import (
     RevisionStatus,
     User,
 )
-from app.services import recipes, signatures, training
-from app.services.recipes import BomLineIn, HeaderIn, LimitIn, StepIn
+from app.services.core.errors import PermissionDenied, Rejected
+from app.services.esign import signatures
+from app.services.masterdata import training
+from app.services.mbr import approval, bom, compare, reading, revisions, steps
+from app.services.mbr.bom import BomLineIn
+from app.services.mbr.revisions import HeaderIn
+from app.services.mbr.steps import LimitIn, StepIn
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -63,12 +67,12 @@ def approver(make_signer: Callable[..., Signer]) -> Signer:
 
 @pytest.fixture
 def draft(session: Session, master: None, author: Signer) -> RecipeRevision:
-    revision = recipes.create_recipe(
+    revision = revisions.create_recipe(
         session, actor=author.user, code="vc500", name="Vitamin C 500 mg tablets", header=HEADER
     )
-    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
-    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=BLEND)
-    recipes.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC)
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=BLEND)
+    bom.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC)
     return revision
 
 
@@ -76,7 +80,7 @@ def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str)
     request = signatures.begin_signing(
         session,
         signer=signer,
-        record_type=recipes.RECORD_TYPE,
+        record_type=reading.RECORD_TYPE,
         record_id=str(revision.id),
         meaning=meaning,
         rp=RP,
@@ -95,7 +99,7 @@ def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str)
 
 
 def approve(session: Session, revision: RecipeRevision, author: User, approver: User) -> None:
-    recipes.submit_for_review(session, actor=author, revision_id=revision.id, now=NOW)
+    approval.submit_for_review(session, actor=author, revision_id=revision.id, now=NOW)
     sign(session, author, revision, "authored")
     sign(session, approver, revision, "approved")
 
@@ -103,7 +107,7 @@ def approve(session: Session, revision: RecipeRevision, author: User, approver: 
 def test_author_builds_a_draft_with_steps_bom_and_limits(
     session: Session, draft: RecipeRevision
 ) -> None:
-    view = recipes.load_revision(session, draft.id)
+    view = reading.load_revision(session, draft.id)
 
     assert view.title == "VC500 rev A"
     assert view.status == RevisionStatus.DRAFT
@@ -154,7 +158,7 @@ def test_bad_step_is_refused_beside_its_field_and_nothing_is_written(
     events_before = len(audit_actions(session))
 
     with pytest.raises(Rejected) as refused:
-        recipes.add_step(session, actor=author.user, revision_id=draft.id, new=step)
+        steps.add_step(session, actor=author.user, revision_id=draft.id, new=step)
 
     assert [v.field for v in refused.value.violations] == [field]
     assert words in refused.value.violations[0].message
@@ -178,7 +182,7 @@ def test_bad_bom_line_is_refused_beside_its_field(
     session: Session, draft: RecipeRevision, author: Signer, line: BomLineIn, field: str, words: str
 ) -> None:
     with pytest.raises(Rejected) as refused:
-        recipes.add_bom_line(session, actor=author.user, revision_id=draft.id, new=line)
+        bom.add_bom_line(session, actor=author.user, revision_id=draft.id, new=line)
 
     assert [v.field for v in refused.value.violations] == [field]
     assert words in refused.value.violations[0].message
@@ -188,20 +192,20 @@ def test_bad_bom_line_is_refused_beside_its_field(
 def test_steps_reorder_and_remove_and_bom_lines_follow_renamed_steps(
     session: Session, draft: RecipeRevision, author: Signer
 ) -> None:
-    first = recipes.load_revision(session, draft.id).steps[0].step
-    recipes.move_step(session, actor=author.user, step_id=first.id, offset=1)
-    assert [s.step.code for s in recipes.load_revision(session, draft.id).steps] == ["40", "20"]
+    first = reading.load_revision(session, draft.id).steps[0].step
+    steps.move_step(session, actor=author.user, step_id=first.id, offset=1)
+    assert [s.step.code for s in reading.load_revision(session, draft.id).steps] == ["40", "20"]
 
     with pytest.raises(Rejected, match="already at that end"):
-        recipes.move_step(session, actor=author.user, step_id=first.id, offset=1)
+        steps.move_step(session, actor=author.user, step_id=first.id, offset=1)
 
-    recipes.update_step(session, actor=author.user, step_id=first.id, new=WEIGH.__class__(
+    steps.update_step(session, actor=author.user, step_id=first.id, new=WEIGH.__class__(
         code="30", kind="weigh", title="Weigh ascorbic acid"
     ))  # fmt: skip
-    assert recipes.load_revision(session, draft.id).bom[0].line.step_code == "30"
+    assert reading.load_revision(session, draft.id).bom[0].line.step_code == "30"
 
-    recipes.remove_step(session, actor=author.user, step_id=first.id)
-    view = recipes.load_revision(session, draft.id)
+    steps.remove_step(session, actor=author.user, step_id=first.id)
+    view = reading.load_revision(session, draft.id)
     assert [(s.step.code, s.step.position) for s in view.steps] == [("40", 1)]
     assert view.bom[0].line.step_code is None
     assert "mbr.step_removed" in audit_actions(session, entity_type="mbr_revision")
@@ -212,7 +216,7 @@ def test_operators_cannot_author(
 ) -> None:
     operator = make_user("operator")
     with pytest.raises(PermissionDenied, match="Only Admin or QA"):
-        recipes.add_step(
+        steps.add_step(
             session,
             actor=operator,
             revision_id=draft.id,
@@ -223,16 +227,16 @@ def test_operators_cannot_author(
 def test_an_incomplete_draft_cannot_go_to_review_and_every_gap_is_named(
     session: Session, master: None, author: Signer
 ) -> None:
-    revision = recipes.create_recipe(
+    revision = revisions.create_recipe(
         session, actor=author.user, code="X1", name="Empty", header=HEADER
     )
-    recipes.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
-    recipes.add_bom_line(
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
+    bom.add_bom_line(
         session, actor=author.user, revision_id=revision.id, new=BomLineIn("RM-MCC", "1", "kg", "1")
     )
 
     with pytest.raises(Rejected) as refused:
-        recipes.submit_for_review(session, actor=author.user, revision_id=revision.id)
+        approval.submit_for_review(session, actor=author.user, revision_id=revision.id)
 
     messages = [v.message for v in refused.value.violations]
     assert "BOM line RM-MCC does not name the step that consumes it." in messages
@@ -241,20 +245,20 @@ def test_an_incomplete_draft_cannot_go_to_review_and_every_gap_is_named(
 
 
 def test_review_freezes_the_draft(session: Session, draft: RecipeRevision, author: Signer) -> None:
-    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id)
 
     with pytest.raises(Rejected, match="in review and frozen"):
-        recipes.add_step(
+        steps.add_step(
             session, actor=author.user, revision_id=draft.id, new=StepIn("50", "qa_hold", "Hold")
         )
     with pytest.raises(Rejected, match="in review and frozen"):
-        recipes.update_header(session, actor=author.user, revision_id=draft.id, header=HEADER)
+        revisions.update_header(session, actor=author.user, revision_id=draft.id, header=HEADER)
 
 
 def test_effective_needs_the_author_and_a_different_qa_approver(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
-    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
 
     with pytest.raises(PermissionDenied, match="author signs first"):
         sign(session, approver.user, draft, "approved")
@@ -269,13 +273,13 @@ def test_effective_needs_the_author_and_a_different_qa_approver(
     assert revision is not None
     assert revision.status == "effective"
     assert revision.effective_at is not None
-    signed = recipes.review_signatures(session, revision)
+    signed = approval.review_signatures(session, revision)
     assert {m: s.printed_name for m, s in signed.items()} == {
         Meaning.AUTHORED: "Ada Ferreira",
         Meaning.APPROVED: "Quinn Adeyemi",
     }
     assert audit_actions(session, entity_type="mbr_revision")[-1] == "mbr.effective"
-    assert recipes.effective_revision(session, "VC500") == revision
+    assert reading.effective_revision(session, "VC500") == revision
 
 
 def test_operators_cannot_approve(
@@ -284,7 +288,7 @@ def test_operators_cannot_approve(
     author: Signer,
     make_signer: Callable[..., Signer],
 ) -> None:
-    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
     sign(session, author.user, draft, "authored")
     operator = make_signer("operator")
     with pytest.raises(PermissionDenied, match="Only QA can sign"):
@@ -295,11 +299,11 @@ def test_a_new_revision_supersedes_the_effective_one_when_approved(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    rev_b = recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
     assert rev_b.revision == "B"
     with pytest.raises(Rejected, match="still draft"):
-        recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
-    recipes.add_bom_line(
+        revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    bom.add_bom_line(
         session,
         actor=author.user,
         revision_id=rev_b.id,
@@ -312,25 +316,25 @@ def test_a_new_revision_supersedes_the_effective_one_when_approved(
     assert draft.status == "superseded"
     assert draft.superseded_at is not None
     assert rev_b.status == "effective"
-    assert recipes.effective_revision(session, "VC500") == rev_b
+    assert reading.effective_revision(session, "VC500") == rev_b
 
 
 def test_effective_revision_never_changes_the_service_refuses(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    step = recipes.load_revision(session, draft.id).steps[0].step
-    line = recipes.load_revision(session, draft.id).bom[0].line
+    step = reading.load_revision(session, draft.id).steps[0].step
+    line = reading.load_revision(session, draft.id).bom[0].line
 
     for attempt in (
-        lambda: recipes.update_header(
+        lambda: revisions.update_header(
             session, actor=author.user, revision_id=draft.id, header=HEADER
         ),
-        lambda: recipes.update_step(session, actor=author.user, step_id=step.id, new=WEIGH),
-        lambda: recipes.remove_step(session, actor=author.user, step_id=step.id),
-        lambda: recipes.remove_bom_line(session, actor=author.user, line_id=line.id),
-        lambda: recipes.add_bom_line(session, actor=author.user, revision_id=draft.id, new=ASC),
-        lambda: recipes.submit_for_review(session, actor=author.user, revision_id=draft.id),
+        lambda: steps.update_step(session, actor=author.user, step_id=step.id, new=WEIGH),
+        lambda: steps.remove_step(session, actor=author.user, step_id=step.id),
+        lambda: bom.remove_bom_line(session, actor=author.user, line_id=line.id),
+        lambda: bom.add_bom_line(session, actor=author.user, revision_id=draft.id, new=ASC),
+        lambda: approval.submit_for_review(session, actor=author.user, revision_id=draft.id),
     ):
         with pytest.raises(Rejected, match="effective and can never change"):
             attempt()
@@ -340,7 +344,7 @@ def test_effective_revision_never_changes_the_database_refuses(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    step = recipes.load_revision(session, draft.id).steps[0].step
+    step = reading.load_revision(session, draft.id).steps[0].step
     statements = [
         ("UPDATE recipe_revision SET batch_size = '1' WHERE id = :rev", "frozen"),
         ("UPDATE recipe_revision SET status = 'draft' WHERE id = :rev", "frozen"),
@@ -378,25 +382,25 @@ def test_effective_revision_never_changes_the_database_refuses(
 def test_return_to_draft_needs_a_reason_and_earlier_signatures_lapse(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
-    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
     sign(session, author.user, draft, "authored")
 
     with pytest.raises(Rejected, match="Give a reason"):
-        recipes.return_to_draft(session, actor=approver.user, revision_id=draft.id, reason=" ")
-    recipes.return_to_draft(
+        approval.return_to_draft(session, actor=approver.user, revision_id=draft.id, reason=" ")
+    approval.return_to_draft(
         session, actor=approver.user, revision_id=draft.id, reason="Speed limits too wide"
     )
-    recipes.update_step(
+    steps.update_step(
         session,
         actor=author.user,
-        step_id=recipes.load_revision(session, draft.id).steps[1].step.id,
+        step_id=reading.load_revision(session, draft.id).steps[1].step.id,
         new=StepIn("40", "record_values", "Blend", limits=(LimitIn("Speed", "rpm", "11", "12"),)),
     )
-    recipes.submit_for_review(
+    approval.submit_for_review(
         session, actor=author.user, revision_id=draft.id, now=NOW + timedelta(hours=1)
     )
 
-    assert recipes.review_signatures(session, draft) == {}
+    assert approval.review_signatures(session, draft) == {}
     shown = signatures.signatures_for(session, record_type="mbr_revision", record_id=str(draft.id))
     assert [s.valid for s in shown] == [False]  # the old "authored" no longer matches
 
@@ -405,26 +409,26 @@ def test_compare_lists_bom_and_steps_added_removed_and_changed(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    rev_b = recipes.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
-    b = recipes.load_revision(session, rev_b.id)
-    recipes.update_bom_line(
+    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    b = reading.load_revision(session, rev_b.id)
+    bom.update_bom_line(
         session,
         actor=author.user,
         line_id=b.bom[0].line.id,
         new=BomLineIn("RM-ASC", "55.0", "kg", "0.4", "percent", "20"),
     )
-    recipes.add_bom_line(
+    bom.add_bom_line(
         session,
         actor=author.user,
         revision_id=rev_b.id,
         new=BomLineIn("RM-MCC", "20.0", "kg", "1", step_code="20"),
     )
-    recipes.remove_step(session, actor=author.user, step_id=b.steps[1].step.id)
-    recipes.add_step(
+    steps.remove_step(session, actor=author.user, step_id=b.steps[1].step.id)
+    steps.add_step(
         session, actor=author.user, revision_id=rev_b.id, new=StepIn("90", "qa_hold", "QA release")
     )
 
-    diff = recipes.compare(session, old_id=draft.id, new_id=rev_b.id)
+    diff = compare.compare(session, old_id=draft.id, new_id=rev_b.id)
 
     assert [(c.key, c.change, c.fields) for c in diff.bom] == [
         ("RM-ASC", "changed", ["tolerance"]),
@@ -432,24 +436,24 @@ def test_compare_lists_bom_and_steps_added_removed_and_changed(
     ]
     assert [(c.key, c.change) for c in diff.steps] == [("40", "removed"), ("90", "added")]
     assert diff.header == []
-    assert recipes.compare(session, old_id=draft.id, new_id=draft.id).identical
+    assert compare.compare(session, old_id=draft.id, new_id=draft.id).identical
 
 
 def test_paper_approval_is_for_migration_only_and_says_so(
     session: Session, draft: RecipeRevision, author: Signer
 ) -> None:
-    recipes.submit_for_review(session, actor=author.user, revision_id=draft.id)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id)
     with pytest.raises(PermissionDenied):
-        recipes.approve_outside_the_system(
+        approval.approve_outside_the_system(
             session, actor=author.user, revision_id=draft.id, reference="QA-2025-118"
         )
 
-    recipes.approve_outside_the_system(
+    approval.approve_outside_the_system(
         session, actor=SYSTEM, revision_id=draft.id, reference="paper MBR QA-2025-118"
     )
 
     assert draft.status == "effective"
-    assert recipes.paper_approval(session, draft) == (
+    assert approval.paper_approval(session, draft) == (
         "Approved outside the system: paper MBR QA-2025-118"
     )
 

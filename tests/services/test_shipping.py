@@ -10,14 +10,18 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from app.errors import GateViolation, Rejected
 from app.models import Lot, Shipment, ShipmentLine, User
-from app.services import batches, gs1, inventory, shipping
-from app.services.auth import find_user
-from app.services.batches import BatchIn
+from app.services.accounts.auth import find_user
+from app.services.core import gs1
+from app.services.core.errors import GateViolation, Rejected
 from app.services.demo import seed_demo
-from app.services.demo_master import OPENING_STOCK
-from app.services.shipping import OutputIn
+from app.services.demo.master import OPENING_STOCK
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from app.services.trace import despatch_advice
+from app.services.warehouse import ledger, shipping
+from app.services.warehouse import output as production_output
+from app.services.warehouse.output import OutputIn
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.services.test_inventory import sign
 from tests.signing import NOW, Signer
@@ -54,7 +58,7 @@ def despatch(session: Session, walt: User, shipment: Shipment) -> None:
 
 
 def output(session: Session, walt: User, key: str | None = None) -> tuple[Lot, bool]:
-    return shipping.receive_output(
+    return production_output.receive_output(
         session,
         actor=walt,
         new=OutputIn("VC500", "vc500-26-0042", "100000", key=key or uuid.uuid4().hex),
@@ -68,16 +72,16 @@ def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, wa
     assert not again
     assert (lot.lot_code, lot.status, lot.unit) == ("VC500-26-0042", "quarantine", "tablets")
     assert lot.expiry == (NOW + timedelta(days=730)).date()  # the product's shelf life
-    assert [m.kind for m in inventory.movements(session, lot.id)] == ["production"]
+    assert [m.kind for m in ledger.movements(session, lot.id)] == ["production"]
     assert output(session, walt, key="k-1") == (lot, True)
     with pytest.raises(Rejected, match="The output of VC500-26-0042 is already in"):
         output(session, walt)
     with pytest.raises(Rejected, match="Choose the finished product"):
-        shipping.receive_output(
+        production_output.receive_output(
             session, actor=walt, new=OutputIn("RM-ASC", "B-2", "5", key="k-2"), now=NOW
         )
     with pytest.raises(Rejected, match="There is no batch 'B-2'"):
-        shipping.receive_output(
+        production_output.receive_output(
             session, actor=walt, new=OutputIn("VC500", "B-2", "5", key="k-3"), now=NOW
         )
     assert count(session, Lot) == len(OPENING_STOCK) + 1
@@ -85,7 +89,7 @@ def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, wa
 
 def test_the_output_must_be_what_the_batch_makes(session: Session, walt: User) -> None:
     with pytest.raises(Rejected, match="Batch VC500-26-0042 makes VC500, not FS-200"):
-        shipping.receive_output(
+        production_output.receive_output(
             session, actor=walt, new=OutputIn("FS-200", "VC500-26-0042", "10", key="k"), now=NOW
         )
 
@@ -124,8 +128,8 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     despatch(session, walt, shipment)
 
     assert shipment.status == "shipped"
-    assert inventory.balance(session, lot.id) == Decimal("60000")
-    advice = shipping.despatch_advice(session, shipment)
+    assert ledger.balance(session, lot.id) == Decimal("60000")
+    advice = despatch_advice.despatch_advice(session, shipment)
     assert advice["ship_date"] == NOW.date()
     assert advice["reference"] == "PO-8812"
     assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
@@ -135,7 +139,7 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     assert item["traceability_lot_code"] == "VC500-26-0042"  # never a new lot code
     assert (item["quantity"], item["unit"]) == (Decimal("40000"), "tablets")
     assert item["product_description"] == "Vitamin C 500 mg tablets"
-    csv_text = shipping.despatch_advice_csv(advice)
+    csv_text = despatch_advice.despatch_advice_csv(advice)
     assert csv_text.splitlines()[0].startswith("shipment_no,ship_date,reference,")
     assert "VC500-26-0042" in csv_text.splitlines()[1]
     assert "shipment.despatched" in audit_actions(session, entity_type="shipment")
@@ -160,7 +164,7 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
 
     with pytest.raises(GateViolation, match="is on hold"):
         despatch(session, walt, shipment)
-    assert inventory.balance(session, lot.id) == Decimal("100000")
+    assert ledger.balance(session, lot.id) == Decimal("100000")
 
     with pytest.raises(Rejected, match="Give a reason"):
         shipping.remove_line(session, actor=walt, line_id=line.id, reason="")
@@ -188,7 +192,7 @@ def test_a_double_tap_picks_and_despatches_once(session: Session, walt: User, qa
         session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", now=NOW
     )
     assert repeated
-    assert inventory.balance(session, lot.id) == Decimal("99990")
+    assert ledger.balance(session, lot.id) == Decimal("99990")
 
 
 def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:

@@ -14,9 +14,11 @@ from sqlmodel import Session, select
 from webauthn.helpers import bytes_to_base64url
 
 from app.canonical import canonical_json, sha256_hex
-from app.errors import PermissionDenied, Rejected, SignatureRefused
 from app.models import Alert, Document, Meaning, Signature, User
-from app.services import documents, passkeys, signable, signatures, signers, users
+from app.services.accounts import users
+from app.services.core.errors import PermissionDenied, Rejected, SignatureRefused
+from app.services.esign import passkeys, reverify, signable, signatures, signers
+from app.services.masterdata import documents
 from tests.conftest import PASSWORD, audit_actions
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -501,7 +503,7 @@ def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
 ) -> None:
     s = make_signer()
     sig = sign(session, s, sop)
-    checked, findings = signatures.reverify(session, rp=RP, record=("sop", str(sop.id)))
+    checked, findings = reverify.reverify(session, rp=RP, record=("sop", str(sop.id)))
     assert (checked, findings) == (1, [])
     documents.edit_document(
         session,
@@ -514,7 +516,7 @@ def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
     shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
     assert not shown[0].valid
     assert "no longer valid" in (shown[0].problem or "")
-    checked, findings = signatures.reverify(session, rp=RP, record=("sop", str(sop.id)))
+    checked, findings = reverify.reverify(session, rp=RP, record=("sop", str(sop.id)))
     assert [(f.signature_id, f.problem) for f in findings] == [
         (sig.id, "the record was changed after it was signed")
     ]
@@ -561,7 +563,7 @@ def test_reverification_catches_a_forged_assertion(
         {"s": other.signature, "id": sig.id},
     )
     session.expire_all()
-    _checked, findings = signatures.reverify(session, rp=RP)
+    _checked, findings = reverify.reverify(session, rp=RP)
     assert [f.signature_id for f in findings] == [sig.id]
     assert "does not verify" in findings[0].problem
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, select
 
-from app.errors import PermissionDenied, Rejected
 from app.models import AuditEvent, Role, User
-from app.services import users
+from app.services.accounts import users
+from app.services.core.errors import PermissionDenied, Rejected
 from app.services.demo import DEMO_PEOPLE, seed_demo
 from tests.conftest import SYSTEM, audit_actions, count
 

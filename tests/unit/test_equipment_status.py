@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.models import CalibrationEvent, CleaningEvent, Equipment
-from app.services.equipment import equipment_status
+from app.services.masterdata.equipment import equipment_status
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.errors import Rejected
-from app.services.gs1 import lot_label, parse_scan
+from app.services.core.errors import Rejected
+from app.services.core.gs1 import lot_label, parse_scan
 
 GS = "\x1d"
 

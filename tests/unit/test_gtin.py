@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.materials import normalise_gtin
+from app.services.masterdata.materials import normalise_gtin
 
 
 @pytest.mark.parametrize(

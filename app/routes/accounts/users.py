@@ -1,0 +1,148 @@
+"""User administration (admin only; the services enforce it)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.htmx import full_redirect, wants_partial
+from app.models import Role
+from app.services.accounts import users
+from app.services.core.actors import require_role
+from app.services.core.errors import NotFound, Rejected
+from app.services.esign import passkeys, signers
+from app.web import db_session
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """All accounts, active first."""
+    return render_template(
+        "accounts/users/index.html", users=users.list_users(db_session(), viewer=current_user)
+    )
+
+
+@bp.get("/new")
+@login_required
+def new() -> str:
+    """The new-user form."""
+    require_role(current_user, Role.ADMIN, action="create users")
+    return render_template("accounts/users/new.html", form={}, errors=None, roles=list(Role))
+
+
+@bp.post("/")
+@login_required
+def create() -> tuple[str, int] | Response:
+    """Create an account; on bad input re-render the form with messages beside the fields."""
+    form = {
+        "username": request.form.get("username", ""),
+        "full_name": request.form.get("full_name", ""),
+        "roles": request.form.getlist("roles"),
+    }
+    try:
+        user = users.create_user(
+            db_session(),
+            actor=current_user,
+            new=users.NewUser(
+                form["username"],
+                form["full_name"],
+                tuple(form["roles"]),
+                request.form.get("password", ""),
+            ),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        template = "accounts/users/_form.html" if wants_partial() else "accounts/users/new.html"
+        return render_template(template, form=form, errors=exc, roles=list(Role)), 422
+    flash(f"User {user.username} created.", "success")
+    return full_redirect(url_for("users.show", user_id=user.id))
+
+
+def _show(user_id: int, **extra: object) -> str:
+    require_role(current_user, Role.ADMIN, action="manage users")
+    session = db_session()
+    user = users.get_user(session, user_id)
+    return render_template(
+        "accounts/users/show.html",
+        user=user,
+        roles=list(Role),
+        esign=signers.status(session, user),
+        keys=passkeys.list_passkeys(session, viewer=current_user, user_id=user_id),
+        **extra,
+    )
+
+
+@bp.get("/<int:user_id>")
+@login_required
+def show(user_id: int) -> str:
+    """One account with its admin actions."""
+    return _show(user_id)
+
+
+@bp.post("/<int:user_id>/identity-check")
+@login_required
+def identity_check(user_id: int) -> Response:
+    """Record that the admin saw proof of this person's identity (before e-signing)."""
+    signers.record_identity_check(
+        db_session(),
+        actor=current_user,
+        user_id=user_id,
+        document_type=request.form.get("document_type", ""),
+        document_reference=request.form.get("document_reference", ""),
+    )
+    flash("Identity check recorded.", "success")
+    return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
+
+
+@bp.post("/<int:user_id>/enrolment-link")
+@login_required
+def enrolment_link(user_id: int) -> str:
+    """Issue a one-time passkey enrolment link, shown once to the admin to hand over."""
+    link, token = passkeys.issue_enrolment_link(db_session(), actor=current_user, user_id=user_id)
+    url = url_for("account.enrol", token=token, _external=True)
+    return _show(user_id, enrolment_url=url, enrolment_expires=link.expires_at)
+
+
+@bp.post("/<int:user_id>/unlock-signing")
+@login_required
+def unlock_signing(user_id: int) -> Response:
+    """Lift a signing lock after repeated failed signings."""
+    signers.unlock_signing(
+        db_session(), actor=current_user, user_id=user_id, reason=request.form.get("reason", "")
+    )
+    flash("Signing unlocked.", "success")
+    return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
+
+
+_CHANGES = {
+    "deactivate": ("deactivated", users.deactivate_user),
+    "reactivate": ("reactivated", users.reactivate_user),
+    "unlock": ("unlocked", users.unlock_user),
+}
+
+
+@bp.post("/<int:user_id>/<what>")
+@login_required
+def change(user_id: int, what: str) -> Response:
+    """Change roles, deactivate, reactivate or unlock, each with a reason."""
+    reason = request.form.get("reason")
+    if what == "roles":
+        user = users.set_roles(
+            db_session(),
+            actor=current_user,
+            user_id=user_id,
+            roles=request.form.getlist("roles"),
+            reason=reason,
+        )
+        flash(f"Roles of {user.username} saved.", "success")
+    elif what in _CHANGES:
+        done, command = _CHANGES[what]
+        user = command(db_session(), actor=current_user, user_id=user_id, reason=reason)
+        flash(f"{user.username} {done}.", "success")
+    else:
+        raise NotFound(f"There is no account action called {what!r}.")
+    return redirect(url_for("users.show", user_id=user_id))

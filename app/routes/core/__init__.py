@@ -1,0 +1,1 @@
+"""Pages of the core area: home, audit trail, health, PWA shell."""

@@ -1,0 +1,1 @@
+"""Pages of the esign area: signing dialogs and registered devices."""

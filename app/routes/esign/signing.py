@@ -1,0 +1,115 @@
+"""The signing dialog (one for every feature) and its two ways to finish: passkey or password."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, render_template, request
+from flask_login import current_user, login_required
+
+from app.models import Meaning
+from app.services.core.errors import DomainError, Rejected, SignatureRefused, Violation
+from app.services.esign import signable, signatures
+from app.web import db_session, relying_party, render_error, signing_policy
+
+bp = Blueprint("signing", __name__, url_prefix="/sign")
+
+
+def _dialog(
+    req: signatures.SigningRequest,
+    *,
+    error: str | None = None,
+    errors: Rejected | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "esign/signing/_dialog.html",
+        req=req,
+        error=error,
+        errors=errors,
+        reason_codes=signatures.REASON_CODES,
+        form=request.form,
+    ), status
+
+
+def _begin(record_type: str, record_id: str, meaning: str) -> signatures.SigningRequest:
+    return signatures.begin_signing(
+        db_session(),
+        signer=current_user,
+        record_type=record_type,
+        record_id=record_id,
+        meaning=meaning,
+        rp=relying_party(),
+        policy=signing_policy(),
+    )
+
+
+@bp.post("/start")
+@login_required
+def start() -> tuple[str, int]:
+    """Open the dialog: what is being signed, in words, and with what meaning."""
+    return _dialog(
+        _begin(
+            request.form.get("record_type", ""),
+            request.form.get("record_id", ""),
+            request.form.get("meaning", ""),
+        )
+    )
+
+
+@bp.post("/<int:challenge_id>")
+@login_required
+def finish(challenge_id: int) -> tuple[str, int] | Response:
+    """Finish with the browser's passkey assertion, or the re-entered user ID and password."""
+    form = request.form
+    record = (form.get("record_type", ""), form.get("record_id", ""), form.get("meaning", ""))
+    try:
+        if form.get("method") == "passkey":
+            try:
+                credential = json.loads(form.get("credential") or "")
+            except ValueError:
+                raise Rejected(
+                    [Violation("credential", "The passkey did not answer. Try again.")]
+                ) from None
+            signatures.sign_with_passkey(
+                db_session(),
+                signer=current_user,
+                challenge_id=challenge_id,
+                credential=credential,
+                reason_code=form.get("reason_code"),
+                reason_text=form.get("reason_text"),
+                rp=relying_party(),
+                policy=signing_policy(),
+            )
+        else:
+            signatures.sign_with_password(
+                db_session(),
+                signer=current_user,
+                challenge_id=challenge_id,
+                username=form.get("username", ""),
+                password=form.get("password", ""),
+                reason_code=form.get("reason_code"),
+                reason_text=form.get("reason_text"),
+                policy=signing_policy(),
+            )
+    except (SignatureRefused, Rejected) as exc:
+        # The failed attempt is kept (committed with this answer); offer a fresh ceremony.
+        if isinstance(exc, Rejected):  # bad input: nothing was attempted, nothing to keep
+            db_session().rollback()
+        try:
+            again = _begin(*record)
+        except DomainError as blocked:
+            return render_error(f"{exc.message} {blocked.message}", blocked.status_code)
+        if isinstance(exc, Rejected):
+            return _dialog(again, errors=exc, status=422)
+        return _dialog(again, error=exc.message, status=422)
+    shown = signatures.signatures_for(db_session(), record_type=record[0], record_id=record[1])
+    body = render_template(
+        "esign/signing/_signed.html", shown=shown, record_type=record[0], record_id=record[1]
+    )
+    response = Response(body, status=200)
+    response.headers["HX-Trigger"] = "record-signed"
+    if signable.load(db_session(), record[0], record[1]).changes_page:
+        flash(f"Signed: {Meaning(record[2]).label}.", "success")
+        response.headers["HX-Refresh"] = "true"
+    return response

@@ -1,0 +1,1 @@
+"""Pages of the execution area: batches."""

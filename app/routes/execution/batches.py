@@ -1,0 +1,65 @@
+"""Batches: a supervisor creates one from the effective master batch record."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.forms import parse_date
+from app.htmx import full_redirect
+from app.services.core.errors import Rejected
+from app.services.execution import batches
+from app.services.mbr import reading
+from app.web import db_session
+
+bp = Blueprint("batches", __name__, url_prefix="/batches")
+
+
+def _index(form: object, errors: Rejected | None = None) -> str:
+    session = db_session()
+    return render_template(
+        "execution/batches/index.html",
+        items=batches.list_batches(session),
+        recipes=[r for r, _ in reading.list_recipes(session)],
+        form=form,
+        errors=errors,
+    )
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    return _index({})
+
+
+@bp.post("/")
+@login_required
+def create() -> object:
+    form = request.form
+    try:
+        batch = batches.create_batch(
+            db_session(),
+            actor=current_user,
+            new=batches.BatchIn(
+                recipe_code=form.get("recipe", ""),
+                batch_no=form.get("batch_no", ""),
+                planned=form.get("planned", ""),
+                customer_po=form.get("customer_po", ""),
+                due_date=parse_date(
+                    form.get("due_date", ""), "due_date", "due date", required=False
+                ),
+            ),
+        )
+    except Rejected as exc:  # GateViolation included
+        db_session().rollback()
+        return _index(form, exc), 422
+    flash(f"Batch {batch.batch_no} created; its bill of materials is scaled.", "success")
+    return full_redirect(url_for("batches.show", batch_no=batch.batch_no))
+
+
+@bp.get("/<batch_no>")
+@login_required
+def show(batch_no: str) -> str:
+    return render_template(
+        "execution/batches/show.html", view=batches.load_batch(db_session(), batch_no)
+    )

@@ -1,0 +1,1 @@
+"""Pages of the masterdata area: materials, parties, equipment, documents, training."""

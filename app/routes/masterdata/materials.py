@@ -1,0 +1,177 @@
+"""Materials: search, create, change with a reason, (de)activate, approved suppliers, CSV import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from app.htmx import full_redirect, wants_partial
+from app.models import MaterialKind, Tracking
+from app.services.core.errors import Rejected
+from app.services.masterdata import imports, materials
+from app.web import db_session
+
+bp = Blueprint("materials", __name__, url_prefix="/materials")
+
+
+def _material_in(form: MultiDict[str, str]) -> materials.MaterialIn:
+    return materials.MaterialIn(
+        code=form.get("code", ""),
+        name=form.get("name", ""),
+        kind=form.get("kind", ""),
+        unit=form.get("unit", ""),
+        gtin=form.get("gtin", ""),
+        allergens=form.get("allergens", ""),
+        tracking=form.get("tracking", Tracking.LOT.value),
+        shelf_life_days=form.get("shelf_life_days", ""),
+    )
+
+
+def _choices() -> dict[str, object]:
+    return {"kinds": list(MaterialKind), "units": materials.UNITS}
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """All materials, searchable by code, name or GTIN."""
+    search = request.args.get("q", "")
+    return render_template(
+        "masterdata/materials/index.html",
+        items=materials.list_materials(db_session(), search=search),
+        search=search,
+    )
+
+
+@bp.get("/new")
+@login_required
+def new() -> str:
+    return render_template("masterdata/materials/new.html", form={}, errors=None, **_choices())
+
+
+@bp.post("/")
+@login_required
+def create() -> object:
+    try:
+        material = materials.create_material(
+            db_session(), actor=current_user, new=_material_in(request.form)
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        template = (
+            "masterdata/materials/_form.html"
+            if wants_partial()
+            else "masterdata/materials/new.html"
+        )
+        return render_template(template, form=request.form, errors=exc, **_choices()), 422
+    flash(f"Material {material.code} created.", "success")
+    return full_redirect(url_for("materials.show", material_id=material.id))
+
+
+def _show(material_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
+    session = db_session()
+    material = materials.get_material(session, material_id)
+    page = render_template(
+        "masterdata/materials/show.html",
+        material=material,
+        suppliers=materials.suppliers_of(session, material_id),
+        failed=failed,
+        errors=errors,
+        form=request.form if failed else material,
+        **_choices(),
+    )
+    return (page, 422) if errors else page
+
+
+@bp.get("/<int:material_id>")
+@login_required
+def show(material_id: int) -> object:
+    return _show(material_id)
+
+
+@bp.post("/<int:material_id>/edit")
+@login_required
+def edit(material_id: int) -> object:
+    try:
+        materials.update_material(
+            db_session(),
+            actor=current_user,
+            material_id=material_id,
+            new=_material_in(request.form),
+            reason=request.form.get("reason", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _show(material_id, "edit", exc)
+    flash("Material saved.", "success")
+    return full_redirect(url_for("materials.show", material_id=material_id))
+
+
+@bp.post("/<int:material_id>/active")
+@login_required
+def set_active(material_id: int) -> object:
+    active = request.form.get("active") == "1"
+    try:
+        materials.set_active(
+            db_session(),
+            actor=current_user,
+            material_id=material_id,
+            active=active,
+            reason=request.form.get("reason", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _show(material_id, "active", exc)
+    flash("Material reactivated." if active else "Material deactivated.", "success")
+    return full_redirect(url_for("materials.show", material_id=material_id))
+
+
+@bp.post("/<int:material_id>/suppliers")
+@login_required
+def approve_supplier(material_id: int) -> object:
+    try:
+        materials.approve_supplier(
+            db_session(),
+            actor=current_user,
+            material_id=material_id,
+            party_code=request.form.get("party", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _show(material_id, "supplier", exc)
+    flash("Supplier approved for this material.", "success")
+    return full_redirect(url_for("materials.show", material_id=material_id))
+
+
+def import_page(kind_name: str) -> object:
+    """GET shows the upload form; POST checks (dry run) or imports a CSV file."""
+    kind = imports.KINDS[kind_name]
+    if request.method == "GET":
+        return render_template("masterdata/imports/index.html", kind=kind, report=None, errors=None)
+    upload = request.files.get("file")
+    try:
+        report = imports.run_import(
+            db_session(),
+            actor=current_user,
+            kind_name=kind_name,
+            data=upload.read() if upload else b"",
+            filename=upload.filename or "" if upload else "",
+            dry_run=request.form.get("mode") != "import",
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return render_template(
+            "masterdata/imports/index.html", kind=kind, report=None, errors=exc
+        ), 422
+    status = 200 if report.ok else 422
+    return render_template(
+        "masterdata/imports/index.html", kind=kind, report=report, errors=None
+    ), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_csv() -> object:
+    """Load materials from an ERP's CSV export."""
+    return import_page("materials")

@@ -1,0 +1,84 @@
+"""Training: the matrix of people against curricula, recording training, new curricula."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.forms import parse_date
+from app.htmx import full_redirect
+from app.models import Role
+from app.services.core.actors import require_role
+from app.services.core.errors import Rejected
+from app.services.masterdata import training
+from app.web import db_session
+
+bp = Blueprint("training", __name__, url_prefix="/training")
+
+
+def _page(failed: str | None = None, errors: Rejected | None = None) -> tuple[str, int]:
+    require_role(
+        current_user, Role.ADMIN, Role.QA, Role.SUPERVISOR, action="see the training matrix"
+    )
+    session = db_session()
+    return render_template(
+        "masterdata/training/index.html",
+        matrix=training.matrix(session, today=date.today()),
+        curricula=training.list_curricula(session),
+        kinds=training.CURRICULUM_KINDS,
+        failed=failed,
+        errors=errors,
+        form=request.form if failed else {},
+    ), 422 if errors else 200
+
+
+@bp.get("/")
+@login_required
+def index() -> tuple[str, int]:
+    """Who is trained on what, and until when."""
+    return _page()
+
+
+@bp.post("/records")
+@login_required
+def record() -> object:
+    """Record that a person was trained on a curriculum."""
+    try:
+        training.record_training(
+            db_session(),
+            actor=current_user,
+            user_id=request.form.get("user_id", type=int) or 0,
+            curriculum_code=request.form.get("curriculum", ""),
+            trained_on=parse_date(request.form.get("trained_on", ""), "trained_on",
+                                  "training date"),  # type: ignore[arg-type]
+            expires_on=parse_date(request.form.get("expires_on", ""), "expires_on", "expiry date",
+                                  required=False),
+            note=request.form.get("note"),
+        )  # fmt: skip
+    except Rejected as exc:
+        db_session().rollback()
+        return _page("record", exc)
+    flash("Training recorded.", "success")
+    return full_redirect(url_for("training.index"))
+
+
+@bp.post("/curricula")
+@login_required
+def create_curriculum() -> object:
+    """A new curriculum (an SOP or a product's MBR)."""
+    try:
+        curriculum = training.create_curriculum(
+            db_session(),
+            actor=current_user,
+            code=request.form.get("code", ""),
+            title=request.form.get("title", ""),
+            kind=request.form.get("kind", ""),
+            validity_days=request.form.get("validity_days", type=int) or 0,
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _page("curriculum", exc)
+    flash(f"Curriculum {curriculum.code} created.", "success")
+    return full_redirect(url_for("training.index"))

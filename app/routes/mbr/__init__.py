@@ -1,0 +1,1 @@
+"""Pages of the mbr area: master batch records."""

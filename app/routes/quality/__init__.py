@@ -1,0 +1,1 @@
+"""Pages of the quality area: deviations, NCRs, review and release (to come)."""

@@ -1,0 +1,1 @@
+"""Pages of the trace area: genealogy and traceability exports (to come)."""

@@ -1,0 +1,1 @@
+"""Pages of the warehouse area: lots (receipt, QC, issue, labels, output) and shipments."""

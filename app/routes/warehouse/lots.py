@@ -1,0 +1,321 @@
+"""Lots on the handheld: receive by scanning, the lot page, labels, issue and return."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from app.forms import new_key, parse_date
+from app.htmx import full_redirect, wants_partial
+from app.models import LotStatus, Meaning, Role
+from app.services.core.errors import GateViolation, Rejected
+from app.services.esign import signatures
+from app.services.execution import batches
+from app.services.masterdata import materials
+from app.services.warehouse import disposition, issuing, labels, ledger, receipt
+from app.services.warehouse import output as production_output
+from app.web import db_session
+
+bp = Blueprint("lots", __name__, url_prefix="/lots")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Lots, newest first; search by our lot code, supplier lot or material."""
+    search = request.args.get("q", "")
+    return render_template(
+        "warehouse/lots/index.html",
+        items=ledger.list_lots(db_session(), search=search),
+        search=search,
+        today=date.today(),
+    )
+
+
+def _receipt_page(
+    form: MultiDict[str, str] | dict[str, str],
+    *,
+    errors: Rejected | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    session = db_session()
+    material = (
+        materials.get_by_code(session, form.get("material", "")) if form.get("material") else None
+    )
+    template = "warehouse/lots/_receipt.html" if wants_partial() else "warehouse/lots/receive.html"
+    return render_template(
+        template,
+        form=form,
+        errors=errors,
+        key=form.get("key") or new_key(),
+        material=material,
+        suppliers=materials.suppliers_of(session, material.id) if material else [],  # type: ignore[arg-type]
+        materials=materials.list_materials(session, include_inactive=False),
+    ), status
+
+
+@bp.get("/receive")
+@login_required
+def receive_page() -> tuple[str, int]:
+    """Scan the supplier's label first; the form fills itself."""
+    return _receipt_page({})
+
+
+@bp.post("/receive/scan")
+@login_required
+def scan() -> tuple[str, int]:
+    """A scanned supplier label: fill the receipt form from it, or say why it cannot be read."""
+    raw = request.form.get("scan", "")
+    try:
+        found, material = receipt.prefill_from_scan(db_session(), raw)
+    except Rejected as exc:
+        return _receipt_page({"scan": raw}, errors=exc, status=422)
+    form = {
+        "scan": raw,
+        "material": material.code if material else "",
+        "supplier_lot": found.lot or "",
+        "expiry": found.expiry.isoformat() if found.expiry else "",
+        "quantity": str(found.quantity) if found.quantity is not None else "",
+        "gtin": found.gtin or "",
+    }
+    suppliers = materials.suppliers_of(db_session(), material.id) if material else []  # type: ignore[arg-type]
+    if len(suppliers) == 1:
+        form["supplier"] = suppliers[0].code
+    return _receipt_page(form)
+
+
+@bp.post("/receive")
+@login_required
+def receive() -> object:
+    """Record the delivery in quarantine; a repeated form records nothing new."""
+    form = request.form
+    try:
+        lot, again = receipt.receive(
+            db_session(),
+            actor=current_user,
+            new=receipt.ReceiptIn(
+                material_code=form.get("material", ""),
+                supplier_code=form.get("supplier", ""),
+                supplier_lot=form.get("supplier_lot", ""),
+                quantity=form.get("quantity", ""),
+                expiry=parse_date(form.get("expiry", ""), "expiry", "expiry date"),
+                containers=form.get("containers", "1"),
+                gtin=form.get("gtin", ""),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _receipt_page(form, errors=exc, status=422)
+    if again:
+        flash(
+            f"This receipt was already recorded as lot {lot.lot_code}; nothing new was recorded.",
+            "info",
+        )
+    else:
+        flash(f"Received into quarantine as lot {lot.lot_code}. Print its label.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+
+@bp.get("/<lot_code>")
+@login_required
+def show(lot_code: str) -> str:
+    """Everything about one lot: status and its signatures, balance, movements, history."""
+    session = db_session()
+    view = ledger.load_lot(session, lot_code)
+    return render_template(
+        "warehouse/lots/show.html",
+        view=view,
+        shown=signatures.signatures_for(session, record_type="lot", record_id=str(view.lot.id)),
+        today=date.today(),
+        actions=_qc_actions(view.status) if current_user.has_role(Role.QA) else [],
+        key=new_key(),
+        can_move=current_user.has_role(Role.WAREHOUSE, Role.ADMIN),
+        errors=None,
+    )
+
+
+def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, bool]]:
+    """The QC decisions open for a lot in `status`: (meaning, button words, is it a danger)."""
+    words = {
+        Meaning.RELEASED: ("Release", False),
+        Meaning.REJECTED: ("Reject", True),
+        Meaning.HELD: ("Put on hold", True),
+        Meaning.HOLD_LIFTED: ("Lift hold", False),
+    }
+    return [
+        (meaning, *words[meaning])
+        for meaning, (allowed, _) in disposition.DISPOSITIONS.items()
+        if status in allowed
+    ]
+
+
+@bp.get("/<lot_code>/label")
+@login_required
+def label(lot_code: str) -> str:
+    """The printable lot label (the bridge issue sends it to a label printer)."""
+    view, data = labels.label(db_session(), lot_code)
+    return render_template(
+        "warehouse/lots/label.html",
+        view=view,
+        label=data,
+        autoprint=request.args.get("print") == "1",
+    )
+
+
+@bp.post("/<lot_code>/label")
+@login_required
+def print_label(lot_code: str) -> object:
+    """Record the print (a reprint needs a reason), then open the print dialog."""
+    try:
+        labels.record_label_print(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            reprint_reason=request.form.get("reason", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        flash(exc.message, "error")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+    return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
+
+
+@bp.get("/pick")
+@login_required
+def pick() -> object:
+    """Picking for a batch: each material of its scaled BOM, released lots first-expiring first."""
+    batch_no = request.args.get("batch_no", "")
+    session = db_session()
+    batch, lines, errors = None, [], None
+    if batch_no:
+        try:
+            batch, lines = issuing.pick_list(session, batch_no=batch_no, today=date.today())
+        except Rejected as exc:
+            errors = exc
+    page = render_template(
+        "warehouse/lots/pick.html", batch_no=batch_no, batch=batch, lines=lines, errors=errors,
+        batches=batches.list_batches(session),
+    )  # fmt: skip
+    return (page, 422) if errors else page
+
+
+@bp.get("/issue")
+@login_required
+def issue_page() -> str:
+    """Issue from a lot; the pick list links here with the lot, batch and quantity filled in."""
+    form = {k: request.args.get(k, "") for k in ("lot", "batch_no", "quantity")}
+    return render_template(
+        "warehouse/lots/issue.html", form=form, errors=None, key=new_key(), fefo=[]
+    )
+
+
+@bp.post("/issue")
+@login_required
+def issue() -> object:
+    """Issue material from a scanned lot to a batch (FEFO, status and balance gates)."""
+    form = request.form
+    session = db_session()
+    try:
+        movement, again = issuing.issue(
+            session,
+            actor=current_user,
+            new=issuing.IssueIn(
+                lot_code=form.get("lot", ""),
+                quantity=form.get("quantity", ""),
+                batch_no=form.get("batch_no", ""),
+                reason=form.get("reason", ""),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:  # GateViolation included
+        session.rollback()
+        fefo = []
+        if isinstance(exc, GateViolation) and form.get("lot"):
+            lot = ledger.get_lot(session, form["lot"])
+            fefo = issuing.fefo_lots(session, lot.material_id, date.today())
+        page = render_template(
+            "warehouse/lots/issue.html",
+            form=form,
+            errors=exc,
+            key=form.get("key") or new_key(),
+            fefo=fefo,
+        )
+        return page, 422
+    lot_code = form.get("lot", "").strip().upper()
+    if again:
+        flash("This issue was already recorded; nothing new was recorded.", "info")
+    else:
+        amount = f"{-movement.quantity} {movement.unit}"
+        flash(f"Issued {amount} of lot {lot_code} to {movement.batch_no}.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+
+@bp.post("/<lot_code>/return")
+@login_required
+def return_to_stock(lot_code: str) -> object:
+    form = request.form
+    try:
+        _, again = issuing.return_to_stock(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            quantity=form.get("quantity", ""),
+            batch_no=form.get("batch_no", ""),
+            key=form.get("key", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        flash(exc.message, "error")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+    flash("Already recorded; nothing new." if again else "Returned to stock.", "success")
+    return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+
+@bp.get("/output")
+@login_required
+def output_page() -> str:
+    """Confirm a batch's output into the warehouse."""
+    return _output_page({})
+
+
+def _output_page(form: object, errors: Rejected | None = None) -> str:
+    finished = [
+        m
+        for m in materials.list_materials(db_session(), include_inactive=False)
+        if m.kind in ("finished", "intermediate")
+    ]
+    return render_template(
+        "warehouse/lots/output.html", form=form, errors=errors, key=new_key(), products=finished
+    )
+
+
+@bp.post("/output")
+@login_required
+def output() -> object:
+    form = request.form
+    try:
+        lot, again = production_output.receive_output(
+            db_session(),
+            actor=current_user,
+            new=production_output.OutputIn(
+                material_code=form.get("material", ""),
+                batch_no=form.get("batch_no", ""),
+                quantity=form.get("quantity", ""),
+                expiry=parse_date(form.get("expiry", ""), "expiry", "expiry date", required=False),
+                key=form.get("key", ""),
+            ),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        return _output_page(form, exc), 422
+    message = (
+        "Already recorded; nothing new."
+        if again
+        else f"Lot {lot.lot_code} is in, in quarantine until QA releases it."
+    )
+    flash(message, "info" if again else "success")
+    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))

@@ -1,0 +1,153 @@
+"""Shipping on the handheld: open a shipment, pick lots by scanning, despatch, the advice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.canonical import canonical_json
+from app.forms import new_key
+from app.htmx import full_redirect
+from app.models import PartyKind
+from app.services.core.errors import Rejected
+from app.services.masterdata import parties
+from app.services.trace import despatch_advice
+from app.services.warehouse import shipping
+from app.web import db_session
+
+bp = Blueprint("shipments", __name__, url_prefix="/shipments")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    session = db_session()
+    return render_template(
+        "warehouse/shipments/index.html",
+        items=shipping.list_shipments(session),
+        customers=[p for p in parties.list_parties(session, kind=PartyKind.CUSTOMER) if p.active],
+        errors=None,
+    )
+
+
+@bp.post("/")
+@login_required
+def start() -> object:
+    try:
+        shipment = shipping.start_shipment(
+            db_session(),
+            actor=current_user,
+            customer_code=request.form.get("customer", ""),
+            reference=request.form.get("reference", ""),
+        )
+    except Rejected as exc:
+        db_session().rollback()
+        session = db_session()
+        return render_template(
+            "warehouse/shipments/index.html",
+            items=shipping.list_shipments(session),
+            customers=[
+                p for p in parties.list_parties(session, kind=PartyKind.CUSTOMER) if p.active
+            ],
+            errors=exc,
+        ), 422
+    return full_redirect(url_for("shipments.show", shipment_no=shipment.shipment_no))
+
+
+def _show(shipment_no: str, errors: Rejected | None = None) -> object:
+    session = db_session()
+    shipment = shipping.get_shipment(session, shipment_no)
+    page = render_template(
+        "warehouse/shipments/show.html",
+        shipment=shipment,
+        lines=shipping.lines(session, shipment),
+        advice=despatch_advice.despatch_advice(session, shipment),
+        errors=errors,
+        form=request.form if errors else {},
+        key=new_key(),
+    )
+    return (page, 422) if errors else page
+
+
+def _act(shipment_no: str, action: Callable[[], object], done: str) -> object:
+    try:
+        action()
+    except Rejected as exc:  # GateViolation included
+        db_session().rollback()
+        return _show(shipment_no, exc)
+    flash(done, "success")
+    return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+
+
+@bp.get("/<shipment_no>")
+@login_required
+def show(shipment_no: str) -> object:
+    return _show(shipment_no)
+
+
+@bp.post("/<shipment_no>/lines")
+@login_required
+def pick(shipment_no: str) -> object:
+    """Pick a scanned lot; a repeated form (double tap) picks once and says so."""
+    try:
+        _, again = shipping.add_line(
+            db_session(),
+            actor=current_user,
+            shipment_no=shipment_no,
+            scanned=request.form.get("scan", ""),
+            quantity=request.form.get("quantity", ""),
+            key=request.form.get("key", ""),
+        )
+    except Rejected as exc:  # GateViolation included
+        db_session().rollback()
+        return _show(shipment_no, exc)
+    flash("Already picked; nothing new." if again else "Picked.", "info" if again else "success")
+    return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+
+
+@bp.post("/<shipment_no>/lines/<int:line_id>/remove")
+@login_required
+def unpick(shipment_no: str, line_id: int) -> object:
+    return _act(
+        shipment_no,
+        lambda: shipping.remove_line(
+            db_session(), actor=current_user, line_id=line_id, reason=request.form.get("reason", "")
+        ),
+        "Taken off the shipment.",
+    )
+
+
+@bp.post("/<shipment_no>/despatch")
+@login_required
+def despatch(shipment_no: str) -> object:
+    return _act(
+        shipment_no,
+        lambda: shipping.despatch(
+            db_session(),
+            actor=current_user,
+            shipment_no=shipment_no,
+            key=request.form.get("key", ""),
+        ),
+        "Shipped. The despatch advice is ready.",
+    )
+
+
+@bp.get("/<shipment_no>/advice.<fmt>")
+@login_required
+def advice(shipment_no: str, fmt: str) -> Response:
+    """The despatch advice (ASN) as JSON or CSV, with the FSMA 204 shipping KDEs."""
+    session = db_session()
+    data = despatch_advice.despatch_advice(session, shipping.get_shipment(session, shipment_no))
+    name = f"{data['shipment_no']}-despatch-advice"
+    if fmt == "csv":
+        body, mimetype = despatch_advice.despatch_advice_csv(data), "text/csv"
+    elif fmt == "json":
+        body, mimetype = json.dumps(json.loads(canonical_json(data)), indent=2), "application/json"
+    else:
+        return Response("Choose .json or .csv", status=404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

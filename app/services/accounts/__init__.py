@@ -1,0 +1,1 @@
+"""People and their access: accounts, roles, sign-in, what each home shows."""

@@ -1,0 +1,295 @@
+"""User administration: create, change roles, deactivate, reactivate, unlock. Admin only."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.models import Role, User
+from app.models.base import utcnow
+from app.services.accounts.auth import find_user, hash_password
+from app.services.core import audit
+from app.services.core.actors import Actor, require_role
+from app.services.core.errors import NotFound, Rejected, Violation, require
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+    password: str
+
+
+def _parse_roles(raw: Iterable[str]) -> tuple[list[Role], list[Violation]]:
+    roles, bad = [], []
+    for value in raw:
+        try:
+            roles.append(Role(value.strip().lower()))
+        except ValueError:
+            bad.append(value)
+    problems = []
+    if bad:
+        known = ", ".join(r.value for r in Role)
+        problems.append(
+            Violation(
+                "roles.unknown", f"Unknown role {', '.join(bad)}; choose from {known}.", "roles"
+            )
+        )
+    elif not roles:
+        problems.append(Violation("roles.empty", "Choose at least one role.", "roles"))
+    return sorted(set(roles)), problems
+
+
+def _roles_text(roles: Iterable[Role]) -> str:
+    return ",".join(sorted(r.value for r in roles))
+
+
+def _password_problems(password: str) -> list[Violation]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [
+            Violation(
+                "password.short",
+                f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+                "password",
+            )
+        ]
+    return []
+
+
+def _public(user: User) -> dict[str, object]:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": user.roles,
+        "active": user.active,
+    }
+
+
+def create_user(
+    session: Session, *, actor: Actor, new: NewUser, now: datetime | None = None
+) -> User:
+    """Create a personal account.
+
+    Raises:
+        PermissionDenied: the actor is not an admin.
+        Rejected: the username is malformed or was ever used, or a field is invalid.
+    """
+    require_role(actor, Role.ADMIN, action="create users")
+    now = now or utcnow()
+    username = new.username.strip().lower()
+    problems: list[Violation] = []
+    if not USERNAME_RE.match(username):
+        problems.append(
+            Violation(
+                "username.format",
+                "A username is 2-64 characters: lower-case letters, digits, '.', '_' or '-'.",
+                "username",
+            )
+        )
+    elif find_user(session, username) is not None:
+        problems.append(
+            Violation(
+                "username.taken",
+                f"The username '{username}' has been used before. Usernames are never reused, "
+                "even after an account is deactivated; choose another.",
+                "username",
+            )
+        )
+    full_name = " ".join(new.full_name.split())
+    if not full_name:
+        problems.append(
+            Violation(
+                "full_name.empty",
+                "Enter the person's full printed name; it appears on their signatures.",
+                "full_name",
+            )
+        )
+    roles, role_problems = _parse_roles(new.roles)
+    problems += role_problems + _password_problems(new.password)
+    require(problems)
+
+    user = User(
+        username=username,
+        full_name=full_name,
+        roles=_roles_text(roles),
+        password_hash=hash_password(new.password),
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        after=_public(user),
+        now=now,
+    )
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """Raises NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return user
+
+
+def list_users(session: Session, *, viewer: Actor) -> list[User]:
+    require_role(viewer, Role.ADMIN, action="manage users")
+    return list(session.exec(select(User).order_by(col(User.active).desc(), User.username)))
+
+
+def _require_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    require(
+        []
+        if text
+        else [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
+    )
+    return text
+
+
+def _change(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    action: str,
+    reason: str | None,
+    now: datetime | None,
+    apply: object,
+) -> User:
+    require_role(actor, Role.ADMIN, action="manage users")
+    text = _require_reason(reason)
+    user = get_user(session, user_id)
+    before = _public(user) | {"locked_until": user.locked_until}
+    apply(user)  # type: ignore[operator]
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after=_public(user) | {"locked_until": user.locked_until},
+        reason=text,
+        now=now,
+    )
+    return user
+
+
+def set_roles(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    roles: Iterable[str],
+    reason: str | None,
+    now: datetime | None = None,
+) -> User:
+    """Replace a user's roles.
+
+    Raises:
+        PermissionDenied, NotFound, Rejected (unknown role, no role, no reason,
+        or an admin removing their own admin role).
+    """
+    parsed, problems = _parse_roles(roles)
+    if isinstance(actor, User) and actor.id == user_id and Role.ADMIN not in parsed:
+        problems.append(
+            Violation(
+                "roles.self_admin",
+                "You cannot remove your own admin role; ask another admin.",
+                "roles",
+            )
+        )
+    require(problems)
+
+    def apply(user: User) -> None:
+        user.roles = _roles_text(parsed)
+
+    return _change(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="user.roles_changed",
+        reason=reason,
+        now=now,
+        apply=apply,
+    )
+
+
+def deactivate_user(
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+) -> User:
+    """Deactivate an account (it is never deleted). Raises PermissionDenied, NotFound, Rejected."""
+    if isinstance(actor, User) and actor.id == user_id:
+        raise Rejected([Violation("user.self", "You cannot deactivate your own account.")])
+
+    def apply(user: User) -> None:
+        if not user.active:
+            raise Rejected([Violation("user.inactive", f"{user.username} is already deactivated.")])
+        user.active = False
+
+    return _change(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="user.deactivated",
+        reason=reason,
+        now=now,
+        apply=apply,
+    )
+
+
+def reactivate_user(
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+) -> User:
+    """Reactivate a deactivated account. Raises PermissionDenied, NotFound, Rejected."""
+
+    def apply(user: User) -> None:
+        if user.active:
+            raise Rejected([Violation("user.active", f"{user.username} is already active.")])
+        user.active = True
+
+    return _change(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="user.reactivated",
+        reason=reason,
+        now=now,
+        apply=apply,
+    )
+
+
+def unlock_user(
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+) -> User:
+    """Lift a sign-in lockout early. Raises PermissionDenied, NotFound, Rejected."""
+
+    def apply(user: User) -> None:
+        user.locked_until = None
+        user.failed_logins = 0
+
+    return _change(
+        session,
+        actor=actor,
+        user_id=user_id,
+        action="user.unlocked",
+        reason=reason,
+        now=now,
+        apply=apply,
+    )

@@ -1,0 +1,142 @@
+"""The audit trail: append-only, hash-chained, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from app.canonical import canonical_json, sha256_hex
+from app.models import AuditEvent, Role, User
+from app.models.base import utcnow
+from app.services.core.actors import Actor, actor_identity, require_role
+
+GENESIS_HASH = "0" * 64
+# An arbitrary constant naming "the audit chain" in PostgreSQL's advisory-lock space.
+_CHAIN_LOCK_KEY = 0x62617463  # "batc"
+
+
+def _hashed_content(event: AuditEvent) -> str:
+    return canonical_json(
+        {
+            "occurred_at": event.occurred_at,
+            "actor_id": event.actor_id,
+            "actor_username": event.actor_username,
+            "action": event.action,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "before": event.before,
+            "after": event.after,
+            "reason": event.reason,
+            "prev_hash": event.prev_hash,
+        }
+    )
+
+
+def compute_row_hash(event: AuditEvent) -> str:
+    return sha256_hex(_hashed_content(event))
+
+
+def _lock_chain_head(session: Session) -> str:
+    """Serialise appenders so two transactions never chain onto the same head."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    # On SQLite every transaction starts with BEGIN IMMEDIATE (app/db.py): already exclusive.
+    head = session.exec(
+        select(AuditEvent.row_hash).order_by(col(AuditEvent.id).desc()).limit(1)
+    ).first()
+    return head or GENESIS_HASH
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Append one audit event to the chain (flushes; the caller's transaction commits it)."""
+    actor_id, actor_username = actor_identity(actor)
+    event = AuditEvent(
+        occurred_at=now or utcnow(),
+        actor_id=actor_id,
+        actor_username=actor_username,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=canonical_json(before) if before is not None else None,
+        after=canonical_json(after) if after is not None else None,
+        reason=reason,
+        prev_hash=_lock_chain_head(session),
+    )
+    event.row_hash = compute_row_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every row's hash in order; report the first row that does not chain."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    rows = session.exec(
+        select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=1000)
+    )
+    try:
+        for event in rows:
+            if event.prev_hash != expected_prev:
+                return ChainReport(
+                    checked, event.id, "its previous-hash does not match the row before"
+                )
+            if compute_row_hash(event) != event.row_hash:
+                return ChainReport(checked, event.id, "its content does not match its hash")
+            expected_prev = event.row_hash
+            checked += 1
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL; do not leave it open on early return
+    return ChainReport(checked)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    username: str | None = None
+    limit: int = 200
+
+
+def list_events(session: Session, *, viewer: User, flt: AuditFilter) -> list[AuditEvent]:
+    """Newest first, filtered by entity and/or user. Raises PermissionDenied for other roles."""
+    require_role(viewer, Role.QA, Role.ADMIN, Role.SUPERVISOR, action="view the audit trail")
+    query = select(AuditEvent)
+    if flt.entity_type:
+        query = query.where(AuditEvent.entity_type == flt.entity_type)
+    if flt.entity_id:
+        query = query.where(AuditEvent.entity_id == flt.entity_id)
+    if flt.username:
+        query = query.where(AuditEvent.actor_username == flt.username.strip().lower())
+    query = query.order_by(col(AuditEvent.id).desc()).limit(flt.limit)
+    return list(session.exec(query))
+
+
+def entity_types(session: Session) -> list[str]:
+    return list(session.exec(select(AuditEvent.entity_type).distinct().order_by("entity_type")))

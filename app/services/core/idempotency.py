@@ -1,0 +1,47 @@
+"""One-time form keys: a double tap or a retry after a dropped connection records once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from app.models import (
+    Submission,
+    User,
+)
+from app.services.core.errors import Rejected, Violation
+
+Row = TypeVar("Row")
+
+
+def first_result(session: Session, key: str, model: type[Row]) -> Row | None:
+    """Check a floor form's one-time key and return what its first submission made, if the
+    same form was sent before (a double tap, a retry after a dropped connection).
+
+    Raises:
+        Rejected: the form carries no usable key (a stale page).
+    """
+    _check_key(key)
+    earlier = session.get(Submission, key)
+    if earlier is None:
+        return None
+    return session.get(model, int(earlier.result.split(":")[1]))
+
+
+def remember(
+    session: Session, *, key: str, form: str, user: User, result: str, now: datetime
+) -> None:
+    """Keep the form's key with what it made ("lot:12"), for `first_result`."""
+    if not key:
+        return
+    session.add(Submission(key=key, form=form, user_id=user.id, result=result, at=now))  # type: ignore[arg-type]
+    session.flush()
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > 64:
+        raise Rejected(
+            [Violation("form.key", "This form is stale (no one-time key). Reload the page.")]
+        )

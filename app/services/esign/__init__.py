@@ -1,0 +1,1 @@
+"""Electronic signatures (Part 11): ceremonies, signers, passkeys, devices, re-verification."""

@@ -1,0 +1,61 @@
+"""Devices: a shared handheld is registered once so a platform passkey is never enrolled on it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app.models import Device, Role, User
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import require_role
+from app.services.core.errors import (
+    Violation,
+    require,
+)
+from app.services.esign.passkeys import hash_token
+
+
+def register_device(
+    session: Session, *, actor: User, name: str, shared: bool, now: datetime | None = None
+) -> tuple[Device, str]:
+    """Register the admin's current browser as a device; returns it and its cookie token.
+
+    Raises:
+        PermissionDenied: not an admin. Rejected: no name.
+    """
+    require_role(actor, Role.ADMIN, action="register devices")
+    require(
+        []
+        if name.strip()
+        else [Violation("name.empty", "Name the device (e.g. Handheld 3, Line 2).", "name")]
+    )
+    token = secrets.token_urlsafe(32)
+    now = now or utcnow()
+    device = Device(
+        token_hash=hash_token(token),
+        name=name.strip(),
+        shared=shared,
+        registered_by_id=actor.id,
+        registered_at=now,
+    )  # type: ignore[arg-type]
+    session.add(device)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="device.registered",
+        entity_type="device",
+        entity_id=device.id,
+        after={"name": device.name, "shared": shared},
+        now=now,
+    )
+    return device, token
+
+
+def device_for_token(session: Session, token: str | None) -> Device | None:
+    if not token:
+        return None
+    return session.exec(select(Device).where(Device.token_hash == hash_token(token))).first()

@@ -1,0 +1,373 @@
+"""Passkeys: two-person enrolment by one-time link, registration, sign-in, revocation; devices.
+
+Enrolment (§11.100(b), §11.300(c), REGULATORY R3/R4): an admin who has checked a person's identity
+issues a one-time link that only that person can redeem. A browser an admin registered as a
+*shared* floor device refuses platform passkeys (a shared unlock PIN would let anyone use them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.models import Ceremony, Device, EnrolmentLink, Passkey, Role, User
+from app.models.base import utcnow
+from app.services.accounts.auth import LockoutPolicy
+from app.services.core import audit
+from app.services.core.actors import Actor, require_role
+from app.services.core.errors import (
+    NotFound,
+    PermissionDenied,
+    Rejected,
+    SignatureRefused,
+    Violation,
+    require,
+)
+from app.services.esign import signers
+from app.services.esign import webauthn as wa
+
+ENROLMENT_LINK_LIFETIME = timedelta(hours=24)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def active_passkeys(session: Session, user_id: int) -> list[Passkey]:
+    return list(
+        session.exec(
+            select(Passkey)
+            .where(Passkey.user_id == user_id, col(Passkey.revoked_at).is_(None))
+            .order_by(col(Passkey.id))
+        )
+    )
+
+
+def list_passkeys(session: Session, *, viewer: Actor, user_id: int) -> list[Passkey]:
+    """All passkeys of a user, revoked ones too. Raises PermissionDenied (self or admin only)."""
+    if not (isinstance(viewer, User) and viewer.id == user_id):
+        require_role(viewer, Role.ADMIN, action="see other people's passkeys")
+    return list(
+        session.exec(select(Passkey).where(Passkey.user_id == user_id).order_by(col(Passkey.id)))
+    )
+
+
+def usable_passkey(session: Session, *, credential_id: str, owner: User | None) -> Passkey:
+    """The registered, unrevoked passkey with this id (of `owner`, when given).
+
+    Raises:
+        SignatureRefused: unknown, revoked, or someone else's passkey.
+    """
+    passkey = session.exec(select(Passkey).where(Passkey.credential_id == credential_id)).first()
+    if passkey is None:
+        raise SignatureRefused("This passkey is not registered in Batchbook.")
+    if passkey.revoked_at is not None:
+        raise SignatureRefused("This passkey was revoked and can no longer sign.")
+    if owner is not None and passkey.user_id != owner.id:
+        raise SignatureRefused("This passkey belongs to another person.")
+    return passkey
+
+
+def record_use(session: Session, *, passkey: Passkey, sign_count: int, now: datetime) -> None:
+    passkey.sign_count = sign_count
+    passkey.last_used_at = now
+    session.add(passkey)
+    session.flush()
+
+
+def issue_enrolment_link(
+    session: Session, *, actor: User, user_id: int, now: datetime | None = None
+) -> tuple[EnrolmentLink, str]:
+    """A one-time link for `user_id` to enrol a passkey; returns it and its secret token.
+
+    Raises:
+        PermissionDenied: not an admin. NotFound: no user. Rejected: identity not checked yet.
+    """
+    require_role(actor, Role.ADMIN, action="issue passkey enrolment links")
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound(f"There is no active user with id {user_id}.")
+    if signers.status(session, user).identity_check is None:
+        raise Rejected(
+            [
+                Violation(
+                    "identity.missing",
+                    f"Record a check of {user.full_name}'s identity before issuing "
+                    "an enrolment link.",
+                )
+            ]
+        )
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    link = EnrolmentLink(
+        token_hash=hash_token(token),
+        user_id=user.id,
+        issued_by_id=actor.id,
+        issued_at=now,
+        expires_at=now + ENROLMENT_LINK_LIFETIME,
+    )  # type: ignore[arg-type]
+    session.add(link)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="passkey.enrolment_link_issued",
+        entity_type="user",
+        entity_id=user.id,
+        after={"link_id": link.id, "expires_at": link.expires_at},
+        now=now,
+    )
+    return link, token
+
+
+def redeemable_link(
+    session: Session, *, token: str, user: User, now: datetime | None = None
+) -> EnrolmentLink:
+    """The link behind `token` if `user` may redeem it now.
+
+    Raises:
+        NotFound: unknown link. PermissionDenied: the link is someone else's (the issuing admin
+        included). Rejected: used or expired.
+    """
+    now = now or utcnow()
+    link = session.exec(
+        select(EnrolmentLink).where(EnrolmentLink.token_hash == hash_token(token))
+    ).first()
+    if link is None:
+        raise NotFound("This enrolment link is not valid. Ask an admin for a new one.")
+    if link.user_id != user.id:
+        owner = session.get(User, link.user_id)
+        raise PermissionDenied(
+            f"This enrolment link belongs to {owner.full_name if owner else 'someone else'}; "
+            "only they can use it, signed in as themselves."
+        )
+    if link.redeemed_at is not None:
+        raise Rejected(
+            [
+                Violation(
+                    "link.used", "This enrolment link was already used. Ask an admin for a new one."
+                )
+            ]
+        )
+    if link.expires_at < now:
+        raise Rejected(
+            [
+                Violation(
+                    "link.expired", "This enrolment link has expired. Ask an admin for a new one."
+                )
+            ]
+        )
+    return link
+
+
+@dataclass(frozen=True)
+class RegistrationStart:
+    challenge_id: int
+    options: str
+    roaming_only: bool
+
+
+def begin_registration(
+    session: Session,
+    *,
+    user: User,
+    token: str,
+    device: Device | None,
+    rp: wa.RelyingParty,
+    now: datetime | None = None,
+) -> RegistrationStart:
+    """Start enrolling a passkey through a one-time link. Raises as `redeemable_link`."""
+    now = now or utcnow()
+    redeemable_link(session, token=token, user=user, now=now)
+    challenge = wa.issue_challenge(session, ceremony=Ceremony.REGISTER, user_id=user.id, now=now)
+    roaming_only = bool(device and device.shared)
+    options = wa.registration_options(
+        rp,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.full_name,  # type: ignore[arg-type]
+        challenge=wa.base64url_to_bytes(challenge.challenge),
+        existing=active_passkeys(session, user.id),  # type: ignore[arg-type]
+        roaming_only=roaming_only,
+    )
+    return RegistrationStart(challenge.id, options, roaming_only)  # type: ignore[arg-type]
+
+
+def finish_registration(
+    session: Session,
+    *,
+    user: User,
+    token: str,
+    challenge_id: int,
+    credential: dict[str, object],
+    name: str,
+    device: Device | None,
+    rp: wa.RelyingParty,
+    now: datetime | None = None,
+) -> Passkey:
+    """Verify the new credential and store it; the link is then used up.
+
+    Raises:
+        SignatureRefused: the browser's answer does not verify, or a platform passkey on a
+            shared device. Rejected/PermissionDenied/NotFound: as `redeemable_link`, or no name.
+    """
+    now = now or utcnow()
+    link = redeemable_link(session, token=token, user=user, now=now)
+    label = " ".join(name.split())[:80]
+    require(
+        [] if label else [Violation("name.empty", "Name the passkey (e.g. “My phone”).", "name")]
+    )
+    row = wa.consume_challenge(
+        session, challenge_id=challenge_id, ceremony=Ceremony.REGISTER, user_id=user.id, now=now
+    )
+    new = wa.verify_registration(rp, credential=credential, challenge=row.challenge)
+    if device is not None and device.shared and new.is_platform:
+        audit.record(
+            session,
+            actor=user,
+            action="passkey.refused_shared_device",
+            entity_type="device",
+            entity_id=device.id,
+            after={"user_id": user.id},
+            now=now,
+        )
+        raise SignatureRefused(
+            f"“{device.name}” is a shared floor device: a passkey stored on it could be used by "
+            "anyone who unlocks it. Enrol a personal security key here, or use your own phone."
+        )
+    passkey = Passkey(
+        user_id=user.id,
+        credential_id=new.credential_id,
+        public_key=new.public_key,  # type: ignore[arg-type]
+        sign_count=new.sign_count,
+        name=label,
+        attachment=new.attachment,
+        transports=",".join(new.transports),
+        aaguid=new.aaguid,
+        created_at=now,
+    )
+    session.add(passkey)
+    link.redeemed_at = now
+    session.add(link)
+    session.flush()
+    audit.record(
+        session,
+        actor=user,
+        action="passkey.enrolled",
+        entity_type="user",
+        entity_id=user.id,
+        after={
+            "passkey_id": passkey.id,
+            "name": label,
+            "attachment": new.attachment,
+            "device": device.name if device else None,
+            "link_id": link.id,
+        },
+        now=now,
+    )
+    return passkey
+
+
+def revoke_passkey(
+    session: Session, *, actor: User, passkey_id: int, reason: str, now: datetime | None = None
+) -> Passkey:
+    """Revoke one passkey (its owner, or an admin). Raises PermissionDenied, NotFound, Rejected."""
+    passkey = session.get(Passkey, passkey_id)
+    if passkey is None:
+        raise NotFound(f"There is no passkey {passkey_id}.")
+    if passkey.user_id != actor.id:
+        require_role(actor, Role.ADMIN, action="revoke other people's passkeys")
+    require(
+        []
+        if reason.strip()
+        else [Violation("reason.empty", "Give a reason (e.g. phone lost).", "reason")]
+    )
+    if passkey.revoked_at is not None:
+        raise Rejected([Violation("passkey.revoked", "This passkey is already revoked.")])
+    now = now or utcnow()
+    passkey.revoked_at = now
+    passkey.revoked_by_id = actor.id
+    passkey.revoke_reason = reason.strip()
+    session.add(passkey)
+    audit.record(
+        session,
+        actor=actor,
+        action="passkey.revoked",
+        entity_type="user",
+        entity_id=passkey.user_id,
+        after={"passkey_id": passkey.id, "name": passkey.name},
+        reason=reason.strip(),
+        now=now,
+    )
+    return passkey
+
+
+def begin_login(
+    session: Session, *, rp: wa.RelyingParty, now: datetime | None = None
+) -> tuple[int, str]:
+    """Usernameless sign-in: any discoverable passkey may answer. Returns (challenge, options)."""
+    now = now or utcnow()
+    challenge = wa.issue_challenge(session, ceremony=Ceremony.LOGIN, user_id=None, now=now)
+    options = wa.authentication_options(
+        rp, challenge=wa.base64url_to_bytes(challenge.challenge), allowed=[]
+    )
+    return challenge.id, options  # type: ignore[return-value]
+
+
+def finish_login(
+    session: Session,
+    *,
+    challenge_id: int,
+    credential: dict[str, object],
+    rp: wa.RelyingParty,
+    policy: LockoutPolicy,
+    now: datetime | None = None,
+) -> User:
+    """Verify a passkey sign-in. Raises SignatureRefused (audited and kept)."""
+    now = now or utcnow()
+    row = wa.consume_challenge(
+        session, challenge_id=challenge_id, ceremony=Ceremony.LOGIN, user_id=None, now=now
+    )
+    try:
+        assertion = wa.Assertion.parse(credential)
+        passkey = usable_passkey(session, credential_id=assertion.credential_id, owner=None)
+        user = session.get(User, passkey.user_id)
+        if user is None or not user.active:
+            raise SignatureRefused("This account is deactivated.")
+        locked = user.locked_until
+        if locked is not None and locked > now:
+            raise SignatureRefused(
+                "This account is locked after repeated failed sign-ins. Ask an admin."
+            )
+        new_count = wa.verify_assertion(
+            rp, assertion=assertion, challenge=row.challenge, passkey=passkey
+        )
+    except SignatureRefused as exc:
+        audit.record(
+            session,
+            actor=None,
+            action="login.failed",
+            entity_type="passkey",
+            entity_id=str(credential.get("id", "-"))[:120],
+            after={"reason": exc.message, "method": "passkey"},
+            now=now,
+        )
+        raise
+    record_use(session, passkey=passkey, sign_count=new_count, now=now)
+    user.last_login_at = now
+    user.failed_logins = 0
+    session.add(user)
+    audit.record(
+        session,
+        actor=user,
+        action="login.succeeded",
+        entity_type="user",
+        entity_id=user.id,
+        after={"method": "passkey", "passkey_id": passkey.id},
+        now=now,
+    )
+    return user

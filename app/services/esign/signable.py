@@ -1,0 +1,78 @@
+"""What can be signed: each record type registers how to load its content and who may sign it.
+
+The content is exactly what a signature covers. It is recomputed from the live record whenever a
+signature is shown or re-verified, so any later change to the record shows the signature invalid.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.canonical import canonical_json, sha256_hex
+from app.models import Meaning, Role, Signature, User
+from app.services.core.errors import NotFound, Violation
+
+# The record's own rules for a signer and meaning (e.g. "the author cannot approve"), and what
+# signing changes in the record (e.g. the second approval makes a revision effective). Both run
+# inside the signing transaction.
+Rules = Callable[[Session, User, Meaning], list[Violation]]
+AfterSigning = Callable[[Session, Signature, datetime], None]
+
+# Every record type that can be signed, and the module that registers its loader. Kept explicit
+# so signing a record never depends on which page happened to import its module first.
+PROVIDERS: dict[str, str] = {
+    "esign_acknowledgement": "app.services.esign.signers",
+    "sop": "app.services.masterdata.documents",
+    "mbr_revision": "app.services.mbr.approval",
+    "lot": "app.services.warehouse.disposition",
+}
+
+
+@dataclass(frozen=True)
+class Signable:
+    record_type: str
+    record_id: str
+    title: str  # the words the signing dialog shows: what exactly is being signed
+    content: Mapping[str, Any]
+    # meaning -> roles that may sign with it (empty set: any active user)
+    meanings: Mapping[Meaning, frozenset[Role]]
+    batch_no: str | None = None
+    rules: Rules | None = field(default=None, compare=False)
+    after_signing: AfterSigning | None = field(default=None, compare=False)
+    # Signing changes what the record's page shows (its state, its next action): reload it.
+    changes_page: bool = False
+
+    @property
+    def content_hash(self) -> str:
+        return sha256_hex(canonical_json(dict(self.content)))
+
+
+Loader = Callable[[Session, str], Signable]
+_loaders: dict[str, Loader] = {}
+
+
+def register(record_type: str) -> Callable[[Loader], Loader]:
+    if record_type not in PROVIDERS:
+        raise ValueError(f"add {record_type!r} to signable.PROVIDERS")
+
+    def decorate(loader: Loader) -> Loader:
+        _loaders[record_type] = loader
+        return loader
+
+    return decorate
+
+
+def load(session: Session, record_type: str, record_id: str) -> Signable:
+    """The live content of a record. Raises NotFound for an unknown type or record."""
+    provider = PROVIDERS.get(record_type)
+    if provider is None:
+        raise NotFound(f"Records of type {record_type!r} cannot be signed.")
+    importlib.import_module(provider)
+    loader = _loaders[record_type]
+    return loader(session, record_id)

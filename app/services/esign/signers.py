@@ -1,0 +1,333 @@
+"""Who may sign (Part 11 §11.100, §11.300): identity checked by an admin, a signed acknowledgement,
+not locked after failed signings. Failed signings raise alerts that admins see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.models import Alert, IdentityCheck, Meaning, Role, Signature, User
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import Actor, require_role
+from app.services.core.errors import NotFound, PermissionDenied, Rejected, Violation, require
+from app.services.esign import signable
+
+ACKNOWLEDGEMENT = "esign_acknowledgement"
+
+
+# Versioned wording; the signer's printed name is copied into the signature itself, so a later
+# rename neither changes the statement nor invalidates the signature.
+ACKNOWLEDGEMENT_STATEMENT = (
+    "I acknowledge that my electronic signature in Batchbook is the legally binding equivalent "
+    "of my handwritten signature, and that I alone will use it (21 CFR 11.100)."
+)
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    password_signing: bool = True
+    max_failures: int = 5
+    lock_seconds: int = 30 * 60
+
+
+@dataclass(frozen=True)
+class SignerStatus:
+    identity_check: IdentityCheck | None
+    acknowledgement: Signature | None
+    locked_until: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.identity_check is not None and self.acknowledgement is not None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+def status(session: Session, user: User, now: datetime | None = None) -> SignerStatus:
+    """Where a user stands on e-signing."""
+    now = now or utcnow()
+    check = session.exec(
+        select(IdentityCheck)
+        .where(IdentityCheck.user_id == user.id)
+        .order_by(col(IdentityCheck.id).desc())
+    ).first()
+    ack = session.exec(
+        select(Signature).where(
+            Signature.record_type == ACKNOWLEDGEMENT, Signature.record_id == str(user.id)
+        )
+    ).first()
+    locked = user.signing_locked_until
+    return SignerStatus(check, ack, locked if locked is not None and locked > now else None)
+
+
+def record_identity_check(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    document_type: str,
+    document_reference: str,
+    now: datetime | None = None,
+) -> IdentityCheck:
+    """An admin records that they saw proof of a person's identity (§11.100(b)).
+
+    Raises:
+        PermissionDenied: not an admin, or the admin is checking themselves.
+        Rejected: document type or reference missing.
+        NotFound: no such user.
+    """
+    require_role(actor, Role.ADMIN, action="record identity checks")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    if isinstance(actor, User) and actor.id == user.id:
+        raise PermissionDenied(
+            "Another admin must verify your identity; you cannot verify your own."
+        )
+    require(
+        [
+            *(
+                []
+                if document_type.strip()
+                else [
+                    Violation(
+                        "document_type.empty",
+                        "Name the identity document seen (e.g. passport).",
+                        "document_type",
+                    )
+                ]
+            ),
+            *(
+                []
+                if document_reference.strip()
+                else [
+                    Violation(
+                        "document_reference.empty",
+                        "Enter the document's number or reference.",
+                        "document_reference",
+                    )
+                ]
+            ),
+        ]
+    )
+    now = now or utcnow()
+    check = IdentityCheck(
+        user_id=user.id,  # type: ignore[arg-type]
+        verified_by_id=actor.id if isinstance(actor, User) else None,
+        verifier_name=actor.full_name if isinstance(actor, User) else actor.name,
+        document_type=document_type.strip(),
+        document_reference=document_reference.strip(),
+        verified_at=now,
+    )
+    session.add(check)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="esign.identity_checked",
+        entity_type="user",
+        entity_id=user.id,
+        after={
+            "document_type": check.document_type,
+            "document_reference": check.document_reference,
+        },
+        now=now,
+    )
+    return check
+
+
+def signing_violations(
+    session: Session, *, signer: User, target: signable.Signable, meaning: Meaning, now: datetime
+) -> list[Violation]:
+    """Every reason `signer` may not sign `target` with `meaning` now (empty when allowed)."""
+    problems: list[Violation] = []
+    if not signer.active:
+        problems.append(Violation("signer.inactive", "This account is deactivated."))
+    st = status(session, signer, now)
+    if st.locked:
+        problems.append(
+            Violation(
+                "signer.locked",
+                "Signing is locked for your account after repeated failed attempts "
+                f"(until {st.locked_until:%H:%M} UTC). An admin has been alerted.",
+            )
+        )
+    if target.record_type == ACKNOWLEDGEMENT:
+        if st.identity_check is None:
+            problems.append(
+                Violation("signer.identity", "An admin must first record a check of your identity.")
+            )
+        if st.acknowledgement is not None:
+            problems.append(
+                Violation("signer.acknowledged", "You have already signed the acknowledgement.")
+            )
+        if target.record_id != str(signer.id):
+            problems.append(
+                Violation(
+                    "signer.other", "Only the person themselves can sign their acknowledgement."
+                )
+            )
+    elif not st.active:
+        problems.append(
+            Violation(
+                "signer.not_activated",
+                "Electronic signing is not activated for you yet: an admin must record your "
+                "identity check and you must sign the one-time acknowledgement.",
+            )
+        )
+    roles = target.meanings.get(meaning)
+    if roles is None:
+        problems.append(
+            Violation(
+                "meaning.invalid",
+                f"“{meaning.label}” is not a meaning this record can be signed with.",
+            )
+        )
+    elif roles and not signer.has_role(*roles):
+        needed = " or ".join(r.label for r in sorted(roles))
+        problems.append(
+            Violation("meaning.role", f"Only {needed} can sign “{meaning.label}” here.")
+        )
+    if target.rules is not None and roles is not None:
+        problems.extend(target.rules(session, signer, meaning))
+    return problems
+
+
+def record_failure(
+    session: Session, *, signer: User, why: str, policy: SigningPolicy, now: datetime
+) -> str:
+    """Count a failed signing; at the limit lock signing and raise an admin alert. Returns the
+    sentence to show."""
+    signer.signing_failures += 1
+    audit.record(
+        session,
+        actor=signer,
+        action="signature.failed",
+        entity_type="user",
+        entity_id=signer.id,
+        after={"failures": signer.signing_failures, "why": why},
+        now=now,
+    )
+    if signer.signing_failures >= policy.max_failures:
+        signer.signing_locked_until = now + timedelta(seconds=policy.lock_seconds)
+        signer.signing_failures = 0
+        alert = Alert(
+            kind="signing.locked",
+            user_id=signer.id,
+            message=(
+                f"Signing locked for {signer.full_name} ({signer.username}) after "
+                f"{policy.max_failures} failed signing attempts. Last: {why}"
+            ),
+            raised_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        audit.record(
+            session,
+            actor=signer,
+            action="signing.locked",
+            entity_type="user",
+            entity_id=signer.id,
+            after={"locked_until": signer.signing_locked_until, "alert_id": alert.id},
+            now=now,
+        )
+        session.add(signer)
+        session.flush()
+        return (
+            f"{why} Signing is now locked for your account after {policy.max_failures} failed "
+            "attempts, and an admin has been alerted."
+        )
+    session.add(signer)
+    session.flush()
+    left = policy.max_failures - signer.signing_failures
+    return f"{why} {left} attempt{'s' if left != 1 else ''} left before signing is locked."
+
+
+def record_success(session: Session, *, signer: User) -> None:
+    if signer.signing_failures:
+        signer.signing_failures = 0
+        session.add(signer)
+
+
+def open_alerts(session: Session, *, viewer: Actor) -> list[Alert]:
+    require_role(viewer, Role.ADMIN, action="see security alerts")
+    return list(
+        session.exec(
+            select(Alert).where(col(Alert.acknowledged_at).is_(None)).order_by(col(Alert.id).desc())
+        )
+    )
+
+
+def acknowledge_alert(
+    session: Session, *, actor: User, alert_id: int, now: datetime | None = None
+) -> Alert:
+    """Raises PermissionDenied, NotFound, Rejected (already acknowledged)."""
+    require_role(actor, Role.ADMIN, action="acknowledge security alerts")
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"There is no alert {alert_id}.")
+    if alert.acknowledged_at is not None:
+        raise Rejected([Violation("alert.done", "This alert was already acknowledged.")])
+    now = now or utcnow()
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = actor.id
+    session.add(alert)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.acknowledged",
+        entity_type="alert",
+        entity_id=alert.id,
+        now=now,
+    )
+    return alert
+
+
+def unlock_signing(
+    session: Session, *, actor: Actor, user_id: int, reason: str, now: datetime | None = None
+) -> User:
+    """Raises PermissionDenied, NotFound, Rejected (no reason)."""
+    require_role(actor, Role.ADMIN, action="unlock signing")
+    require([] if reason.strip() else [Violation("reason.empty", "Give a reason.", "reason")])
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    before = {"signing_locked_until": user.signing_locked_until}
+    user.signing_locked_until = None
+    user.signing_failures = 0
+    session.add(user)
+    audit.record(
+        session,
+        actor=actor,
+        action="signing.unlocked",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        reason=reason.strip(),
+        now=now,
+    )
+    return user
+
+
+@signable.register(ACKNOWLEDGEMENT)
+def _acknowledgement(session: Session, record_id: str) -> signable.Signable:
+    user = session.get(User, int(record_id)) if record_id.isdigit() else None
+    if user is None:
+        raise NotFound(f"There is no user {record_id!r}.")
+    return signable.Signable(
+        record_type=ACKNOWLEDGEMENT,
+        record_id=str(user.id),
+        title="the one-time acknowledgement that your electronic signature is legally binding",
+        content={
+            "user_id": user.id,
+            "username": user.username,
+            "statement": ACKNOWLEDGEMENT_STATEMENT,
+        },
+        meanings={Meaning.ACKNOWLEDGED: frozenset()},
+        changes_page=True,
+    )

@@ -1,0 +1,159 @@
+"""Batches: created by a supervisor from the effective revision only, with the bill of materials
+scaled to the planned quantity and frozen. Later issues execute them on the floor."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from app.models import Batch, BatchMaterial, Material, Role, User
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import Actor, require_role
+from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Violation, require
+from app.services.core.quantities import parse_quantity
+from app.services.mbr import reading
+
+BATCH_NO_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{1,39}$")
+
+
+@dataclass(frozen=True)
+class BatchIn:
+    recipe_code: str
+    batch_no: str
+    planned: str
+    customer_po: str = ""
+    due_date: date | None = None
+
+
+@dataclass
+class BatchView:
+    batch: Batch
+    title: str
+    materials: list[tuple[BatchMaterial, Material]]
+
+
+def get_batch(session: Session, batch_no: str) -> Batch:
+    """Raises NotFound."""
+    batch = session.exec(select(Batch).where(Batch.batch_no == batch_no.strip().upper())).first()
+    if batch is None:
+        raise NotFound(f"There is no batch {batch_no.strip().upper()!r}.")
+    return batch
+
+
+def load_batch(session: Session, batch_no: str) -> BatchView:
+    batch = get_batch(session, batch_no)
+    revision = reading.get_revision(session, batch.revision_id)
+    recipe = reading.get_recipe(session, batch.recipe_id)
+    rows = session.exec(
+        select(BatchMaterial, Material)
+        .join(Material, col(Material.id) == BatchMaterial.material_id)
+        .where(BatchMaterial.batch_id == batch.id)
+        .order_by(col(BatchMaterial.position))
+    ).all()
+    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows))  # type: ignore[arg-type]
+
+
+def list_batches(session: Session) -> list[Batch]:
+    return list(session.exec(select(Batch).order_by(col(Batch.id).desc())))
+
+
+def create_batch(
+    session: Session, *, actor: Actor, new: BatchIn, now: datetime | None = None
+) -> Batch:
+    """A batch from the recipe's effective revision, its BOM scaled and frozen.
+
+    Raises:
+        PermissionDenied: not supervisor or admin. GateViolation: no effective revision (the
+        revision gate). Rejected: a bad or taken batch number, a bad planned quantity.
+    """
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN, action="create batches")
+    if not isinstance(actor, User):
+        raise PermissionDenied("A batch is created by a person, not by the system.")
+    now = now or utcnow()
+    code = new.recipe_code.strip().upper()
+    revision = reading.effective_revision(session, code)
+    if revision is None:
+        raise GateViolation(
+            [
+                Violation(
+                    "revision.not_effective",
+                    f"{code or 'This product'} has no effective master batch record; a batch is "
+                    "only ever made from an approved, effective revision.",
+                    "recipe",
+                )
+            ]
+        )
+    problems: list[Violation] = []
+    batch_no = new.batch_no.strip().upper()
+    if not BATCH_NO_RE.match(batch_no):
+        problems.append(
+            Violation(
+                "batch_no.format",
+                "A batch number is 2-40 letters, digits, '.', '_', '/' or '-'.",
+                "batch_no",
+            )
+        )
+    elif session.exec(select(Batch).where(Batch.batch_no == batch_no)).first() is not None:
+        problems.append(
+            Violation("batch_no.taken", f"Batch {batch_no} already exists.", "batch_no")
+        )
+    planned = parse_quantity(new.planned, problems, "planned")
+    require(problems)
+    assert planned is not None
+    view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]
+    factor = planned / revision.batch_size
+    batch = Batch(
+        batch_no=batch_no,
+        recipe_id=revision.recipe_id,
+        revision_id=revision.id,  # type: ignore[arg-type]
+        planned_quantity=planned,
+        unit=revision.batch_unit,
+        customer_po=new.customer_po.strip(),
+        due_date=new.due_date,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    session.add(batch)
+    session.flush()
+    scaled = []
+    for position, b in enumerate(view.bom, start=1):
+        quantity = (b.line.quantity * factor).quantize(b.line.quantity)
+        tolerance = b.line.tolerance
+        if b.line.tolerance_kind == "absolute":
+            tolerance = (tolerance * factor).quantize(b.line.tolerance)
+        session.add(
+            BatchMaterial(
+                batch_id=batch.id,  # type: ignore[arg-type]
+                position=position,
+                material_id=b.material.id,  # type: ignore[arg-type]
+                quantity=quantity,
+                unit=b.line.unit,
+                tolerance_kind=b.line.tolerance_kind,
+                tolerance=tolerance,
+                step_code=b.line.step_code,
+            )
+        )
+        scaled.append({"material": b.material.code, "quantity": quantity, "unit": b.line.unit})
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="batch.created",
+        entity_type="batch",
+        entity_id=batch.id,
+        after={
+            "batch_no": batch_no,
+            "revision": f"{code} rev {revision.revision}",
+            "planned": planned,
+            "unit": batch.unit,
+            "bom": scaled,
+            "customer_po": batch.customer_po,
+            "due_date": batch.due_date,
+        },
+        now=now,
+    )
+    return batch

@@ -1,0 +1,1 @@
+"""Master data: materials, parties, equipment, documents, training."""

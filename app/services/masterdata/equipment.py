@@ -1,0 +1,384 @@
+"""Equipment, its calibration and cleaning history, and its status derived from that history.
+
+Status is never stored: it is computed from the latest calibration and cleaning events at the
+moment it is asked for, so a piece of equipment goes overdue or unclean by itself, on time.
+Later gates call `status_by_code` at the point of use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, Role, User
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import Actor, require_role
+from app.services.core.errors import NotFound, Violation, require
+from app.services.masterdata import common as masterdata
+
+CLEANERS = (Role.OPERATOR, Role.SUPERVISOR, Role.QA, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class EquipmentIn:
+    code: str
+    name: str
+    kind: str
+    needs_cleaning: bool = True
+    clean_hold_hours: str = "72"
+
+
+CLEANING_PROBLEMS = ("Not clean", "Not cleaned yet")
+
+
+@dataclass(frozen=True)
+class EquipmentStatus:
+    """Whether the equipment may be used now, and every reason it may not, in words."""
+
+    usable: bool
+    problems: list[str] = field(default_factory=list)
+    calibration_due: date | None = None
+    calibration_certificate: str | None = None
+    clean_until: datetime | None = None
+    last_product: str | None = None
+
+    @property
+    def words(self) -> str:
+        return "Ready to use" if self.usable else "; ".join(self.problems)
+
+    @property
+    def badges(self) -> list[tuple[str, str]]:
+        """Each problem with its colour: cleaning is a warning (anyone can clean it now),
+        the rest block until someone with authority acts."""
+        return [(p, "warn" if p.startswith(CLEANING_PROBLEMS) else "bad") for p in self.problems]
+
+
+def equipment_status(
+    equipment: Equipment,
+    calibration: CalibrationEvent | None,
+    cleaning: CleaningEvent | None,
+    now: datetime,
+) -> EquipmentStatus:
+    """The status of `equipment` at `now` from its latest calibration and cleaning (pure)."""
+    problems = []
+    if not equipment.active:
+        problems.append("Deactivated")
+    if not equipment.in_service:
+        problems.append("Out of service")
+    if calibration is None:
+        problems.append("No calibration recorded")
+    elif calibration.due_on < now.date():
+        problems.append(f"Calibration overdue since {calibration.due_on.isoformat()}")
+    clean_until = None
+    if equipment.needs_cleaning:
+        if cleaning is None:
+            problems.append("Not cleaned yet")
+        else:
+            clean_until = cleaning.cleaned_at + timedelta(hours=equipment.clean_hold_hours)
+            if clean_until < now:
+                problems.append(f"Not clean: cleaning expired at {clean_until:%Y-%m-%d %H:%M} UTC")
+    return EquipmentStatus(
+        usable=not problems,
+        problems=problems,
+        calibration_due=calibration.due_on if calibration else None,
+        calibration_certificate=calibration.certificate if calibration else None,
+        clean_until=clean_until,
+        last_product=(cleaning.last_product or None) if cleaning else None,
+    )
+
+
+_values = masterdata.snapshot_of(
+    "code", "name", "kind", "in_service", "needs_cleaning", "clean_hold_hours", "active"
+)
+
+
+def _check(
+    session: Session, new: EquipmentIn, *, current: Equipment | None
+) -> tuple[list[Violation], dict[str, Any]]:
+    code, problems = masterdata.code_problems(
+        new.code,
+        current=current.code if current else None,
+        taken=lambda c: get_by_code(session, c),
+        noun="equipment",
+    )
+    if not new.name.strip():
+        problems.append(Violation("name.empty", "Enter the equipment's name.", "name"))
+    if new.kind not in {k.value for k in EquipmentKind}:
+        kinds = ", ".join(k.value for k in EquipmentKind)
+        problems.append(Violation("kind.unknown", f"Kind must be one of {kinds}.", "kind"))
+    try:
+        hold = int(new.clean_hold_hours or "0")
+    except ValueError:
+        hold = 0
+    if new.needs_cleaning and hold <= 0:
+        problems.append(
+            Violation(
+                "clean_hold_hours.range",
+                "How long equipment stays clean is a whole number of hours above zero.",
+                "clean_hold_hours",
+            )
+        )
+    values = {
+        "code": code,
+        "name": " ".join(new.name.split()),
+        "kind": new.kind,
+        "needs_cleaning": new.needs_cleaning,
+        "clean_hold_hours": hold if hold > 0 else 72,
+    }
+    return problems, values
+
+
+def get_by_code(session: Session, code: str) -> Equipment | None:
+    return session.exec(select(Equipment).where(Equipment.code == code.strip().upper())).first()
+
+
+def get_equipment(session: Session, equipment_id: int) -> Equipment:
+    """Raises NotFound."""
+    equipment = session.get(Equipment, equipment_id)
+    if equipment is None:
+        raise NotFound(f"There is no equipment with id {equipment_id}.")
+    return equipment
+
+
+def calibrations(session: Session, equipment_id: int) -> list[CalibrationEvent]:
+    """Newest first (by date performed, then by when it was recorded)."""
+    return list(
+        session.exec(
+            select(CalibrationEvent)
+            .where(CalibrationEvent.equipment_id == equipment_id)
+            .order_by(col(CalibrationEvent.performed_on).desc(), col(CalibrationEvent.id).desc())
+        )
+    )
+
+
+def cleanings(session: Session, equipment_id: int) -> list[CleaningEvent]:
+    """Newest first."""
+    return list(
+        session.exec(
+            select(CleaningEvent)
+            .where(CleaningEvent.equipment_id == equipment_id)
+            .order_by(col(CleaningEvent.cleaned_at).desc(), col(CleaningEvent.id).desc())
+        )
+    )
+
+
+def get_status(session: Session, equipment_id: int, now: datetime | None = None) -> EquipmentStatus:
+    """Raises NotFound."""
+    equipment = get_equipment(session, equipment_id)
+    cal = calibrations(session, equipment_id)
+    clean = cleanings(session, equipment_id)
+    return equipment_status(
+        equipment, cal[0] if cal else None, clean[0] if clean else None, now or utcnow()
+    )
+
+
+def status_by_code(
+    session: Session, code: str, now: datetime | None = None
+) -> tuple[Equipment, EquipmentStatus]:
+    """What a gate asks when equipment is scanned. Raises NotFound for an unknown code."""
+    equipment = get_by_code(session, code)
+    if equipment is None:
+        raise NotFound(f"There is no equipment {code.strip().upper()!r}.")
+    return equipment, get_status(session, equipment.id, now)  # type: ignore[arg-type]
+
+
+def list_with_status(
+    session: Session, now: datetime | None = None
+) -> list[tuple[Equipment, EquipmentStatus]]:
+    now = now or utcnow()
+    return [
+        (e, get_status(session, e.id, now))  # type: ignore[arg-type]
+        for e in session.exec(select(Equipment).order_by(Equipment.code))
+    ]
+
+
+def create_equipment(
+    session: Session, *, actor: Actor, new: EquipmentIn, now: datetime | None = None
+) -> Equipment:
+    """Raises PermissionDenied (admin or QA only) and Rejected (every bad field at once)."""
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    problems, values = _check(session, new, current=None)
+    require(problems)
+    equipment = Equipment(**values, created_at=now)
+    masterdata.create(
+        session, actor=actor, row=equipment, entity_type="equipment", snapshot=_values, now=now
+    )
+    return equipment
+
+
+def update_equipment(
+    session: Session,
+    *,
+    actor: Actor,
+    equipment_id: int,
+    new: EquipmentIn,
+    reason: str,
+    now: datetime | None = None,
+) -> Equipment:
+    """Raises PermissionDenied, NotFound, Rejected."""
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    equipment = get_equipment(session, equipment_id)
+    problems, values = _check(session, new, current=equipment)
+    require(problems + masterdata.reason_problems(reason))
+    masterdata.change(
+        session,
+        actor=actor,
+        row=equipment,
+        entity_type="equipment",
+        values=values,
+        snapshot=_values,
+        reason=reason,
+        now=now,
+    )
+    return equipment
+
+
+def set_in_service(
+    session: Session,
+    *,
+    actor: Actor,
+    equipment_id: int,
+    in_service: bool,
+    reason: str,
+    now: datetime | None = None,
+) -> Equipment:
+    """Take equipment out of service or put it back, with a reason.
+
+    Raises:
+        PermissionDenied, NotFound, Rejected (no reason, already so).
+    """
+    masterdata.require_editor(actor)
+    equipment = get_equipment(session, equipment_id)
+    masterdata.set_flag(
+        session,
+        actor=actor,
+        row=equipment,
+        entity_type="equipment",
+        flag="in_service",
+        value=in_service,
+        words=("in service", "out of service"),
+        actions=("returned_to_service", "taken_out_of_service"),
+        name=equipment.code,
+        reason=reason,
+        now=now,
+    )
+    return equipment
+
+
+def record_calibration(
+    session: Session,
+    *,
+    actor: Actor,
+    equipment_id: int,
+    certificate: str,
+    performed_on: date,
+    due_on: date,
+    note: str = "",
+    now: datetime | None = None,
+) -> CalibrationEvent:
+    """Record a calibration with its certificate and next due date (never changed afterwards).
+
+    Raises:
+        PermissionDenied: not admin or QA. NotFound. Rejected: no certificate, performed in the
+        future, due not after performed.
+    """
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    equipment = get_equipment(session, equipment_id)
+    problems = []
+    if not certificate.strip():
+        problems.append(
+            Violation(
+                "certificate.empty", "Enter the calibration or certificate ID.", "certificate"
+            )
+        )
+    if performed_on > now.date():
+        problems.append(
+            Violation(
+                "performed_on.future", "A calibration cannot be recorded ahead.", "performed_on"
+            )
+        )
+    if due_on <= performed_on:
+        problems.append(
+            Violation("due_on.early", "The next calibration is due after this one.", "due_on")
+        )
+    require(problems)
+    event = CalibrationEvent(
+        equipment_id=equipment.id,  # type: ignore[arg-type]
+        certificate=certificate.strip(),
+        performed_on=performed_on,
+        due_on=due_on,
+        recorded_by_id=actor.id if isinstance(actor, User) else None,
+        recorded_at=now,
+        note=note.strip() or None,
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="equipment.calibrated",
+        entity_type="equipment",
+        entity_id=equipment.id,
+        after={"certificate": event.certificate, "performed_on": performed_on, "due_on": due_on},
+        now=now,
+    )
+    return event
+
+
+def record_cleaning(
+    session: Session,
+    *,
+    actor: User,
+    equipment_id: int,
+    cleaned_at: datetime | None = None,
+    last_product: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> CleaningEvent:
+    """Record that `actor` cleaned the equipment (the person who cleaned records it).
+
+    Raises:
+        PermissionDenied: warehouse staff do not clean production equipment. NotFound.
+        Rejected: equipment that is not cleaned, or a cleaning time in the future.
+    """
+    require_role(actor, *CLEANERS, action="record cleanings")
+    now = now or utcnow()
+    cleaned_at = cleaned_at or now
+    equipment = get_equipment(session, equipment_id)
+    problems = []
+    if not equipment.needs_cleaning:
+        problems.append(
+            Violation("equipment.no_cleaning", f"{equipment.code} is not cleaned between products.")
+        )
+    if cleaned_at > now:
+        problems.append(
+            Violation("cleaned_at.future", "A cleaning cannot be recorded ahead.", "cleaned_at")
+        )
+    require(problems)
+    event = CleaningEvent(
+        equipment_id=equipment.id,  # type: ignore[arg-type]
+        cleaned_at=cleaned_at,
+        cleaned_by_id=actor.id,  # type: ignore[arg-type]
+        last_product=last_product.strip().upper(),
+        recorded_at=now,
+        note=note.strip() or None,
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="equipment.cleaned",
+        entity_type="equipment",
+        entity_id=equipment.id,
+        after={"cleaned_at": cleaned_at, "last_product": event.last_product},
+        now=now,
+    )
+    return event

@@ -1,0 +1,299 @@
+"""Materials: what is bought, made and shipped, and which suppliers are approved for each.
+
+Admins and QA change master data; every change is audited with before and after values and a
+reason; nothing is deleted (deactivate instead).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from biip import ParseError
+from biip.gtin import Gtin
+from sqlmodel import Session, col, or_, select
+
+from app.models import Material, MaterialKind, MaterialSupplier, Party, PartyKind, Tracking
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import Actor
+from app.services.core.errors import NotFound, Violation, require
+from app.services.masterdata import common as masterdata
+
+UNITS = ("kg", "g", "mg", "L", "mL", "pcs", "tablets", "capsules", "m")
+
+
+@dataclass(frozen=True)
+class MaterialIn:
+    code: str
+    name: str
+    kind: str
+    unit: str
+    gtin: str = ""
+    allergens: str = ""
+    tracking: str = Tracking.LOT.value
+    shelf_life_days: str = ""
+
+
+def normalise_gtin(raw: str) -> tuple[str | None, Violation | None]:
+    """A GTIN-8/12/13/14 as its 14-digit form (how AI (01) carries it), or why it is not one."""
+    text = re.sub(r"\s", "", raw or "")
+    if not text:
+        return None, None
+    if not text.isdigit() or len(text) not in (8, 12, 13, 14):
+        return None, Violation(
+            "gtin.format", "A GTIN has 8, 12, 13 or 14 digits and nothing else.", "gtin"
+        )
+    try:
+        return Gtin.parse(text).as_gtin_14(), None
+    except ParseError as exc:
+        return None, Violation("gtin.check_digit", f"Not a valid GTIN: {exc}", "gtin")
+
+
+def _allergens(raw: str) -> str:
+    return ",".join(sorted({a.strip().lower() for a in (raw or "").split(",") if a.strip()}))
+
+
+_values = masterdata.snapshot_of(
+    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days", "active"
+)
+
+
+def _check(
+    session: Session, new: MaterialIn, *, current: Material | None
+) -> tuple[list[Violation], dict[str, Any]]:
+    code, problems = masterdata.code_problems(
+        new.code,
+        current=current.code if current else None,
+        taken=lambda c: get_by_code(session, c),
+        noun="a material",
+    )
+    if not new.name.strip():
+        problems.append(Violation("name.empty", "Enter the material's name.", "name"))
+    if new.kind not in {k.value for k in MaterialKind}:
+        kinds = ", ".join(k.value for k in MaterialKind)
+        problems.append(Violation("kind.unknown", f"Kind must be one of {kinds}.", "kind"))
+    if not new.unit.strip():
+        problems.append(Violation("unit.empty", "Enter the unit of measure (kg, pcs ...).", "unit"))
+    gtin, gtin_problem = normalise_gtin(new.gtin)
+    if gtin_problem:
+        problems.append(gtin_problem)
+    elif gtin:
+        other = session.exec(select(Material).where(Material.gtin == gtin)).first()
+        if other is not None and other is not current:
+            problems.append(
+                Violation("gtin.taken", f"GTIN {gtin} already belongs to {other.code}.", "gtin")
+            )
+    if new.tracking not in {t.value for t in Tracking}:
+        problems.append(
+            Violation("tracking.unknown", "Choose lot-controlled or serial-controlled.", "tracking")
+        )
+    shelf_life = None
+    if (new.shelf_life_days or "").strip():
+        try:
+            shelf_life = int(new.shelf_life_days)
+        except ValueError:
+            shelf_life = -1
+        if shelf_life <= 0:
+            problems.append(
+                Violation(
+                    "shelf_life.range",
+                    "Shelf life is a whole number of days above zero (or empty).",
+                    "shelf_life_days",
+                )
+            )
+    values = {
+        "code": code,
+        "name": " ".join(new.name.split()),
+        "kind": new.kind,
+        "unit": new.unit.strip(),
+        "gtin": gtin,
+        "allergens": _allergens(new.allergens),
+        "tracking": new.tracking,
+        "shelf_life_days": shelf_life,
+    }
+    return problems, values
+
+
+def get_by_code(session: Session, code: str) -> Material | None:
+    return session.exec(select(Material).where(Material.code == code.strip().upper())).first()
+
+
+def get_by_gtin(session: Session, gtin: str) -> Material | None:
+    normalised, problem = normalise_gtin(gtin)
+    if problem or not normalised:
+        return None
+    return session.exec(select(Material).where(Material.gtin == normalised)).first()
+
+
+def get_material(session: Session, material_id: int) -> Material:
+    """Raises NotFound."""
+    material = session.get(Material, material_id)
+    if material is None:
+        raise NotFound(f"There is no material with id {material_id}.")
+    return material
+
+
+def list_materials(
+    session: Session, *, search: str = "", include_inactive: bool = True
+) -> list[Material]:
+    """Materials by code; `search` matches code, name or GTIN anywhere, any case."""
+    query = select(Material).order_by(Material.code)
+    if search.strip():
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                col(Material.code).ilike(like),
+                col(Material.name).ilike(like),
+                col(Material.gtin).ilike(like),
+            )
+        )
+    if not include_inactive:
+        query = query.where(Material.active)
+    return list(session.exec(query))
+
+
+def create_material(
+    session: Session, *, actor: Actor, new: MaterialIn, now: datetime | None = None
+) -> Material:
+    """Raises PermissionDenied (admin or QA only) and Rejected (every bad field at once)."""
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    problems, values = _check(session, new, current=None)
+    require(problems)
+    material = Material(**values, created_at=now)
+    masterdata.create(
+        session, actor=actor, row=material, entity_type="material", snapshot=_values, now=now
+    )
+    return material
+
+
+def update_material(
+    session: Session,
+    *,
+    actor: Actor,
+    material_id: int,
+    new: MaterialIn,
+    reason: str,
+    now: datetime | None = None,
+) -> Material:
+    """Change a material (the audit trail keeps the old values and the reason).
+
+    Raises:
+        PermissionDenied, NotFound, Rejected.
+    """
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    material = get_material(session, material_id)
+    problems, values = _check(session, new, current=material)
+    require(problems + masterdata.reason_problems(reason))
+    masterdata.change(
+        session,
+        actor=actor,
+        row=material,
+        entity_type="material",
+        values=values,
+        snapshot=_values,
+        reason=reason,
+        now=now,
+    )
+    return material
+
+
+def set_active(
+    session: Session,
+    *,
+    actor: Actor,
+    material_id: int,
+    active: bool,
+    reason: str,
+    now: datetime | None = None,
+) -> Material:
+    """Deactivate (or reactivate) a material; it stays for the records that name it.
+
+    Raises:
+        PermissionDenied, NotFound, Rejected (no reason, or already in that state).
+    """
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    material = get_material(session, material_id)
+    masterdata.set_flag(
+        session,
+        actor=actor,
+        row=material,
+        entity_type="material",
+        flag="active",
+        value=active,
+        words=("active", "deactivated"),
+        actions=("reactivated", "deactivated"),
+        name=material.code,
+        reason=reason,
+        now=now,
+    )
+    return material
+
+
+def suppliers_of(session: Session, material_id: int) -> list[Party]:
+    return list(
+        session.exec(
+            select(Party)
+            .join(MaterialSupplier, col(MaterialSupplier.party_id) == Party.id)
+            .where(MaterialSupplier.material_id == material_id)
+            .order_by(Party.business_name)
+        )
+    )
+
+
+def approve_supplier(
+    session: Session,
+    *,
+    actor: Actor,
+    material_id: int,
+    party_code: str,
+    now: datetime | None = None,
+) -> MaterialSupplier:
+    """Record a supplier as an approved source of a material.
+
+    Raises:
+        PermissionDenied, NotFound, Rejected (not a supplier, inactive, already approved).
+    """
+    masterdata.require_editor(actor)
+    now = now or utcnow()
+    material = get_material(session, material_id)
+    party = session.exec(select(Party).where(Party.code == party_code.strip().upper())).first()
+    problems = []
+    if party is None:
+        problems.append(Violation("party.unknown", f"There is no party {party_code!r}.", "party"))
+    elif party.kind != PartyKind.SUPPLIER:
+        problems.append(
+            Violation("party.kind", f"{party.business_name} is not a supplier.", "party")
+        )
+    elif not party.active:
+        problems.append(
+            Violation("party.inactive", f"{party.business_name} is deactivated.", "party")
+        )
+    elif party in suppliers_of(session, material_id):
+        problems.append(
+            Violation(
+                "party.linked",
+                f"{party.business_name} is already approved for {material.code}.",
+                "party",
+            )
+        )
+    require(problems)
+    assert party is not None
+    link = MaterialSupplier(material_id=material.id, party_id=party.id, created_at=now)  # type: ignore[arg-type]
+    session.add(link)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="material.supplier_approved",
+        entity_type="material",
+        entity_id=material.id,
+        after={"supplier": party.code, "business_name": party.business_name},
+        now=now,
+    )
+    return link

@@ -1,0 +1,1 @@
+"""Master batch records: recipes, revisions, steps, BOM, approval, compare."""

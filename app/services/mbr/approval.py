@@ -1,0 +1,250 @@
+"""Review and approval of a revision: two signatures make it effective and supersede the last."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    AuditEvent,
+    Meaning,
+    RecipeRevision,
+    RevisionStatus,
+    Role,
+    Signature,
+    StepKind,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core.actors import Actor, SystemActor
+from app.services.core.errors import NotFound, PermissionDenied, Violation, require
+from app.services.esign import signable
+from app.services.mbr.drafts import editable_draft, require_author, transition
+from app.services.mbr.reading import (
+    AUTHORS,
+    RECORD_TYPE,
+    RevisionView,
+    content,
+    get_revision,
+    load_revision,
+)
+
+
+def completeness_problems(view: RevisionView) -> list[Violation]:
+    """What keeps a draft from going to review (all of it, in words)."""
+    problems = []
+    if not view.steps:
+        problems.append(Violation("steps.empty", "The revision has no steps."))
+    if not view.bom:
+        problems.append(Violation("bom.empty", "The revision has no bill of materials."))
+    for b in view.bom:
+        if not b.line.step_code:
+            problems.append(
+                Violation(
+                    "bom.step",
+                    f"BOM line {b.material.code} does not name the step that consumes it.",
+                )
+            )
+    for s in view.steps:
+        if s.kind == StepKind.WEIGH and not s.bom:
+            problems.append(
+                Violation("step.bom", f"Weigh step {s.step.code} has no material to weigh.")
+            )
+    return problems
+
+
+def submit_for_review(
+    session: Session, *, actor: Actor, revision_id: int, now: datetime | None = None
+) -> RecipeRevision:
+    """Freeze a complete draft for review.
+
+    Raises:
+        PermissionDenied: not admin or QA. Rejected: not a draft, or incomplete (every gap).
+    """
+    now = now or utcnow()
+    revision = editable_draft(session, actor, revision_id, "send master batch records to review")
+    require(completeness_problems(load_revision(session, revision_id)))
+    transition(session, actor, revision, RevisionStatus.IN_REVIEW, "submitted", now)
+    return revision
+
+
+def return_to_draft(
+    session: Session, *, actor: Actor, revision_id: int, reason: str, now: datetime | None = None
+) -> RecipeRevision:
+    """Send a revision in review back to its author; signatures made in review lapse.
+
+    Raises:
+        PermissionDenied: not admin or QA. Rejected: not in review, or no reason.
+    """
+    now = now or utcnow()
+    require_author(actor, "return master batch records to draft")
+    revision = get_revision(session, revision_id)
+    problems = []
+    if revision.status != RevisionStatus.IN_REVIEW:
+        problems.append(
+            Violation("revision.status", "Only a revision in review can go back to draft.")
+        )
+    if not reason.strip():
+        problems.append(
+            Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")
+        )
+    require(problems)
+    transition(
+        session, actor, revision, RevisionStatus.DRAFT, "returned_to_draft", now,
+        reason=reason.strip(),
+    )  # fmt: skip
+    return revision
+
+
+def review_signatures(session: Session, revision: RecipeRevision) -> dict[Meaning, Signature]:
+    """The "authored" and "approved" signatures made during the current review."""
+    if revision.submitted_at is None:
+        return {}
+    found: dict[Meaning, Signature] = {}
+    for sig in session.exec(
+        select(Signature)
+        .where(Signature.record_type == RECORD_TYPE, Signature.record_id == str(revision.id))
+        .order_by(col(Signature.id))
+    ):
+        if sig.signed_at >= revision.submitted_at:
+            found[Meaning(sig.meaning)] = sig
+    return found
+
+
+def _rules(revision_id: int) -> signable.Rules:
+    def rules(session: Session, signer: User, meaning: Meaning) -> list[Violation]:
+        revision = get_revision(session, revision_id)
+        if revision.status != RevisionStatus.IN_REVIEW:
+            return [
+                Violation(
+                    "revision.status",
+                    f"Revision {revision.revision} is "
+                    f"{RevisionStatus(revision.status).label.lower()}; "
+                    "only a revision in review is signed.",
+                )
+            ]
+        signed = review_signatures(session, revision)
+        if meaning in signed:
+            return [
+                Violation(
+                    "revision.signed",
+                    f"This revision already carries its “{meaning.label}” signature.",
+                )
+            ]
+        if meaning == Meaning.APPROVED:
+            author = signed.get(Meaning.AUTHORED)
+            if author is None:
+                return [
+                    Violation("revision.unauthored", "The author signs first, then QA approves.")
+                ]
+            if signer.id in (author.signer_id, revision.created_by_id):
+                return [
+                    Violation(
+                        "revision.own",
+                        "You wrote this revision; a different QA person must approve it.",
+                    )
+                ]
+        return []
+
+    return rules
+
+
+def _after_signing(session: Session, signature: Signature, now: datetime) -> None:
+    """The approval makes the revision effective and supersedes the one before it."""
+    if signature.meaning != Meaning.APPROVED:
+        return
+    revision = get_revision(session, int(signature.record_id))
+    _make_effective(session, revision, actor=session.get(User, signature.signer_id), now=now)  # type: ignore[arg-type]
+
+
+def _make_effective(
+    session: Session,
+    revision: RecipeRevision,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    previous = session.exec(
+        select(RecipeRevision).where(
+            RecipeRevision.recipe_id == revision.recipe_id,
+            RecipeRevision.status == RevisionStatus.EFFECTIVE,
+        )
+    ).first()
+    if previous is not None:
+        transition(
+            session, actor, previous, RevisionStatus.SUPERSEDED, "superseded", now,
+            by=revision.revision,
+        )  # fmt: skip
+    transition(session, actor, revision, RevisionStatus.EFFECTIVE, "effective", now, reason=reason)
+
+
+def approve_outside_the_system(
+    session: Session,
+    *,
+    actor: Actor,
+    revision_id: int,
+    reference: str,
+    now: datetime | None = None,
+) -> RecipeRevision:
+    """Bring in a revision approved on paper before go-live (the installer's CLI and the demo).
+
+    Only the system actor may do this, with the paper approval's reference; the audit trail and
+    the revision page say so plainly. People approve through signatures.
+
+    Raises:
+        PermissionDenied: called for a person. Rejected: no reference, or not in review.
+    """
+    if not isinstance(actor, SystemActor):
+        raise PermissionDenied("Revisions are approved by signature; only migration uses paper.")
+    now = now or utcnow()
+    revision = get_revision(session, revision_id)
+    problems = []
+    if revision.status != RevisionStatus.IN_REVIEW:
+        problems.append(Violation("revision.status", "Send the revision to review first."))
+    if not reference.strip():
+        problems.append(Violation("reference.empty", "Give the paper approval's reference."))
+    require(problems)
+    _make_effective(
+        session, revision, actor=actor, now=now, reason=f"Approved outside the system: {reference}"
+    )
+    return revision
+
+
+def paper_approval(session: Session, revision: RecipeRevision) -> str | None:
+    """The reference of a paper approval, if this revision came in that way."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == RECORD_TYPE,
+            AuditEvent.entity_id == str(revision.id),
+            AuditEvent.action == "mbr.effective",
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    if event is None or not (event.reason or "").startswith("Approved outside the system"):
+        return None
+    return event.reason
+
+
+@signable.register(RECORD_TYPE)
+def _load_signable(session: Session, record_id: str) -> signable.Signable:
+    try:
+        revision_id = int(record_id)
+    except ValueError:
+        raise NotFound(f"There is no recipe revision {record_id!r}.") from None
+    view = load_revision(session, revision_id)
+    return signable.Signable(
+        record_type=RECORD_TYPE,
+        record_id=str(revision_id),
+        title=f"master batch record {view.title} — {view.recipe.name}",
+        content=content(view),
+        meanings={
+            Meaning.AUTHORED: frozenset(AUTHORS),
+            Meaning.APPROVED: frozenset({Role.QA}),
+        },
+        rules=_rules(revision_id),
+        after_signing=_after_signing,
+        changes_page=True,
+    )

@@ -1,0 +1,1 @@
+"""Deviations, NCRs, batch review and release (to come)."""

@@ -1,0 +1,1 @@
+"""Genealogy, FSMA 204 traceability and the executed record."""

@@ -1,0 +1,1 @@
+"""The warehouse: receipt, the stock ledger, QC disposition, issue, labels, output, shipping."""

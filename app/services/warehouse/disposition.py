@@ -1,0 +1,101 @@
+"""QC disposition of a lot by signature: release, reject, hold, lift a hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.models import (
+    Lot,
+    LotStatus,
+    Material,
+    Meaning,
+    Role,
+    Signature,
+    User,
+)
+from app.services.core import audit
+from app.services.core.errors import NotFound, Violation
+from app.services.esign import signable
+from app.services.warehouse.ledger import RECORD_TYPE
+
+# Which QC decision may follow which status, and the status it leads to.
+DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
+    Meaning.RELEASED: (frozenset({LotStatus.QUARANTINE}), LotStatus.RELEASED),
+    Meaning.REJECTED: (frozenset({LotStatus.QUARANTINE, LotStatus.ON_HOLD}), LotStatus.REJECTED),
+    Meaning.HELD: (frozenset({LotStatus.QUARANTINE, LotStatus.RELEASED}), LotStatus.ON_HOLD),
+    Meaning.HOLD_LIFTED: (frozenset({LotStatus.ON_HOLD}), None),  # back to what it was
+}
+
+
+def _disposition_rules(lot_id: int) -> signable.Rules:
+    def rules(session: Session, signer: User, meaning: Meaning) -> list[Violation]:
+        lot = session.get(Lot, lot_id)
+        assert lot is not None
+        allowed_from, _ = DISPOSITIONS[meaning]
+        if LotStatus(lot.status) not in allowed_from:
+            status = LotStatus(lot.status).label.lower()
+            return [
+                Violation(
+                    "lot.status",
+                    f"Lot {lot.lot_code} is {status}: it cannot be “{meaning.label}” now.",
+                )
+            ]
+        return []
+
+    return rules
+
+
+def _after_disposition(session: Session, signature: Signature, now: datetime) -> None:
+    lot = session.get(Lot, int(signature.record_id))
+    assert lot is not None
+    meaning = Meaning(signature.meaning)
+    _, to = DISPOSITIONS[meaning]
+    before = lot.status
+    if meaning == Meaning.HELD:
+        lot.held_from = lot.status
+    target = to.value if to is not None else (lot.held_from or LotStatus.QUARANTINE.value)
+    lot.status = target
+    if meaning == Meaning.HOLD_LIFTED:
+        lot.held_from = None
+    session.add(lot)
+    session.flush()
+    audit.record(
+        session,
+        actor=session.get(User, signature.signer_id),
+        action=f"lot.{meaning.value}",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        before={"status": before},
+        after={"status": target, "signature_id": signature.id},
+        reason=" — ".join(p for p in (signature.reason_code, signature.reason_text) if p) or None,
+        now=now,
+    )
+
+
+@signable.register(RECORD_TYPE)
+def _load_signable(session: Session, record_id: str) -> signable.Signable:
+    lot = session.get(Lot, int(record_id)) if record_id.isdigit() else None
+    if lot is None:
+        raise NotFound(f"There is no lot {record_id!r}.")
+    material = session.get(Material, lot.material_id)
+    assert material is not None
+    return signable.Signable(
+        record_type=RECORD_TYPE,
+        record_id=str(lot.id),
+        title=f"lot {lot.lot_code} of {material.code} {material.name} "
+        f"(supplier lot {lot.supplier_lot}, expiry {lot.expiry})",
+        content={
+            "lot_code": lot.lot_code,
+            "material": material.code,
+            "supplier_id": lot.supplier_id,
+            "supplier_lot": lot.supplier_lot,
+            "expiry": lot.expiry,
+            "received_at": lot.received_at,
+        },
+        meanings={m: frozenset({Role.QA}) for m in DISPOSITIONS},
+        rules=_disposition_rules(lot.id),  # type: ignore[arg-type]
+        after_signing=_after_disposition,
+        changes_page=True,
+    )

@@ -1,0 +1,303 @@
+"""Issue and return of material for a batch, and the pick list (released lots first-expiring
+first). Issuing locks the lot row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite writers are
+serialised by BEGIN IMMEDIATE), so two people issuing the same last kilogram leave one refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Batch,
+    BatchMaterial,
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    Material,
+    MovementKind,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core import audit
+from app.services.core.actors import require_role
+from app.services.core.errors import Rejected, Violation, require
+from app.services.core.idempotency import first_result, remember
+from app.services.core.quantities import parse_quantity
+from app.services.warehouse.ledger import RECORD_TYPE, WAREHOUSE, balance, get_lot, lock_lot
+
+
+@dataclass(frozen=True)
+class IssueIn:
+    lot_code: str
+    quantity: str
+    batch_no: str
+    reason: str = ""  # why not the first-expiring lot, when it is not
+    key: str = ""
+
+
+def batch_needs(session: Session, batch_no: str) -> tuple[Batch, list[BatchMaterial]]:
+    """The batch and its scaled bill of materials. Raises Rejected (beside the batch field)."""
+    batch = session.exec(select(Batch).where(Batch.batch_no == batch_no.strip().upper())).first()
+    if batch is None:
+        raise Rejected(
+            [
+                Violation(
+                    "batch_no.unknown",
+                    f"There is no batch {batch_no.strip().upper()!r}. A supervisor creates it "
+                    "from the effective master batch record first.",
+                    "batch_no",
+                )
+            ]
+        )
+    needs = session.exec(
+        select(BatchMaterial)
+        .where(BatchMaterial.batch_id == batch.id)
+        .order_by(col(BatchMaterial.position))
+    ).all()
+    return batch, list(needs)
+
+
+def fefo_lots(session: Session, material_id: int, today: date) -> list[tuple[Lot, Decimal]]:
+    """Released, unexpired lots of a material with stock, first-expiring first."""
+    lots = session.exec(
+        select(Lot)
+        .where(Lot.material_id == material_id, Lot.status == LotStatus.RELEASED)
+        .order_by(col(Lot.expiry).asc(), col(Lot.id))
+    ).all()
+    found = []
+    for lot in lots:
+        if lot.expiry is not None and lot.expiry < today:
+            continue
+        stock = balance(session, lot.id)  # type: ignore[arg-type]
+        if stock > 0:
+            found.append((lot, stock))
+    return found
+
+
+def usability_problems(lot: Lot, today: date) -> list[Violation]:
+    """Why a lot may not be used now (status and expiry), in words."""
+    problems = []
+    status = LotStatus(lot.status)
+    if status != LotStatus.RELEASED:
+        problems.append(
+            Violation("lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.")
+        )
+    if lot.expiry is not None and lot.expiry < today:
+        problems.append(Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}."))
+    return problems
+
+
+def issue(
+    session: Session, *, actor: User, new: IssueIn, now: datetime | None = None
+) -> tuple[InventoryMovement, bool]:
+    """Issue material from a lot to a batch. Returns the movement and whether this form had been
+    submitted before.
+
+    Raises:
+        PermissionDenied: not warehouse. NotFound: unknown lot. GateViolation: lot not usable,
+        not first-expiring without a reason, or not enough stock (said with the balance).
+    """
+    require_role(actor, *WAREHOUSE, action="issue material")
+    now = now or utcnow()
+    earlier = first_result(session, new.key, InventoryMovement)
+    if earlier is not None:
+        return earlier, True
+    problems: list[Violation] = []
+    quantity = parse_quantity(new.quantity, problems)
+    require(problems)
+    assert quantity is not None
+    batch, needs = batch_needs(session, new.batch_no)
+    lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
+    today = now.date()
+    problems = usability_problems(lot, today)
+    if lot.material_id not in {n.material_id for n in needs}:
+        material = session.get(Material, lot.material_id)
+        problems.append(
+            Violation(
+                "lot.wrong_material",
+                f"Lot {lot.lot_code} is {material.code if material else '?'}, which batch "
+                f"{batch.batch_no} does not use.",
+            )
+        )
+    first = fefo_lots(session, lot.material_id, today)
+    if not problems and first and first[0][0].id != lot.id and not new.reason.strip():
+        problems.append(
+            Violation(
+                "lot.fefo",
+                f"Lot {first[0][0].lot_code} expires first ({first[0][0].expiry}); issue it, or "
+                f"give a reason for taking {lot.lot_code}.",
+                "reason",
+            )
+        )
+    stock = balance(session, lot.id)  # type: ignore[arg-type]
+    if quantity > stock:
+        problems.append(
+            Violation(
+                "lot.balance",
+                f"Lot {lot.lot_code} has only {stock} {lot.unit} left; "
+                f"{quantity} cannot be issued.",
+                "quantity",
+            )
+        )
+    require(problems, gate=True)
+    movement = InventoryMovement(
+        lot_id=lot.id,  # type: ignore[arg-type]
+        kind=MovementKind.ISSUE.value,
+        quantity=-quantity,
+        unit=lot.unit,
+        batch_no=batch.batch_no,
+        reference=f"issue to {batch.batch_no}",
+        reason=new.reason.strip() or None,
+        at=now,
+        by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(movement)
+    session.flush()
+    remember(
+        session, key=new.key, form="issue", user=actor, result=f"movement:{movement.id}", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.issued",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"quantity": quantity, "unit": lot.unit, "batch_no": movement.batch_no,
+               "balance": stock - quantity},
+        reason=movement.reason,
+        now=now,
+    )  # fmt: skip
+    return movement, False
+
+
+def return_to_stock(
+    session: Session,
+    *,
+    actor: User,
+    lot_code: str,
+    quantity: str,
+    batch_no: str,
+    key: str,
+    now: datetime | None = None,
+) -> tuple[InventoryMovement, bool]:
+    """Return unused material from a batch to its lot (never more than the batch took).
+
+    Raises:
+        PermissionDenied, NotFound, Rejected.
+    """
+    require_role(actor, *WAREHOUSE, action="return material")
+    now = now or utcnow()
+    earlier = first_result(session, key, InventoryMovement)
+    if earlier is not None:
+        return earlier, True
+    problems: list[Violation] = []
+    amount = parse_quantity(quantity, problems)
+    require(problems)
+    assert amount is not None
+    lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
+    batch = batch_needs(session, batch_no)[0].batch_no
+    taken = -sum(
+        session.exec(
+            select(InventoryMovement.quantity).where(
+                InventoryMovement.lot_id == lot.id,
+                InventoryMovement.batch_no == batch,
+                col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+            )
+        ),
+        Decimal(0),
+    )
+    if amount > taken:
+        raise Rejected(
+            [
+                Violation(
+                    "return.too_much",
+                    f"Batch {batch} holds {taken} {lot.unit} of lot {lot.lot_code}; "
+                    f"{amount} cannot come back.",
+                    "quantity",
+                )
+            ]
+        )
+    movement = InventoryMovement(
+        lot_id=lot.id,  # type: ignore[arg-type]
+        kind=MovementKind.RETURN.value,
+        quantity=amount,
+        unit=lot.unit,
+        batch_no=batch,
+        reference=f"return from {batch}",
+        at=now,
+        by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(movement)
+    session.flush()
+    remember(session, key=key, form="return", user=actor, result=f"movement:{movement.id}", now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.returned",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"quantity": amount, "unit": lot.unit, "batch_no": batch},
+        now=now,
+    )
+    return movement, False
+
+
+@dataclass
+class PickLine:
+    material: Material
+    required: Decimal
+    unit: str
+    issued: Decimal
+    lots: list[tuple[Lot, Decimal]]
+
+    @property
+    def open(self) -> Decimal:
+        return max(self.required - self.issued, Decimal(0))
+
+    def to_take(self, stock: Decimal) -> Decimal:
+        """How much to issue from a lot holding `stock`: what is still open, at most all of it."""
+        return min(self.open, stock)
+
+    @property
+    def available(self) -> Decimal:
+        return sum((stock for _, stock in self.lots), Decimal(0))
+
+
+def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, list[PickLine]]:
+    """What a batch needs from the warehouse: each line of its scaled bill of materials, what
+    was issued to it so far, and the released lots to take, first-expiring first.
+
+    Raises:
+        Rejected: no such batch.
+    """
+    batch, needs = batch_needs(session, batch_no)
+    lines = []
+    for need in needs:
+        material = session.get(Material, need.material_id)
+        assert material is not None
+        issued = -sum(
+            session.exec(
+                select(InventoryMovement.quantity)
+                .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+                .where(
+                    Lot.material_id == need.material_id,
+                    InventoryMovement.batch_no == batch.batch_no,
+                    col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+                )
+            ),
+            Decimal(0),
+        )
+        lines.append(
+            PickLine(
+                material=material,
+                required=need.quantity,
+                unit=need.unit,
+                issued=issued,
+                lots=fefo_lots(session, need.material_id, today),
+            )
+        )
+    return batch, lines

@@ -1,0 +1,66 @@
+"""Lot labels: the GS1-128 label of a lot, and its audited prints and reprints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from app.models import (
+    AuditEvent,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core import audit, gs1
+from app.services.core.errors import Rejected, Violation
+from app.services.warehouse.ledger import RECORD_TYPE, LotView, get_lot, load_lot
+
+
+def label(session: Session, lot_code: str) -> tuple[LotView, gs1.LotLabel]:
+    view = load_lot(session, lot_code)
+    data = gs1.lot_label(
+        gtin=view.material.gtin or view.lot.gtin, lot_code=view.lot.lot_code, expiry=view.lot.expiry
+    )
+    return view, data
+
+
+def record_label_print(
+    session: Session, *, actor: User, lot_code: str, reprint_reason: str = "",
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Audit that a lot label was printed; a reprint needs a reason.
+
+    Raises:
+        NotFound, Rejected (reprint without reason).
+    """
+    now = now or utcnow()
+    lot = get_lot(session, lot_code)
+    printed_before = session.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.entity_type == RECORD_TYPE,
+            AuditEvent.entity_id == str(lot.id),
+            col(AuditEvent.action).in_(["lot.label_printed", "lot.label_reprinted"]),
+        )
+    ).one()
+    if printed_before and not reprint_reason.strip():
+        raise Rejected(
+            [
+                Violation(
+                    "reason.empty",
+                    "This label was printed before: give a reason for the reprint.",
+                    "reason",
+                )
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="lot.label_reprinted" if printed_before else "lot.label_printed",
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={"lot_code": lot.lot_code, "status": lot.status},
+        reason=reprint_reason.strip() or None,
+        now=now,
+    )

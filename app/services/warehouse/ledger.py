@@ -1,0 +1,124 @@
+"""The stock ledger: lots, their movements and balances. A lot's balance is the sum of its
+movements and never goes below zero (writers lock the lot row first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    AuditEvent,
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    Material,
+    MovementKind,
+    Party,
+    Role,
+)
+from app.services.core.errors import NotFound
+
+RECORD_TYPE = "lot"
+
+
+WAREHOUSE = (Role.WAREHOUSE, Role.ADMIN)
+
+
+def get_lot(session: Session, lot_code: str) -> Lot:
+    """Raises NotFound."""
+    lot = session.exec(select(Lot).where(Lot.lot_code == lot_code.strip().upper())).first()
+    if lot is None:
+        raise NotFound(f"There is no lot {lot_code.strip()!r}.")
+    return lot
+
+
+def balance(session: Session, lot_id: int) -> Decimal:
+    rows = session.exec(
+        select(InventoryMovement.quantity).where(InventoryMovement.lot_id == lot_id)
+    )
+    return sum(rows, Decimal(0))
+
+
+def movements(session: Session, lot_id: int) -> list[InventoryMovement]:
+    return list(
+        session.exec(
+            select(InventoryMovement)
+            .where(InventoryMovement.lot_id == lot_id)
+            .order_by(col(InventoryMovement.id))
+        )
+    )
+
+
+@dataclass
+class LotView:
+    lot: Lot
+    material: Material
+    supplier: Party | None
+    balance: Decimal
+    movements: list[InventoryMovement]
+    history: list[AuditEvent]
+
+    @property
+    def status(self) -> LotStatus:
+        return LotStatus(self.lot.status)
+
+    def expired(self, today: date) -> bool:
+        return self.lot.expiry is not None and self.lot.expiry < today
+
+    @property
+    def where_used(self) -> list[tuple[str, Decimal]]:
+        """Batches that took from this lot, with the net quantity each kept."""
+        used: dict[str, Decimal] = {}
+        for m in self.movements:
+            if m.kind in (MovementKind.ISSUE, MovementKind.RETURN) and m.batch_no:
+                used[m.batch_no] = used.get(m.batch_no, Decimal(0)) - m.quantity
+        return sorted(used.items())
+
+
+def load_lot(session: Session, lot_code: str) -> LotView:
+    """A lot with its material, supplier, balance, movements and status history."""
+    lot = get_lot(session, lot_code)
+    material = session.get(Material, lot.material_id)
+    assert material is not None
+    history = list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == RECORD_TYPE, AuditEvent.entity_id == str(lot.id))
+            .order_by(col(AuditEvent.id))
+        )
+    )
+    return LotView(
+        lot,
+        material,
+        session.get(Party, lot.supplier_id) if lot.supplier_id else None,
+        balance(session, lot.id),  # type: ignore[arg-type]
+        movements(session, lot.id),  # type: ignore[arg-type]
+        history,
+    )
+
+
+def list_lots(session: Session, *, search: str = "") -> list[tuple[Lot, Material]]:
+    query = (
+        select(Lot, Material)
+        .join(Material, col(Material.id) == Lot.material_id)
+        .order_by(col(Lot.received_at).desc())
+    )
+    if search.strip():
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            col(Lot.lot_code).ilike(like)
+            | col(Lot.supplier_lot).ilike(like)
+            | col(Material.code).ilike(like)
+        )
+    return list(session.exec(query).all())  # type: ignore[arg-type]
+
+
+def lock_lot(session: Session, lot_id: int) -> Lot:
+    """The lot row, locked for this transaction (PostgreSQL); SQLite serialises writers."""
+    lot = session.exec(select(Lot).where(Lot.id == lot_id).with_for_update()).one()
+    session.refresh(lot)
+    return lot

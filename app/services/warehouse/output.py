@@ -1,0 +1,108 @@
+"""Finished goods into the warehouse from a batch (lot code = batch number)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.models import (
+    Batch,
+    Lot,
+    LotStatus,
+    MaterialKind,
+    MovementKind,
+    Recipe,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core import idempotency, quantities
+from app.services.core.actors import require_role
+from app.services.core.errors import Violation, require
+from app.services.masterdata import materials
+from app.services.warehouse import ledger, receipt
+
+
+@dataclass(frozen=True)
+class OutputIn:
+    material_code: str
+    batch_no: str
+    quantity: str
+    expiry: date | None = None
+    key: str = ""
+
+
+def receive_output(
+    session: Session, *, actor: User, new: OutputIn, now: datetime | None = None
+) -> tuple[Lot, bool]:
+    """Confirm a batch's output into the warehouse: its lot (lot code = batch number) with a
+    production movement, in quarantine until QA releases it. Returns the lot and whether this
+    form had been submitted before.
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: not a finished or intermediate material, no
+        batch number, a lot of that number already, a bad quantity or expiry.
+    """
+    require_role(actor, *ledger.WAREHOUSE, action="receive finished goods")
+    now = now or utcnow()
+    earlier = idempotency.first_result(session, new.key, Lot)
+    if earlier is not None:
+        return earlier, True
+    problems: list[Violation] = []
+    material = materials.get_by_code(session, new.material_code)
+    if material is None or material.kind not in (MaterialKind.FINISHED, MaterialKind.INTERMEDIATE):
+        problems.append(
+            Violation("material.kind", "Choose the finished product the batch made.", "material")
+        )
+    batch = new.batch_no.strip().upper()
+    made = session.exec(select(Batch).where(Batch.batch_no == batch)).first() if batch else None
+    if not batch:
+        problems.append(Violation("batch_no.empty", "Enter the batch number.", "batch_no"))
+    elif made is None:
+        problems.append(Violation("batch_no.unknown", f"There is no batch {batch!r}.", "batch_no"))
+    elif session.exec(select(Lot).where(Lot.lot_code == batch)).first() is not None:
+        problems.append(
+            Violation("batch_no.received", f"The output of {batch} is already in.", "batch_no")
+        )
+    elif material is not None:
+        recipe = session.get(Recipe, made.recipe_id)
+        if recipe is not None and recipe.product_material_id not in (None, material.id):
+            problems.append(
+                Violation(
+                    "material.batch",
+                    f"Batch {batch} makes {recipe.code}, not {material.code}.",
+                    "material",
+                )
+            )
+    quantity = quantities.parse_quantity(new.quantity, problems)
+    expiry = new.expiry
+    if expiry is None and material is not None and material.shelf_life_days:
+        expiry = (now + timedelta(days=material.shelf_life_days)).date()
+    if expiry is not None and expiry <= now.date():
+        problems.append(Violation("expiry.past", "The expiry must be in the future.", "expiry"))
+    require(problems)
+    assert material is not None
+    assert quantity is not None
+    lot = receipt.create_lot(
+        session,
+        actor=actor,
+        new=receipt.NewLot(
+            material=material,
+            quantity=quantity,
+            expiry=expiry,
+            gtin=material.gtin,
+            lot_code=batch,
+            batch_no=batch,
+        ),
+        by=actor,
+        at=now,
+        status=LotStatus.QUARANTINE,
+        action="lot.output_received",
+        movement=MovementKind.PRODUCTION,
+        reference=f"output of batch {batch}",
+    )
+    idempotency.remember(
+        session, key=new.key, form="output", user=actor, result=f"lot:{lot.id}", now=now
+    )
+    return lot, False

@@ -1,0 +1,314 @@
+"""Receipt into quarantine: by scan or by hand, opening stock at go-live, one code per lot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from app.models import (
+    InventoryMovement,
+    Lot,
+    LotStatus,
+    Material,
+    MovementKind,
+    Party,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core import audit, gs1
+from app.services.core.actors import Actor, SystemActor, require_role
+from app.services.core.errors import PermissionDenied, Rejected, Violation, require
+from app.services.core.idempotency import first_result, remember
+from app.services.core.quantities import parse_quantity
+from app.services.masterdata import materials
+from app.services.warehouse.ledger import RECORD_TYPE, WAREHOUSE
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    material_code: str
+    supplier_code: str
+    supplier_lot: str
+    quantity: str
+    expiry: date | None
+    containers: str = "1"
+    gtin: str = ""
+    key: str = ""
+
+
+def _next_lot_code(session: Session, material: Material, now: datetime) -> str:
+    short = material.code[3:] if material.code.startswith("RM-") else material.code
+    prefix = f"{short}-{now:%y%m}-"
+    taken = session.exec(
+        select(func.count()).select_from(Lot).where(col(Lot.lot_code).startswith(prefix))
+    ).one()
+    return f"{prefix}{taken + 1:02d}"
+
+
+@dataclass(frozen=True)
+class CheckedReceipt:
+    material: Material
+    supplier: Party
+    quantity: Decimal
+    containers: int
+
+
+def _check_receipt(
+    session: Session, new: ReceiptIn, *, today: date, opening: bool = False
+) -> CheckedReceipt:
+    """Every problem with a delivery at once (Rejected), or what to record."""
+    problems: list[Violation] = []
+    material = materials.get_by_code(session, new.material_code) if new.material_code else None
+    if material is None:
+        problems.append(
+            Violation(
+                "material.unknown", f"There is no material {new.material_code!r}.", "material"
+            )
+            if new.material_code.strip()
+            else Violation("material.empty", "Scan or choose the material.", "material")
+        )
+    elif not material.active:
+        problems.append(
+            Violation("material.inactive", f"{material.code} is deactivated.", "material")
+        )
+    if new.gtin and material is not None and material.gtin and new.gtin != material.gtin:
+        problems.append(
+            Violation(
+                "gtin.mismatch",
+                f"The scanned GTIN {new.gtin} is not {material.code}'s ({material.gtin}). "
+                "Check the delivery is the right material.",
+                "material",
+            )
+        )
+    supplier = None
+    if material is not None:
+        approved = materials.suppliers_of(session, material.id)  # type: ignore[arg-type]
+        supplier = next((p for p in approved if p.code == new.supplier_code.strip().upper()), None)
+        if supplier is None:
+            names = ", ".join(p.business_name for p in approved) or "none yet"
+            problems.append(
+                Violation(
+                    "supplier.unapproved",
+                    f"Choose an approved supplier of {material.code} (approved: {names}).",
+                    "supplier",
+                )
+            )
+    if not new.supplier_lot.strip():
+        problems.append(
+            Violation("supplier_lot.empty", "Enter the supplier's lot number.", "supplier_lot")
+        )
+    quantity = parse_quantity(new.quantity, problems)
+    if new.expiry is None:
+        problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
+    elif new.expiry <= today and not opening:
+        problems.append(
+            Violation(
+                "expiry.past",
+                f"This delivery expired on {new.expiry}; do not receive it.",
+                "expiry",
+            )
+        )
+    try:
+        containers = int(new.containers or "1")
+    except ValueError:
+        containers = 0
+    if containers < 1:
+        problems.append(
+            Violation("containers.range", "Containers is a whole number, 1 or more.", "containers")
+        )
+    require(problems)
+    assert material is not None
+    assert supplier is not None
+    assert quantity is not None
+    return CheckedReceipt(material, supplier, quantity, containers)
+
+
+@dataclass(frozen=True)
+class NewLot:
+    """Everything a new lot is made of, whatever brings it in (receipt, go-live, production)."""
+
+    material: Material
+    quantity: Decimal
+    expiry: date | None
+    supplier: Party | None = None
+    supplier_lot: str = ""
+    gtin: str | None = None
+    containers: int = 1
+    lot_code: str | None = None  # default: the next internal code
+    batch_no: str | None = None  # production: the batch that made it
+
+
+def create_lot(
+    session: Session,
+    *,
+    actor: Actor,
+    new: NewLot,
+    by: User,
+    at: datetime,
+    status: LotStatus,
+    action: str,
+    movement: MovementKind,
+    reference: str,
+    reason: str | None = None,
+) -> Lot:
+    """A lot with its first movement and its audit event (the one way lots come to exist)."""
+    material = new.material
+    lot = Lot(
+        lot_code=new.lot_code or _next_lot_code(session, material, at),
+        material_id=material.id,  # type: ignore[arg-type]
+        supplier_id=new.supplier.id if new.supplier else None,
+        supplier_lot=new.supplier_lot.strip(),
+        gtin=new.gtin or None,
+        expiry=new.expiry,
+        status=status.value,
+        unit=material.unit,
+        containers=new.containers,
+        received_at=at,
+        received_by_id=by.id,  # type: ignore[arg-type]
+    )
+    session.add(lot)
+    session.flush()
+    session.add(
+        InventoryMovement(
+            lot_id=lot.id,  # type: ignore[arg-type]
+            kind=movement.value,
+            quantity=new.quantity,
+            unit=material.unit,
+            batch_no=new.batch_no,
+            reference=reference,
+            at=at,
+            by_id=by.id,  # type: ignore[arg-type]
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=RECORD_TYPE,
+        entity_id=lot.id,
+        after={
+            "lot_code": lot.lot_code,
+            "material": material.code,
+            "supplier": new.supplier.code if new.supplier else None,
+            "supplier_lot": lot.supplier_lot,
+            "quantity": new.quantity,
+            "unit": material.unit,
+            "expiry": new.expiry,
+            "containers": new.containers,
+            "status": lot.status,
+        },
+        reason=reason,
+        now=at,
+    )
+    return lot
+
+
+def _receipt_lot(checked: CheckedReceipt, new: ReceiptIn, lot_code: str | None = None) -> NewLot:
+    return NewLot(
+        material=checked.material,
+        quantity=checked.quantity,
+        expiry=new.expiry,
+        supplier=checked.supplier,
+        supplier_lot=new.supplier_lot,
+        gtin=new.gtin or None,
+        containers=checked.containers,
+        lot_code=lot_code,
+    )
+
+
+def receive(
+    session: Session, *, actor: User, new: ReceiptIn, now: datetime | None = None
+) -> tuple[Lot, bool]:
+    """Receive a delivery into quarantine under a new internal lot code, with its receipt
+    movement. Returns the lot and whether this form had been submitted before (then nothing new
+    is recorded and the first lot is returned).
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: every problem with the delivery at once.
+    """
+    require_role(actor, *WAREHOUSE, action="receive material")
+    now = now or utcnow()
+    earlier_lot = first_result(session, new.key, Lot)
+    if earlier_lot is not None:
+        return earlier_lot, True
+    checked = _check_receipt(session, new, today=now.date())
+    lot = create_lot(
+        session,
+        actor=actor,
+        new=_receipt_lot(checked, new),
+        by=actor,
+        at=now,
+        status=LotStatus.QUARANTINE,
+        action="lot.received",
+        movement=MovementKind.RECEIPT,
+        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
+    )
+    remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
+    return lot, False
+
+
+def bring_in_opening_stock(
+    session: Session,
+    *,
+    actor: SystemActor,
+    new: ReceiptIn,
+    received_by: User,
+    received_at: datetime,
+    status: LotStatus,
+    reference: str,
+    lot_code: str,
+) -> Lot:
+    """Stock that was on hand at go-live, under the lot code on its paper label and with the QC
+    status it had on paper (installer and demo only; the trail says so). An expired lot may
+    come in: it is on the shelf.
+
+    Raises:
+        PermissionDenied: called for a person. Rejected: as a receipt, or no reference.
+    """
+    if not isinstance(actor, SystemActor):
+        raise PermissionDenied("Opening stock is brought in by the installer, not at the screen.")
+    problems = []
+    if not reference.strip():
+        problems.append(Violation("reference.empty", "Give the paper record's reference."))
+    if session.exec(select(Lot).where(Lot.lot_code == lot_code.strip().upper())).first():
+        problems.append(Violation("lot_code.taken", f"Lot {lot_code} already exists."))
+    require(problems)
+    checked = _check_receipt(session, new, today=received_at.date(), opening=True)
+    return create_lot(
+        session,
+        actor=actor,
+        new=_receipt_lot(checked, new, lot_code.strip().upper()),
+        by=received_by,
+        at=received_at,
+        status=status,
+        action="lot.opening_stock",
+        movement=MovementKind.RECEIPT,
+        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
+        reason=f"Opening stock at go-live, status from paper: {reference}",
+    )
+
+
+def prefill_from_scan(session: Session, raw: str) -> tuple[gs1.Scan, Material | None]:
+    """What a scanned supplier label fills in, and the material its GTIN belongs to.
+
+    Raises:
+        Rejected: not a GS1 barcode, a bad check digit, or a GTIN no material has.
+    """
+    scan = gs1.parse_scan(raw)
+    material = materials.get_by_gtin(session, scan.gtin) if scan.gtin else None
+    if scan.gtin and material is None:
+        raise Rejected(
+            [
+                Violation(
+                    "scan.gtin_unknown",
+                    f"GTIN {scan.gtin} is not on any material here. Choose the material by "
+                    "hand, and ask QA to add the GTIN to it.",
+                    "scan",
+                )
+            ]
+        )
+    return scan, material

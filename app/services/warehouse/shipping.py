@@ -1,0 +1,338 @@
+"""Shipping released lots to a customer.
+
+A shipment is picked by scanning lot labels, then despatched in one step that writes the
+shipment movements. Shipping never makes a new traceability lot code: the lot shipped is the lot
+received or produced. Only released, unexpired lots with enough stock ship.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, func, select
+
+from app.models import (
+    InventoryMovement,
+    Lot,
+    Material,
+    MovementKind,
+    Party,
+    PartyKind,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    User,
+)
+from app.models.base import utcnow
+from app.services.core import audit, gs1, idempotency, quantities
+from app.services.core.actors import require_role
+from app.services.core.errors import NotFound, Rejected, Violation, require
+from app.services.masterdata import parties
+from app.services.trace import despatch_advice as advice
+from app.services.warehouse import issuing, ledger
+
+RECORD_TYPE = "shipment"
+
+
+def get_shipment(session: Session, shipment_no: str) -> Shipment:
+    """Raises NotFound."""
+    shipment = session.exec(
+        select(Shipment).where(Shipment.shipment_no == shipment_no.strip().upper())
+    ).first()
+    if shipment is None:
+        raise NotFound(f"There is no shipment {shipment_no!r}.")
+    return shipment
+
+
+def list_shipments(session: Session) -> list[tuple[Shipment, Party]]:
+    return list(
+        session.exec(
+            select(Shipment, Party)
+            .join(Party, col(Party.id) == Shipment.customer_id)
+            .order_by(col(Shipment.id).desc())
+        ).all()
+    )  # type: ignore[arg-type]
+
+
+def _our_site(session: Session) -> Party:
+    site = session.exec(
+        select(Party).where(Party.kind == PartyKind.SITE, Party.active).order_by(col(Party.id))
+    ).first()
+    if site is None:
+        raise Rejected(
+            [Violation("site.missing", "Record our own site (with its address) before shipping.")]
+        )
+    return site
+
+
+def start_shipment(
+    session: Session,
+    *,
+    actor: User,
+    customer_code: str,
+    reference: str,
+    now: datetime | None = None,
+) -> Shipment:
+    """Open a shipment to a customer location, to pick into.
+
+    Raises:
+        PermissionDenied: not warehouse. Rejected: not an active customer, or no site of ours.
+    """
+    require_role(actor, *ledger.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    customer = parties.get_by_code(session, customer_code) if customer_code else None
+    if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
+        raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
+    site = _our_site(session)
+    count = session.exec(
+        select(func.count())
+        .select_from(Shipment)
+        .where(col(Shipment.shipment_no).startswith(f"SH-{now:%y%m%d}-"))
+    ).one()
+    shipment = Shipment(
+        shipment_no=f"SH-{now:%y%m%d}-{count + 1:02d}",
+        customer_id=customer.id,  # type: ignore[arg-type]
+        ship_from_id=site.id,  # type: ignore[arg-type]
+        reference=reference.strip(),
+        created_at=now,
+        created_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.started",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after={"shipment_no": shipment.shipment_no, "customer": customer.code,
+               "reference": shipment.reference},
+        now=now,
+    )  # fmt: skip
+    return shipment
+
+
+def lines(session: Session, shipment: Shipment) -> list[tuple[ShipmentLine, Lot, Material]]:
+    """The shipment's lines still on it, in the order they were picked."""
+    return list(
+        session.exec(
+            select(ShipmentLine, Lot, Material)
+            .join(Lot, col(Lot.id) == ShipmentLine.lot_id)
+            .join(Material, col(Material.id) == Lot.material_id)
+            .where(ShipmentLine.shipment_id == shipment.id, col(ShipmentLine.removed_at).is_(None))
+            .order_by(col(ShipmentLine.id))
+        ).all()
+    )  # type: ignore[arg-type]
+
+
+def _lot_from_scan(session: Session, scanned: str) -> Lot:
+    text = scanned.strip()
+    if not text:
+        raise Rejected([Violation("scan.empty", "Scan the lot label.", "scan")])
+    if text[:1].isdigit() or text.startswith(("]", "(")):
+        scan = gs1.parse_scan(text)
+        if scan.sscc and not scan.lot:
+            raise Rejected(
+                [
+                    Violation(
+                        "scan.sscc",
+                        f"Pallet SSCC {scan.sscc} is not recorded here; scan each lot label.",
+                        "scan",
+                    )
+                ]
+            )
+        if not scan.lot:
+            raise Rejected([Violation("scan.no_lot", "This barcode carries no lot (10).", "scan")])
+        text = scan.lot
+    try:
+        return ledger.get_lot(session, text)
+    except NotFound as exc:
+        raise Rejected([Violation("scan.unknown", exc.message, "scan")]) from None
+
+
+def _picked(session: Session, shipment: Shipment, lot: Lot) -> Decimal:
+    return sum(
+        (
+            line.quantity
+            for line, picked_lot, _ in lines(session, shipment)
+            if picked_lot.id == lot.id
+        ),
+        Decimal(0),
+    )
+
+
+def _picking(shipment: Shipment) -> None:
+    if shipment.status != ShipmentStatus.PICKING:
+        raise Rejected(
+            [Violation("shipment.shipped", f"Shipment {shipment.shipment_no} has already shipped.")]
+        )
+
+
+def add_line(
+    session: Session,
+    *,
+    actor: User,
+    shipment_no: str,
+    scanned: str,
+    quantity: str,
+    key: str,
+    now: datetime | None = None,
+) -> tuple[ShipmentLine, bool]:
+    """Pick a lot onto the shipment by scanning its label. Returns the line and whether this
+    form had been submitted before (a double tap picks once).
+
+    Raises:
+        PermissionDenied, NotFound. Rejected: shipped already, unknown lot, a bad quantity.
+        GateViolation: the lot is not released, is expired, or has not enough stock left
+        (counting what is already picked onto this shipment).
+    """
+    require_role(actor, *ledger.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    earlier = idempotency.first_result(session, key, ShipmentLine)
+    if earlier is not None:
+        return earlier, True
+    shipment = get_shipment(session, shipment_no)
+    _picking(shipment)
+    problems: list[Violation] = []
+    amount = quantities.parse_quantity(quantity, problems)
+    lot = _lot_from_scan(session, scanned)
+    require(problems)
+    assert amount is not None
+    gates = issuing.usability_problems(lot, now.date())
+    free = ledger.balance(session, lot.id) - _picked(session, shipment, lot)  # type: ignore[arg-type]
+    if amount > free:
+        gates.append(
+            Violation(
+                "lot.balance",
+                f"Lot {lot.lot_code} has {free} {lot.unit} free to ship; "
+                f"{amount} cannot be picked.",
+                "quantity",
+            )
+        )
+    require(gates, gate=True)
+    line = ShipmentLine(
+        shipment_id=shipment.id,  # type: ignore[arg-type]
+        lot_id=lot.id,  # type: ignore[arg-type]
+        quantity=amount,
+        unit=lot.unit,
+        scanned=scanned.strip()[:200],
+        added_at=now,
+    )
+    session.add(line)
+    session.flush()
+    idempotency.remember(
+        session, key=key, form="pick", user=actor, result=f"line:{line.id}", now=now
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.picked",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after={"lot_code": lot.lot_code, "quantity": amount, "unit": lot.unit},
+        now=now,
+    )
+    return line, False
+
+
+def remove_line(
+    session: Session, *, actor: User, line_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """Take a mis-picked line off a shipment before despatch (kept, marked, with a reason).
+
+    Raises:
+        PermissionDenied, NotFound, Rejected.
+    """
+    require_role(actor, *ledger.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    line = session.get(ShipmentLine, line_id)
+    if line is None or line.removed_at is not None:
+        raise NotFound(f"There is no picked line {line_id}.")
+    shipment = session.get(Shipment, line.shipment_id)
+    assert shipment is not None
+    _picking(shipment)
+    require(
+        []
+        if reason.strip()
+        else [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
+    )
+    line.removed_at, line.removed_reason = now, reason.strip()
+    session.add(line)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.unpicked",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        before={"line": line.id, "quantity": line.quantity},
+        reason=reason.strip(),
+        now=now,
+    )
+
+
+def despatch(
+    session: Session, *, actor: User, shipment_no: str, key: str, now: datetime | None = None
+) -> tuple[Shipment, bool]:
+    """Ship everything picked: shipment movements out of each lot, the KDEs in the trail.
+    Returns the shipment and whether this form had been submitted before.
+
+    Raises:
+        PermissionDenied, NotFound. Rejected: nothing picked, shipped already. GateViolation: a
+        lot stopped being shippable since it was picked (status, expiry or stock).
+    """
+    require_role(actor, *ledger.WAREHOUSE, action="ship")
+    now = now or utcnow()
+    shipment = get_shipment(session, shipment_no)
+    if idempotency.first_result(session, key, Shipment) is not None:
+        return shipment, True
+    _picking(shipment)
+    picked = lines(session, shipment)
+    require([] if picked else [Violation("shipment.empty", "Nothing is picked yet.")])
+    gates: list[Violation] = []
+    wanted: dict[int, Decimal] = {}
+    for line, lot, _ in picked:
+        wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[index]
+    for lot_id, amount in wanted.items():
+        lot = ledger.lock_lot(session, lot_id)
+        gates += issuing.usability_problems(lot, now.date())
+        stock = ledger.balance(session, lot_id)
+        if amount > stock:
+            gates.append(
+                Violation(
+                    "lot.balance",
+                    f"Lot {lot.lot_code} has only {stock} {lot.unit} left; {amount} cannot ship.",
+                )
+            )
+    require(gates, gate=True)
+    for line, lot, _ in picked:
+        session.add(
+            InventoryMovement(
+                lot_id=lot.id,  # type: ignore[arg-type]
+                kind=MovementKind.SHIPMENT.value,
+                quantity=-line.quantity,
+                unit=line.unit,
+                reference=f"shipment {shipment.shipment_no}",
+                at=now,
+                by_id=actor.id,  # type: ignore[arg-type]
+            )
+        )
+    shipment.status = ShipmentStatus.SHIPPED.value
+    shipment.shipped_at = now
+    shipment.shipped_by_id = actor.id
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="shipment.despatched",
+        entity_type=RECORD_TYPE,
+        entity_id=shipment.id,
+        after=advice.despatch_advice(session, shipment),
+        now=now,
+    )
+    idempotency.remember(
+        session, key=key, form="despatch", user=actor, result=f"shipment:{shipment.id}", now=now
+    )
+    return shipment, False
