@@ -29,14 +29,17 @@ $(STATIC_LIB)/.installed: package.json package-lock.json
 
 install: .venv/.synced $(STATIC_LIB)/.installed ## Install Python and front-end dependencies (idempotent)
 
+run: export PLANT_TZ ?= America/Chicago
 run: install ## Install, migrate, seed demo data, start the app with a simulated scale and printer
 	.venv/bin/batchbook db upgrade
 	.venv/bin/batchbook seed-demo
 	.venv/bin/batchbook banner --port $(PORT)
 	exec .venv/bin/gunicorn --config app/gunicorn_conf.py --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
-test: install ## Run the whole suite (T="-k name" to pick tests)
+test: install ## Run the whole suite (T="-k name" to pick tests), then services and routes 400 days on
 	.venv/bin/pytest $(T)
+	@# No test may depend on the day it runs: the same service and route tests, wall clock +400 days.
+	$(if $(T),,TEST_WALL_CLOCK_SHIFT_DAYS=400 .venv/bin/pytest -q tests/services tests/routes)
 
 bench: install ## Measure what people wait on (SQLite and, if reachable, PostgreSQL)
 	.venv/bin/python -m tests.bench.run

@@ -7,10 +7,14 @@ from typing import Any
 from flask import Flask
 
 from app.config import Settings
+from app.services.core.clock import Clock, system_clock
 
 
-def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
-    """Build the app from `settings` (default: the environment)."""
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, **flask_config: Any
+) -> Flask:
+    """Build the app from `settings` (default: the environment) and `clock` (default: the real
+    clock of the plant's zone; tests pass a stopped one)."""
     from app import assets, cli, web
     from app.db import Database
     from app.routes import register_blueprints
@@ -28,6 +32,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.config.update(flask_config)
     app.extensions["settings"] = settings
     app.extensions["db"] = Database(settings.database_url)
+    app.extensions["clock"] = clock or system_clock(settings.plant_tz)
 
     web.init_app(app)
     assets.init_app(app)

@@ -9,11 +9,16 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.db import Database
+from app.services.core.clock import Clock
 from app.services.core.errors import DomainError
 
 
 def _db() -> Database:
     return current_app.extensions["db"]  # type: ignore[no-any-return]
+
+
+def _clock() -> Clock:
+    return current_app.extensions["clock"]  # type: ignore[no-any-return]
 
 
 def init_app(app: Flask) -> None:
@@ -70,7 +75,7 @@ def seed_demo() -> None:
     from app.services.demo import seed_demo as seed
 
     with _db().session_scope() as session:
-        created = seed(session, actor=SystemActor.from_os())
+        created = seed(session, actor=SystemActor.from_os(), clock=_clock())
     click.echo(
         f"Demo data: created {len(created)} records." if created else "Demo data: up to date."
     )
@@ -98,6 +103,7 @@ def user_create(username: str, full_name: str, roles: tuple[str, ...], password:
                 session,
                 actor=SystemActor.from_os(),
                 new=NewUser(username, full_name, roles, password),
+                clock=_clock(),
             )
             click.echo(f"Created {user.username} ({user.full_name}): {user.roles}.")
     except DomainError as exc:
@@ -126,6 +132,7 @@ def user_identity_check(username: str, document_type: str, reference: str) -> No
                 user_id=user.id,  # type: ignore[arg-type]
                 document_type=document_type,
                 document_reference=reference,
+                clock=_clock(),
             )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import User
 from app.services.accounts import auth
+from app.services.core.clock import Clock
 from app.services.core.errors import DomainError, Rejected
 from app.services.esign.signers import SigningPolicy
 from app.services.esign.webauthn import RelyingParty
@@ -41,6 +42,13 @@ def database() -> Database:
     from flask import current_app
 
     return current_app.extensions["db"]  # type: ignore[no-any-return]
+
+
+def plant_clock() -> Clock:
+    """The app's clock: every service call of a request takes its time and plant date here."""
+    from flask import current_app
+
+    return current_app.extensions["clock"]  # type: ignore[no-any-return]
 
 
 def safe_local_path(target: str | None) -> str | None:
@@ -157,7 +165,7 @@ def _plant_time(value: datetime | None) -> str:
 
 
 def _is_future(value: datetime | None) -> bool:
-    return value is not None and value > datetime.now(UTC)
+    return value is not None and value > plant_clock().now()
 
 
 def _start_request() -> None:
@@ -186,10 +194,15 @@ def _enforce_idle_timeout() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return None
-    now = time.time()
+    now = plant_clock().now().timestamp()
     last_seen = session.get("last_seen", now)
     if now - float(last_seen) > settings().idle_timeout_seconds:
-        auth.sign_out(db_session(), user=current_user._get_current_object(), expired=True)
+        auth.sign_out(
+            db_session(),
+            user=current_user._get_current_object(),
+            expired=True,
+            clock=plant_clock(),
+        )
         db_session().commit()
         logout_user()
         session.clear()

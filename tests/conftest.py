@@ -7,7 +7,9 @@ that is rolled back at the end; the code under test commits savepoints inside it
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,26 @@ from app.db import make_engine
 from app.models import AuditEvent, User
 from app.services.accounts.users import NewUser, create_user
 from app.services.core.actors import SystemActor
+from app.services.core.clock import StoppedClock
 from tests import db as testdb
+from tests.clock import CLOCK, NOW, at
 
 pytest_plugins = ["tests.signing"]
 
 BACKENDS = ["sqlite", "postgresql"]
 PASSWORD = "correct-horse-battery"
 SYSTEM = SystemActor("cli:test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """TEST_WALL_CLOCK_SHIFT_DAYS=N moves the wall clock N days ahead for the whole run: a test
+    that passes only on the day it was written (it read the wall clock somewhere) fails then.
+    CI runs the service and route tests a second time with N=400."""
+    days = os.environ.get("TEST_WALL_CLOCK_SHIFT_DAYS")
+    if days:
+        import time_machine
+
+        time_machine.travel(timedelta(days=int(days)), tick=True).start()
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -108,8 +123,14 @@ def settings(migrated_engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, connection: Connection) -> Flask:
-    flask_app = create_app(settings, TESTING=True)
+def clock() -> StoppedClock:
+    """The app's clock in this test, stopped at NOW; a test may move it (`clock.advance`)."""
+    return at(NOW)
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection, clock: StoppedClock) -> Flask:
+    flask_app = create_app(settings, clock=clock, TESTING=True)
     flask_app.extensions["db"].bind_to(connection)
     return flask_app
 
@@ -127,6 +148,7 @@ def make_user(session: Session) -> Callable[..., User]:
             new=NewUser(
                 name, full_name or name.title() + " Tester", roles or ("operator",), PASSWORD
             ),
+            clock=CLOCK,
         )
 
     return make

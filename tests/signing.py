@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
@@ -16,12 +15,12 @@ from app.models import Document, Meaning, Passkey, Role, User
 from app.services.esign import passkeys, signable, signatures, signers
 from app.services.esign import webauthn as wa
 from app.services.masterdata import documents
+from tests.clock import NOW, at
 from tests.conftest import PASSWORD
 from tests.soft_authenticator import SoftAuthenticator
 
 RP = wa.RelyingParty(id="localhost", name="Batchbook", origins=("http://localhost",))
 POLICY = signers.SigningPolicy(password_signing=True, max_failures=3, lock_seconds=600)
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -34,9 +33,11 @@ class Signer:
 def enrol(
     session: Session, admin: User, user: User, authenticator: SoftAuthenticator, device=None
 ) -> Passkey:  # type: ignore[no-untyped-def]
-    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    _link, token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=user.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
     start = passkeys.begin_registration(
-        session, user=user, token=token, device=device, rp=RP, now=NOW
+        session, user=user, token=token, device=device, rp=RP, clock=at(NOW)
     )
     return passkeys.finish_registration(
         session,
@@ -47,7 +48,7 @@ def enrol(
         name="Phone",
         device=device,
         rp=RP,
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -60,7 +61,7 @@ def acknowledge(session: Session, user: User) -> None:
         meaning="acknowledged",
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     signatures.sign_with_password(
         session,
@@ -69,7 +70,7 @@ def acknowledge(session: Session, user: User) -> None:
         username=user.username,
         password=PASSWORD,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -90,7 +91,7 @@ def make_signer(
             user_id=user.id,
             document_type="passport",  # type: ignore[arg-type]
             document_reference="X1234567",
-            now=NOW,
+            clock=at(NOW),
         )
         authenticator = SoftAuthenticator()
         passkey = enrol(session, admin, user, authenticator)
@@ -109,7 +110,7 @@ def sop(session: Session, admin: User) -> Document:
         title="Good documentation practice",
         revision="3",
         body="Record entries at the time of the activity.",
-        now=NOW,
+        clock=at(NOW),
     )
 
 

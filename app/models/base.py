@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Dialect, String, TypeDecorator
@@ -17,12 +16,7 @@ SQLModel.metadata.naming_convention = {
 }
 metadata = SQLModel.metadata
 
-__all__ = ["DecimalText", "SQLModel", "metadata", "utcnow"]
-
-
-def utcnow() -> datetime:
-    """The server clock in UTC; services take `now` as an argument and default to this."""
-    return datetime.now(UTC)
+__all__ = ["DecimalText", "SQLModel", "metadata"]
 
 
 class DecimalText(TypeDecorator[Decimal]):

@@ -28,6 +28,7 @@ from app.services.core.actors import SystemActor
 from app.services.demo import DEMO_PASSWORD, seed_demo
 from app.services.mbr import reading
 from tests import db as testdb
+from tests.clock import CLOCK
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = SystemActor("cli:bench")
@@ -46,14 +47,19 @@ def bench(url: str) -> dict[str, float]:
     migrate.upgrade(url)
     db = Database(url)
     with db.session_scope() as s:
-        seed_demo(s, actor=SYSTEM)
+        seed_demo(s, actor=SYSTEM, clock=CLOCK)
     results: dict[str, float] = {}
 
     def write_events() -> None:
         with db.session_scope() as s:
             for i in range(100):
                 audit.record(
-                    s, actor=SYSTEM, action="bench.event", entity_type="bench", entity_id=i
+                    s,
+                    actor=SYSTEM,
+                    action="bench.event",
+                    entity_type="bench",
+                    entity_id=i,
+                    clock=CLOCK,
                 )
 
     results["audit: 100 events in one transaction (ms)"] = _median_ms(write_events, 5)

@@ -24,6 +24,7 @@ from app import create_app, migrate
 from app.db import Database
 from app.services.core.actors import SystemActor
 from app.services.demo import DEMO_PASSWORD, seed_demo
+from tests.clock import CLOCK, NOW, running_from
 from tests.conftest import make_settings
 from tests.db import sqlite_url
 
@@ -73,7 +74,7 @@ def start_server(database_url: str, **overrides: Any) -> LiveServer:
     server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
     url = f"http://localhost:{server.server_port}"
     settings = make_settings(database_url, webauthn_origins=(url,), **overrides)
-    app = create_app(settings)
+    app = create_app(settings, clock=running_from(NOW))
     server.app = app  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, name=f"live-{url}", daemon=True).start()
     return LiveServer(url, app.extensions["db"], server)
@@ -86,7 +87,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     migrate.upgrade(url)
     db = Database(url)
     with db.session_scope() as session:
-        seed_demo(session, actor=SystemActor("cli:browser-tests"))
+        seed_demo(session, actor=SystemActor("cli:browser-tests"), clock=CLOCK)
     db.engine.dispose()
     return url
 

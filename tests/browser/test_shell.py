@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     sign_in,
     start_server,
 )
+from tests.clock import CLOCK
 
 # Whose home shows which panels (SCENARIOS.md demo people).
 HOMES = [
@@ -51,7 +52,7 @@ NO_HORIZONTAL_SCROLL_JS = "() => document.documentElement.scrollWidth <= window.
 def test_each_person_signs_in_to_their_role_home(
     handheld: Page, username: str, full_name: str, role: str, panels: list[str]
 ) -> None:
-    sign_in(handheld, username)
+    sign_in(handheld, username, clock=CLOCK)
 
     expect(handheld.locator("#who .who-name")).to_have_text(full_name)
     expect(handheld.locator("#who .who-roles")).to_contain_text(role)
@@ -86,7 +87,7 @@ def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
     handheld: Page, path: str
 ) -> None:
     if path != "/login":
-        sign_in(handheld, "ada")
+        sign_in(handheld, "ada", clock=CLOCK)
     handheld.goto(path)
 
     assert handheld.evaluate(SMALL_TARGETS_JS) == []
@@ -94,7 +95,7 @@ def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
 
 
 def test_a_post_without_its_csrf_token_is_refused(handheld: Page, live_server: LiveServer) -> None:
-    sign_in(handheld, "ada")
+    sign_in(handheld, "ada", clock=CLOCK)
     handheld.goto("/users/new")
     users_before = _user_count(live_server)
 
@@ -129,7 +130,7 @@ def test_a_post_without_its_csrf_token_is_refused(handheld: Page, live_server: L
 def test_htmx_form_errors_show_beside_the_fields_in_place(
     handheld: Page, live_server: LiveServer
 ) -> None:
-    sign_in(handheld, "ada")
+    sign_in(handheld, "ada", clock=CLOCK)
     handheld.goto("/users/new")
     users_before = _user_count(live_server)
 
@@ -161,7 +162,7 @@ def test_an_idle_handheld_signs_out_by_itself(
     new_context: Callable[..., BrowserContext], impatient_server: LiveServer
 ) -> None:
     page = new_context(impatient_server.url, HANDHELD).new_page()
-    sign_in(page, "olivia")
+    sign_in(page, "olivia", clock=CLOCK)
 
     # Nobody touches it; the page's own timer reloads and the server ends the session.
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=10_000)
@@ -176,7 +177,7 @@ def test_an_idle_session_is_refused_by_the_server_too(
 ) -> None:
     context = new_context(impatient_server.url, HANDHELD)
     page = context.new_page()
-    sign_in(page, "ada")
+    sign_in(page, "ada", clock=CLOCK)
     page.goto("/users/new")
     token = page.locator("input[name=csrf_token]").first.input_value()
     page.goto("about:blank")  # the tab is gone; its cookie is not
@@ -201,7 +202,7 @@ def test_an_idle_session_is_refused_by_the_server_too(
 
 
 def test_tablet_shows_role_panels_side_by_side(tablet: Page) -> None:
-    sign_in(tablet, "ada")
+    sign_in(tablet, "ada", clock=CLOCK)
 
     admin = tablet.locator("#panel-admin").bounding_box()
     qa = tablet.locator("#panel-qa").bounding_box()
@@ -212,7 +213,7 @@ def test_tablet_shows_role_panels_side_by_side(tablet: Page) -> None:
 
 
 def test_handheld_stacks_role_panels_in_one_column(handheld: Page) -> None:
-    sign_in(handheld, "ada")
+    sign_in(handheld, "ada", clock=CLOCK)
 
     admin = handheld.locator("#panel-admin").bounding_box()
     qa = handheld.locator("#panel-qa").bounding_box()
@@ -237,7 +238,7 @@ def test_installable_with_manifest_and_icons(handheld: Page) -> None:
 
 def test_offline_the_shell_says_actions_need_the_network(handheld: Page) -> None:
     context = handheld.context
-    sign_in(handheld, "olivia")
+    sign_in(handheld, "olivia", clock=CLOCK)
     handheld.wait_for_function(
         "navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)"
     )

@@ -15,6 +15,7 @@ from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from tests.browser.conftest import HANDHELD, LiveServer, sign_in
 from tests.browser.people import sign_with_password
+from tests.clock import CLOCK
 
 
 def test_output_in_released_and_shipped_by_scanning(
@@ -22,11 +23,14 @@ def test_output_in_released_and_shipped_by_scanning(
 ) -> None:
     with live_server.database.session_scope() as s:
         batches.create_batch(
-            s, actor=find_user(s, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000")
+            s,
+            actor=find_user(s, "sam"),
+            new=BatchIn("VC500", "VC500-26-0042", "100000"),
+            clock=CLOCK,
         )  # type: ignore[arg-type]
 
     walt = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(walt, "walt")
+    sign_in(walt, "walt", clock=CLOCK)
     walt.get_by_role("link", name="Finished goods in").click()
     walt.locator("select[name=material]").select_option("VC500")
     walt.get_by_label("Batch number").fill("VC500-26-0042")
@@ -37,12 +41,12 @@ def test_output_in_released_and_shipped_by_scanning(
     expect(walt.locator("#lot-facts")).to_contain_text("batch VC500-26-0042")
 
     quinn = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(quinn, "quinn")
+    sign_in(quinn, "quinn", clock=CLOCK)
     quinn.goto("/account")
-    sign_with_password(quinn, "Sign the acknowledgement", "quinn")
+    sign_with_password(quinn, "Sign the acknowledgement", "quinn", clock=CLOCK)
     expect(quinn.locator("#esign-status")).to_contain_text("Active")
     quinn.goto("/lots/VC500-26-0042")
-    sign_with_password(quinn, "Release", "quinn")
+    sign_with_password(quinn, "Release", "quinn", clock=CLOCK)
     expect(quinn.locator(".lot-status")).to_have_text("Released")
 
     walt.goto("/shipments/")

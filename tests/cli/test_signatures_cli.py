@@ -14,6 +14,7 @@ from app import migrate
 from app.db import Database
 from app.services.esign import signatures
 from app.services.masterdata import documents
+from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM
 from tests.signing import NOW, POLICY, RP, acknowledge, enrol
 from tests.soft_authenticator import SoftAuthenticator
@@ -41,19 +42,30 @@ def _signed_sop(url: str) -> tuple[int, int]:
     db = Database(url)
     with db.session_scope() as s:
         admin = create_user(
-            s, actor=SYSTEM, new=NewUser("boss", "Bo Boss", ("admin",), "long-enough-pw")
+            s,
+            actor=SYSTEM,
+            new=NewUser("boss", "Bo Boss", ("admin",), "long-enough-pw"),
+            clock=CLOCK,
         )
         qa = create_user(
-            s, actor=SYSTEM, new=NewUser("qa1", "Quinn QA", ("qa",), "correct-horse-battery")
+            s,
+            actor=SYSTEM,
+            new=NewUser("qa1", "Quinn QA", ("qa",), "correct-horse-battery"),
+            clock=CLOCK,
         )
         signers.record_identity_check(
-            s, actor=admin, user_id=qa.id, document_type="passport", document_reference="P", now=NOW
+            s,
+            actor=admin,
+            user_id=qa.id,
+            document_type="passport",
+            document_reference="P",
+            clock=at(NOW),
         )  # type: ignore[arg-type]
         authenticator = SoftAuthenticator()
         enrol(s, admin, qa, authenticator)
         acknowledge(s, qa)
         sop = documents.add_document(
-            s, actor=admin, code="SOP-1", title="T", revision="1", body="Body", now=NOW
+            s, actor=admin, code="SOP-1", title="T", revision="1", body="Body", clock=at(NOW)
         )
         request = signatures.begin_signing(
             s,
@@ -63,7 +75,7 @@ def _signed_sop(url: str) -> tuple[int, int]:
             meaning="read_and_understood",
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
         sig = signatures.sign_with_passkey(
             s,
@@ -72,7 +84,7 @@ def _signed_sop(url: str) -> tuple[int, int]:
             credential=authenticator.get_assertion(request.passkey_options),
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
         ids = (sop.id, sig.id)
     db.engine.dispose()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from app.models import User
 from app.services.accounts import users
+from tests.clock import CLOCK
 from tests.routes.conftest import Browser
 
 
@@ -18,7 +19,7 @@ def test_audit_page_filters_by_entity_and_user(
     admin = browser.user  # type: ignore[attr-defined]
     target = make_user("operator", username="target1")
     other = make_user("warehouse", username="other1")
-    users.deactivate_user(session, actor=admin, user_id=target.id, reason="moved site")  # type: ignore[arg-type]
+    users.deactivate_user(session, actor=admin, user_id=target.id, reason="moved site", clock=CLOCK)  # type: ignore[arg-type]
 
     page = browser.client.get(f"/audit/?entity_type=user&entity_id={target.id}").get_data(
         as_text=True

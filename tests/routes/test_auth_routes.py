@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from app.models import User
+from app.services.core.clock import StoppedClock
 from tests.conftest import PASSWORD, audit_actions
 from tests.routes.conftest import Browser, csrf_token
 
@@ -97,12 +98,11 @@ def test_logout_ends_the_session_and_is_audited(
 
 
 def test_idle_session_is_ended_and_sent_to_login(
-    signed_in: Callable[..., Browser], session: Session
+    signed_in: Callable[..., Browser], session: Session, clock: StoppedClock
 ) -> None:
     browser = signed_in("operator")
     assert browser.client.get("/").status_code == 200
-    with browser.client.session_transaction() as cookie_session:
-        cookie_session["last_seen"] = time.time() - 15 * 60 - 1  # default timeout is 15 min
+    clock.advance(timedelta(minutes=15, seconds=1))  # default timeout is 15 min
     response = browser.client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?expired=1"
@@ -112,9 +112,12 @@ def test_idle_session_is_ended_and_sent_to_login(
     assert audit_actions(session, entity_id=str(browser.user.id))[-1] == "session.expired"  # type: ignore[attr-defined]
 
 
-def test_activity_keeps_the_session_alive(signed_in: Callable[..., Browser]) -> None:
+def test_activity_keeps_the_session_alive(
+    signed_in: Callable[..., Browser], clock: StoppedClock
+) -> None:
     browser = signed_in("operator")
-    with browser.client.session_transaction() as cookie_session:
-        cookie_session["last_seen"] = time.time() - 14 * 60
-    assert browser.client.get("/").status_code == 200
-    assert browser.client.get("/").status_code == 200
+    for _ in range(3):  # 42 minutes after sign-in, never 15 idle: still signed in
+        clock.advance(timedelta(minutes=14))
+        assert browser.client.get("/").status_code == 200
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert browser.client.get("/").status_code == 302

@@ -11,6 +11,7 @@ from app.services.accounts.auth import find_user
 from app.services.demo import seed_demo
 from app.services.mbr import revisions
 from app.services.mbr.revisions import HeaderIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 
@@ -18,10 +19,10 @@ from tests.routes.conftest import Browser
 def test_supervisor_creates_a_batch_and_the_revision_gate_holds(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    seed_demo(session, actor=SYSTEM)
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
     revisions.create_recipe(
         session, actor=find_user(session, "ada"), code="NEW-1", name="Draft only",
-        header=HeaderIn("10", "kg"),
+        header=HeaderIn("10", "kg"), clock=CLOCK,
     )  # type: ignore[arg-type]  # fmt: skip
     sam = signed_in("supervisor")
 
@@ -42,7 +43,7 @@ def test_supervisor_creates_a_batch_and_the_revision_gate_holds(
 def test_operators_cannot_create_batches(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    seed_demo(session, actor=SYSTEM)
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
     refused = signed_in("operator").post(
         "/batches/", {"recipe": "VC500", "batch_no": "B-1", "planned": "1"}
     )

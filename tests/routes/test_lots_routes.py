@@ -17,6 +17,7 @@ from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.warehouse import ledger, receipt
 from app.services.warehouse.receipt import ReceiptIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 
@@ -32,23 +33,25 @@ RECEIPT = {
 
 def _lot(session: Session, make_user: Callable[..., User]) -> Lot:
     """A quarantined lot, and batch VC500-26-0042 planned in the demo plant."""
-    seed_demo(session, actor=SYSTEM)
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
     batches.create_batch(
         session,
         actor=find_user(session, "sam"),  # type: ignore[arg-type]
         new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        clock=CLOCK,
     )
     walt = find_user(session, "walt")
     lot, _ = receipt.receive(
         session,
         actor=walt,  # type: ignore[arg-type]
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-1", "10", date(2028, 1, 1), key="k1"),
+        clock=CLOCK,
     )
     return lot
 
 
 def test_only_warehouse_receives(signed_in: Callable[..., Browser], session: Session) -> None:
-    demo_master.seed_master_data(session, actor=SYSTEM)
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
     refused = signed_in("operator").post("/lots/receive", {**RECEIPT, "key": uuid.uuid4().hex})
     assert refused.status_code == 403
     assert count(session, Lot) == 0
@@ -57,7 +60,7 @@ def test_only_warehouse_receives(signed_in: Callable[..., Browser], session: Ses
 def test_a_bad_scan_is_answered_in_place(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    demo_master.seed_master_data(session, actor=SYSTEM)
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
     walt = signed_in("warehouse")
     answer = walt.post("/lots/receive/scan", {"scan": "0104012345000017"}, htmx=True)
     html = answer.get_data(as_text=True)
@@ -73,7 +76,7 @@ def test_a_bad_scan_is_answered_in_place(
 def test_a_form_without_its_one_time_key_is_stale(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    demo_master.seed_master_data(session, actor=SYSTEM)
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
     answer = signed_in("warehouse").post("/lots/receive", RECEIPT)
     assert answer.status_code == 422
     assert "This form is stale" in answer.get_data(as_text=True)

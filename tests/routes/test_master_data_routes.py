@@ -4,7 +4,7 @@ in words, cleaning by the operator, CSV upload with a dry run."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 from sqlmodel import Session, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.models import Equipment, Material, Party
 from app.services.masterdata import equipment
 from app.services.masterdata.equipment import EquipmentIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser, csrf_token
 
@@ -54,9 +55,9 @@ def test_bad_gtin_is_named_beside_the_field(
 def test_equipment_list_says_what_is_wrong_in_words(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    now = datetime.now(UTC)
+    now = CLOCK.now()
     blender = equipment.create_equipment(
-        session, actor=SYSTEM, new=EquipmentIn("BL-01", "Blender 1", "blender")
+        session, actor=SYSTEM, new=EquipmentIn("BL-01", "Blender 1", "blender"), clock=CLOCK
     )
     equipment.record_calibration(
         session,
@@ -65,6 +66,7 @@ def test_equipment_list_says_what_is_wrong_in_words(
         certificate="CAL-1",
         performed_on=(now - timedelta(days=400)).date(),
         due_on=(now - timedelta(days=30)).date(),
+        clock=CLOCK,
     )
     operator = signed_in("operator")
 
@@ -84,7 +86,7 @@ def test_cleaning_in_the_future_is_refused_in_place(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
     item = equipment.create_equipment(
-        session, actor=SYSTEM, new=EquipmentIn("BL-02", "Blender 2", "blender")
+        session, actor=SYSTEM, new=EquipmentIn("BL-02", "Blender 2", "blender"), clock=CLOCK
     )
     operator = signed_in("operator")
     refused = operator.post(f"/equipment/{item.id}/cleanings", {"cleaned_at": "2099-01-01T08:00"})

@@ -13,6 +13,7 @@ from app.services.mbr import approval, bom, revisions, steps
 from app.services.mbr.bom import BomLineIn
 from app.services.mbr.revisions import HeaderIn
 from app.services.mbr.steps import StepIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM
 from tests.routes.conftest import Browser
 from tests.signing import NOW
@@ -26,26 +27,39 @@ def _master(session: Session) -> None:
     )
     session.flush()
     training.create_curriculum(
-        session, actor=SYSTEM, code="VC500", title="VC500 MBR", kind="mbr", validity_days=365
+        session,
+        actor=SYSTEM,
+        code="VC500",
+        title="VC500 MBR",
+        kind="mbr",
+        validity_days=365,
+        clock=CLOCK,
     )
 
 
 def _complete_draft(session: Session, author: User) -> RecipeRevision:
     """VC500 rev A with one weigh step and its material: ready for review."""
     revision = revisions.create_recipe(
-        session, actor=author, code="VC500", name="Vitamin C", header=HeaderIn("100000", "tablets")
+        session,
+        actor=author,
+        code="VC500",
+        name="Vitamin C",
+        header=HeaderIn("100000", "tablets"),
+        clock=CLOCK,
     )
     steps.add_step(
         session,
         actor=author,
         revision_id=revision.id,
         new=StepIn("20", "weigh", "Weigh ascorbic acid"),
+        clock=CLOCK,
     )
     bom.add_bom_line(
         session,
         actor=author,
         revision_id=revision.id,
         new=BomLineIn("RM-ASC", "55.0", "kg", "0.5", step_code="20"),
+        clock=CLOCK,
     )
     return revision
 
@@ -129,16 +143,19 @@ def test_preview_and_compare_pages(signed_in: Callable[..., Browser], session: S
     _master(session)
     author = signed_in("admin", "qa")
     revision = _complete_draft(session, author.user)  # type: ignore[attr-defined]
-    approval.submit_for_review(session, actor=author.user, revision_id=revision.id)  # type: ignore[attr-defined]
+    approval.submit_for_review(session, actor=author.user, revision_id=revision.id, clock=CLOCK)  # type: ignore[attr-defined]
     approval.approve_outside_the_system(
-        session, actor=SYSTEM, revision_id=revision.id, reference="paper QA-1"
+        session, actor=SYSTEM, revision_id=revision.id, reference="paper QA-1", clock=CLOCK
     )
-    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=revision.recipe_id)  # type: ignore[attr-defined]
+    rev_b = revisions.start_revision(
+        session, actor=author.user, recipe_id=revision.recipe_id, clock=CLOCK
+    )  # type: ignore[attr-defined]
     steps.add_step(
         session,
         actor=author.user,
         revision_id=rev_b.id,
-        new=StepIn("90", "qa_hold", "Release"),  # type: ignore[attr-defined]
+        new=StepIn("90", "qa_hold", "Release"),
+        clock=CLOCK,  # type: ignore[attr-defined]
     )
 
     preview = author.client.get(f"/recipes/revisions/{revision.id}/preview")

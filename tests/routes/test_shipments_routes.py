@@ -14,6 +14,7 @@ from app.services.demo import seed_demo
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.warehouse import ledger, shipping
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 from tests.services.test_inventory import sign
@@ -23,11 +24,12 @@ from tests.signing import Signer
 def test_finished_goods_in_then_shipped_with_its_advice(
     signed_in: Callable[..., Browser], session: Session, make_signer: Callable[..., Signer]
 ) -> None:
-    seed_demo(session, actor=SYSTEM)
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
     batches.create_batch(
         session,
         actor=find_user(session, "sam"),  # type: ignore[arg-type]
         new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        clock=CLOCK,
     )
     lots_before = count(session, Lot)
     walt = signed_in("warehouse")

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from app.models import Document, Passkey, Signature, User
 from app.services.esign import passkeys, signers
+from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, make_settings
 from tests.routes.conftest import Browser, csrf_token
 from tests.signing import NOW, Signer, enrol
@@ -186,7 +187,11 @@ def test_password_signing_switched_off_by_the_plant(
     from app import create_app
 
     s = make_signer()
-    strict = create_app(make_settings(settings.database_url, password_signing=False), TESTING=True)  # type: ignore[attr-defined]
+    strict = create_app(
+        make_settings(settings.database_url, password_signing=False),  # type: ignore[attr-defined]
+        clock=CLOCK,
+        TESTING=True,
+    )
     strict.extensions["db"].bind_to(connection)
     browser = _signed_in(Browser(strict.test_client()), s.user)
     _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
@@ -213,6 +218,7 @@ def test_changed_document_shows_its_signature_no_longer_valid(
         document_id=sop.id,
         body="Changed.",
         reason="r",
+        clock=CLOCK,
     )  # type: ignore[arg-type]
     page = browser.client.get(f"/documents/{sop.id}").get_data(as_text=True)
     assert "No longer valid" in page
@@ -228,7 +234,7 @@ def test_enrolment_over_http_and_the_admin_cannot_redeem(
         user_id=user.id,
         document_type="passport",
         document_reference="P9",
-        now=NOW,
+        clock=at(NOW),
     )  # type: ignore[arg-type]
     admin_browser = Browser(app.test_client())
     admin_browser.login(admin)
@@ -272,14 +278,16 @@ def test_shared_device_cookie_refuses_a_platform_passkey(
         user_id=user.id,
         document_type="badge",
         document_reference="B1",
-        now=NOW,
+        clock=at(NOW),
     )  # type: ignore[arg-type]
     client = app.test_client()
     admin_browser = Browser(client)
     admin_browser.login(admin)
     admin_browser.post("/devices/", {"name": "Handheld 7", "shared": "1"})
     assert client.get_cookie("bb_device") is not None
-    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    _link, token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=user.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
     admin_browser.post("/logout")
     Browser(client).login(user)  # same browser (device cookie kept), now the operator
     headers = {"X-CSRFToken": csrf_token(client, "/")}

@@ -8,13 +8,20 @@ from sqlmodel import Session
 
 from app.models import TrainingRecord, User
 from app.services.masterdata import training
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
 
 
 def _curriculum(session: Session) -> None:
     training.create_curriculum(
-        session, actor=SYSTEM, code="VC500", title="VC500 MBR", kind="mbr", validity_days=365
+        session,
+        actor=SYSTEM,
+        code="VC500",
+        title="VC500 MBR",
+        kind="mbr",
+        validity_days=365,
+        clock=CLOCK,
     )
 
 

@@ -16,6 +16,7 @@ from app.services.accounts import users
 from app.services.core import audit
 from app.services.core.actors import SystemActor
 from app.services.core.errors import PermissionDenied, Rejected
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, audit_actions, count
 
 
@@ -39,7 +40,12 @@ def test_event_records_who_what_when_and_values(
     admin = make_user("admin")
     target = make_user("operator")
     users.set_roles(
-        session, actor=admin, user_id=target.id, roles=["operator", "qa"], reason="cross-trained"
+        session,
+        actor=admin,
+        user_id=target.id,
+        roles=["operator", "qa"],
+        reason="cross-trained",
+        clock=CLOCK,
     )
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.roles_changed")).one()
     assert event.actor_id == admin.id
@@ -59,6 +65,7 @@ def test_failed_change_leaves_no_audit_row(session: Session) -> None:
             session,
             actor=SYSTEM,
             new=users.NewUser("Bad Name!", "", ("operator",), "short"),
+            clock=CLOCK,
         )
     assert count(session, AuditEvent) == before
     assert count(session, User) == 0
@@ -76,7 +83,10 @@ def test_audit_failure_rolls_back_the_change(
     monkeypatch.setattr(audit, "compute_row_hash", broken_hash)
     with pytest.raises(RuntimeError, match="audit store unavailable"), db.session_scope() as s:
         users.create_user(
-            s, actor=SYSTEM, new=users.NewUser("rolled", "Rolled Back", ("qa",), "a-long-password")
+            s,
+            actor=SYSTEM,
+            new=users.NewUser("rolled", "Rolled Back", ("qa",), "a-long-password"),
+            clock=CLOCK,
         )
     with db.session_scope() as s:
         assert s.exec(select(User).where(User.username == "rolled")).first() is None
@@ -176,6 +186,7 @@ def test_concurrent_writers_do_not_fork_the_chain(
                         action="test.append",
                         entity_type="test",
                         entity_id=f"{n}-{i}",
+                        clock=CLOCK,
                     )
         except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
@@ -200,7 +211,9 @@ def test_audit_list_filters_by_entity_and_user(
 ) -> None:
     admin = make_user("admin", username="adm")
     target = make_user("operator", username="opr")
-    users.deactivate_user(session, actor=admin, user_id=target.id, reason="left the company")
+    users.deactivate_user(
+        session, actor=admin, user_id=target.id, reason="left the company", clock=CLOCK
+    )
     by_entity = audit.list_events(
         session, viewer=admin, flt=audit.AuditFilter(entity_type="user", entity_id=str(target.id))
     )

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.models import User
 from app.services.accounts import auth, users
+from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, SYSTEM, audit_actions
 
 POLICY = auth.LockoutPolicy(max_failures=3, lock_seconds=600)
@@ -26,7 +27,7 @@ def test_right_password_signs_in_and_is_audited(
 ) -> None:
     user = make_user("operator")
     result = auth.sign_in(
-        session, username=user.username.upper(), password=PASSWORD, policy=POLICY, now=T0
+        session, username=user.username.upper(), password=PASSWORD, policy=POLICY, clock=at(T0)
     )
     assert result.ok
     assert result.user is user
@@ -38,7 +39,9 @@ def test_wrong_password_is_refused_counted_and_audited(
     session: Session, make_user: Callable[..., User]
 ) -> None:
     user = make_user("operator")
-    result = auth.sign_in(session, username=user.username, password="nope", policy=POLICY, now=T0)
+    result = auth.sign_in(
+        session, username=user.username, password="nope", policy=POLICY, clock=at(T0)
+    )
     assert not result.ok
     assert result.message == auth.WRONG_CREDENTIALS
     assert user.failed_logins == 1
@@ -46,7 +49,7 @@ def test_wrong_password_is_refused_counted_and_audited(
 
 
 def test_unknown_username_is_refused_with_the_same_words_and_audited(session: Session) -> None:
-    result = auth.sign_in(session, username="Nobody", password="x", policy=POLICY, now=T0)
+    result = auth.sign_in(session, username="Nobody", password="x", policy=POLICY, clock=at(T0))
     assert result.message == auth.WRONG_CREDENTIALS
     assert audit_actions(session, entity_id="nobody") == ["login.failed"]
 
@@ -61,7 +64,7 @@ def test_account_locks_after_repeated_failures(
             username=user.username,
             password="bad",
             policy=POLICY,
-            now=T0 + timedelta(seconds=i),
+            clock=at(T0 + timedelta(seconds=i)),
         )
     assert "locked after 3 failed sign-ins" in (result.message or "")
     assert user.locked_until == T0 + timedelta(seconds=2 + 600)
@@ -71,7 +74,7 @@ def test_account_locks_after_repeated_failures(
         username=user.username,
         password=PASSWORD,
         policy=POLICY,
-        now=T0 + timedelta(minutes=5),
+        clock=at(T0 + timedelta(minutes=5)),
     )
     assert not locked.ok
     assert "locked" in (locked.message or "")
@@ -88,10 +91,10 @@ def test_account_locks_after_repeated_failures(
 def test_lock_expires_after_its_time(session: Session, make_user: Callable[..., User]) -> None:
     user = make_user("qa")
     for _ in range(POLICY.max_failures):
-        auth.sign_in(session, username=user.username, password="bad", policy=POLICY, now=T0)
+        auth.sign_in(session, username=user.username, password="bad", policy=POLICY, clock=at(T0))
     later = T0 + timedelta(seconds=POLICY.lock_seconds + 1)
     assert auth.sign_in(
-        session, username=user.username, password=PASSWORD, policy=POLICY, now=later
+        session, username=user.username, password=PASSWORD, policy=POLICY, clock=at(later)
     ).ok
     assert user.locked_until is None
     assert user.failed_logins == 0
@@ -101,17 +104,21 @@ def test_admin_unlock_lifts_the_lock(session: Session, make_user: Callable[..., 
     admin = make_user("admin")
     user = make_user("qa")
     for _ in range(POLICY.max_failures):
-        auth.sign_in(session, username=user.username, password="bad", policy=POLICY, now=T0)
-    users.unlock_user(session, actor=admin, user_id=user.id, reason="called the help desk", now=T0)
+        auth.sign_in(session, username=user.username, password="bad", policy=POLICY, clock=at(T0))
+    users.unlock_user(
+        session, actor=admin, user_id=user.id, reason="called the help desk", clock=at(T0)
+    )
     assert auth.sign_in(
-        session, username=user.username, password=PASSWORD, policy=POLICY, now=T0
+        session, username=user.username, password=PASSWORD, policy=POLICY, clock=at(T0)
     ).ok
 
 
 def test_deactivated_user_cannot_sign_in(session: Session, make_user: Callable[..., User]) -> None:
     user = make_user("operator")
-    users.deactivate_user(session, actor=SYSTEM, user_id=user.id, reason="left")
-    result = auth.sign_in(session, username=user.username, password=PASSWORD, policy=POLICY, now=T0)
+    users.deactivate_user(session, actor=SYSTEM, user_id=user.id, reason="left", clock=CLOCK)
+    result = auth.sign_in(
+        session, username=user.username, password=PASSWORD, policy=POLICY, clock=at(T0)
+    )
     assert not result.ok
     assert result.message == auth.WRONG_CREDENTIALS
 
@@ -120,6 +127,6 @@ def test_sign_out_is_audited_as_logout_or_expiry(
     session: Session, make_user: Callable[..., User]
 ) -> None:
     user = make_user("operator")
-    auth.sign_out(session, user=user, expired=False)
-    auth.sign_out(session, user=user, expired=True)
+    auth.sign_out(session, user=user, expired=False, clock=CLOCK)
+    auth.sign_out(session, user=user, expired=True, clock=CLOCK)
     assert audit_actions(session, entity_id=str(user.id))[-2:] == ["logout", "session.expired"]

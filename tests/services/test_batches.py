@@ -19,13 +19,14 @@ from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.mbr import revisions
 from app.services.mbr.revisions import HeaderIn
+from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.signing import NOW
 
 
 @pytest.fixture
 def sam(session: Session) -> User:
-    seed_demo(session, actor=SYSTEM, now=NOW)
+    seed_demo(session, actor=SYSTEM, clock=at(NOW))
     return find_user(session, "sam")  # type: ignore[return-value]
 
 
@@ -34,7 +35,7 @@ def test_a_batch_scales_the_effective_bom_and_freezes_it(session: Session, sam: 
         session,
         actor=sam,
         new=BatchIn("vc500", "vc500-26-0042", "50000", customer_po="PO-5512"),
-        now=NOW,
+        clock=at(NOW),
     )
 
     view = batches.load_batch(session, "VC500-26-0042")
@@ -57,17 +58,22 @@ def test_a_batch_scales_the_effective_bom_and_freezes_it(session: Session, sam: 
 def test_no_batch_without_an_effective_revision(session: Session, sam: User) -> None:
     ada = find_user(session, "ada")
     revisions.create_recipe(
-        session, actor=ada, code="NEW-1", name="Draft only", header=HeaderIn("10", "kg")
+        session,
+        actor=ada,
+        code="NEW-1",
+        name="Draft only",
+        header=HeaderIn("10", "kg"),
+        clock=CLOCK,
     )  # type: ignore[arg-type]
     with pytest.raises(GateViolation, match="NEW-1 has no effective master batch record"):
-        batches.create_batch(session, actor=sam, new=BatchIn("NEW-1", "N-1", "10"), now=NOW)
+        batches.create_batch(session, actor=sam, new=BatchIn("NEW-1", "N-1", "10"), clock=at(NOW))
     assert count(session, Batch) == 0
 
 
 def test_batch_numbers_are_unique_and_quantities_positive(session: Session, sam: User) -> None:
-    batches.create_batch(session, actor=sam, new=BatchIn("VC500", "B-1", "1000"), now=NOW)
+    batches.create_batch(session, actor=sam, new=BatchIn("VC500", "B-1", "1000"), clock=at(NOW))
     with pytest.raises(Rejected) as refused:
-        batches.create_batch(session, actor=sam, new=BatchIn("VC500", "b-1", "-5"), now=NOW)
+        batches.create_batch(session, actor=sam, new=BatchIn("VC500", "b-1", "-5"), clock=at(NOW))
     assert {v.field: v.message for v in refused.value.violations} == {
         "batch_no": "Batch B-1 already exists.",
         "planned": "The quantity must be more than zero.",
@@ -79,5 +85,5 @@ def test_operators_do_not_create_batches(
 ) -> None:
     with pytest.raises(PermissionDenied, match="Only Supervisor or Admin can create batches"):
         batches.create_batch(
-            session, actor=make_user("operator"), new=BatchIn("VC500", "B-2", "1"), now=NOW
+            session, actor=make_user("operator"), new=BatchIn("VC500", "B-2", "1"), clock=at(NOW)
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, func, select
@@ -13,14 +12,15 @@ from app.services.demo import seed_demo
 from app.services.masterdata import equipment, materials, parties, training
 from app.services.mbr import approval, reading
 from app.services.warehouse import issuing, ledger
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM
 
 
 def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> None:
-    assert seed_demo(session, actor=SYSTEM)
+    assert seed_demo(session, actor=SYSTEM, clock=CLOCK)
     events = session.exec(select(func.count()).select_from(AuditEvent)).one()
 
-    assert seed_demo(session, actor=SYSTEM) == []
+    assert seed_demo(session, actor=SYSTEM, clock=CLOCK) == []
     assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events
 
     vc500 = reading.effective_revision(session, "VC500")
@@ -48,11 +48,11 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     assert kinds["50"] == "unit_test"
     assert materials.get_by_code(session, "PCBA-200").tracking == "serial"  # type: ignore[union-attr]
 
-    _, bl01 = equipment.status_by_code(session, "BL-01")
+    _, bl01 = equipment.status_by_code(session, "BL-01", clock=CLOCK)
     assert bl01.problems[0].startswith("Calibration overdue")
     for code in ("BL-02", "SC-01", "PR-01", "TR-01"):
-        assert equipment.status_by_code(session, code)[1].usable, code
-    assert equipment.status_by_code(session, "TR-01")[1].calibration_certificate == (
+        assert equipment.status_by_code(session, code, clock=CLOCK)[1].usable, code
+    assert equipment.status_by_code(session, "TR-01", clock=CLOCK)[1].calibration_certificate == (
         "CAL-TR01-2026-03"
     )
     greenleaf = parties.get_by_code(session, "CUST-GREENLEAF")
@@ -62,14 +62,16 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
 
     expired = ledger.load_lot(session, "ASC-2409-02")
     assert expired.status == "released"
-    assert expired.expired(datetime.now(UTC).date())
-    assert [v.code for v in issuing.usability_problems(expired.lot, datetime.now(UTC).date())] == [
+    assert expired.expired(CLOCK.today())
+    assert [v.code for v in issuing.usability_problems(expired.lot, CLOCK.today())] == [
         "lot.expired"
     ]
 
     otto, olivia = find_user(session, "otto"), find_user(session, "olivia")
     step = next(s.step for s in view.steps if s.step.code == "20")
-    assert [v.code for v in training.step_qualification(session, user=otto, step=step)] == [  # type: ignore[arg-type]
+    assert [
+        v.code for v in training.step_qualification(session, user=otto, step=step, clock=CLOCK)
+    ] == [  # type: ignore[arg-type]
         "training.expired"
     ]
-    assert training.step_qualification(session, user=olivia, step=step) == []  # type: ignore[arg-type]
+    assert training.step_qualification(session, user=olivia, step=step, clock=CLOCK) == []  # type: ignore[arg-type]

@@ -13,13 +13,14 @@ from app.models import AuditEvent, CleaningEvent, Material, User
 from app.services.core.errors import PermissionDenied
 from app.services.demo.master import seed_master_data
 from app.services.masterdata import equipment, materials, parties
+from tests.clock import at
 from tests.conftest import SYSTEM, count
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def test_seed_has_the_scenario_materials_parties_and_suppliers(session: Session) -> None:
-    created = seed_master_data(session, actor=SYSTEM, now=NOW)
+    created = seed_master_data(session, actor=SYSTEM, clock=at(NOW))
 
     assert [m.code for m in materials.list_materials(session)] == sorted(
         ["RM-ASC", "RM-MCC", "RM-MGS", "VC500", "PCBA-200", "HSG-200", "SE-10", "FW-200", "FS-200"]
@@ -54,15 +55,15 @@ def test_seed_has_the_scenario_materials_parties_and_suppliers(session: Session)
 
 
 def test_the_system_actor_seeds_calibrations_but_names_no_cleaner(session: Session) -> None:
-    seed_master_data(session, actor=SYSTEM, now=NOW)
+    seed_master_data(session, actor=SYSTEM, clock=at(NOW))
 
     assert count(session, CleaningEvent) == 0
-    _, bl01 = equipment.status_by_code(session, "BL-01", NOW)
+    _, bl01 = equipment.status_by_code(session, "BL-01", clock=at(NOW))
     assert bl01.problems == [
         f"Calibration overdue since {(NOW - timedelta(days=30)).date().isoformat()}",
         "Not cleaned yet",
     ]
-    _, tr01 = equipment.status_by_code(session, "TR-01", NOW)
+    _, tr01 = equipment.status_by_code(session, "TR-01", clock=at(NOW))
     assert tr01.usable  # a test rig is not cleaned between products
     assert tr01.calibration_certificate == "CAL-TR01-2026-03"
     assert tr01.calibration_due is not None
@@ -73,16 +74,16 @@ def test_olivia_is_named_as_the_cleaner_when_she_exists(
     session: Session, make_user: Callable[..., User]
 ) -> None:
     olivia = make_user("operator", username="olivia")
-    seed_master_data(session, actor=SYSTEM, now=NOW)
+    seed_master_data(session, actor=SYSTEM, clock=at(NOW))
 
     cleaners = set(session.exec(select(CleaningEvent.cleaned_by_id)))
     assert cleaners == {olivia.id}
     for code in ("BL-02", "SC-01", "PR-01", "TR-01"):
-        assert equipment.status_by_code(session, code, NOW)[1].usable, code
-    _, bl02 = equipment.status_by_code(session, "BL-02", NOW)
+        assert equipment.status_by_code(session, code, clock=at(NOW))[1].usable, code
+    _, bl02 = equipment.status_by_code(session, "BL-02", clock=at(NOW))
     assert bl02.last_product == "VC500"
     assert bl02.clean_until is not None and bl02.clean_until > NOW
-    _, bl01 = equipment.status_by_code(session, "BL-01", NOW)
+    _, bl01 = equipment.status_by_code(session, "BL-01", clock=at(NOW))
     assert [p.split(" since")[0] for p in bl01.problems] == ["Calibration overdue"]
 
 
@@ -90,15 +91,15 @@ def test_without_olivia_the_seeding_admin_is_the_cleaner(
     session: Session, make_user: Callable[..., User]
 ) -> None:
     admin = make_user("admin")
-    seed_master_data(session, actor=admin, now=NOW)
+    seed_master_data(session, actor=admin, clock=at(NOW))
     assert set(session.exec(select(CleaningEvent.cleaned_by_id))) == {admin.id}
 
 
 def test_seeding_twice_creates_nothing_more(session: Session) -> None:
-    assert seed_master_data(session, actor=SYSTEM, now=NOW)
+    assert seed_master_data(session, actor=SYSTEM, clock=at(NOW))
     events = session.exec(select(func.count()).select_from(AuditEvent)).one()
 
-    assert seed_master_data(session, actor=SYSTEM, now=NOW + timedelta(days=1)) == []
+    assert seed_master_data(session, actor=SYSTEM, clock=at(NOW + timedelta(days=1))) == []
     assert session.exec(select(func.count()).select_from(AuditEvent)).one() == events
 
 
@@ -106,5 +107,5 @@ def test_an_operator_cannot_seed_master_data(
     session: Session, make_user: Callable[..., User]
 ) -> None:
     with pytest.raises(PermissionDenied):
-        seed_master_data(session, actor=make_user("operator"), now=NOW)
+        seed_master_data(session, actor=make_user("operator"), clock=at(NOW))
     assert count(session, Material) == 0

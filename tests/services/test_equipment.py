@@ -15,6 +15,7 @@ from app.models import CalibrationEvent, Equipment, User
 from app.services.core.errors import NotFound, PermissionDenied, Rejected
 from app.services.masterdata import equipment
 from app.services.masterdata.equipment import EquipmentIn
+from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.signing import NOW
 
@@ -22,7 +23,10 @@ from tests.signing import NOW
 @pytest.fixture
 def blender(session: Session) -> Equipment:
     return equipment.create_equipment(
-        session, actor=SYSTEM, new=EquipmentIn("bl-02", "Blender 2", "blender", True, "24"), now=NOW
+        session,
+        actor=SYSTEM,
+        new=EquipmentIn("bl-02", "Blender 2", "blender", True, "24"),
+        clock=at(NOW),
     )
 
 
@@ -34,30 +38,30 @@ def calibrate(session: Session, item: Equipment, due_days: int) -> CalibrationEv
         certificate="CAL-BL02",
         performed_on=(NOW - timedelta(days=30)).date(),
         due_on=(NOW + timedelta(days=due_days)).date(),
-        now=NOW,
+        clock=at(NOW),
     )
 
 
 def test_new_equipment_is_not_usable_until_calibrated_and_cleaned(
     session: Session, blender: Equipment, make_user: Callable[..., User]
 ) -> None:
-    assert equipment.get_status(session, blender.id, NOW).problems == [
+    assert equipment.get_status(session, blender.id, clock=at(NOW)).problems == [
         "No calibration recorded",
         "Not cleaned yet",
     ]
     calibrate(session, blender, 100)
     cleaner = make_user("operator", full_name="Olivia Okafor")
     equipment.record_cleaning(
-        session, actor=cleaner, equipment_id=blender.id, last_product="vc500", now=NOW
+        session, actor=cleaner, equipment_id=blender.id, last_product="vc500", clock=at(NOW)
     )
 
-    item, status = equipment.status_by_code(session, "BL-02", NOW)
+    item, status = equipment.status_by_code(session, "BL-02", clock=at(NOW))
     assert item == blender
     assert status.usable
     assert status.last_product == "VC500"
     # Clean expires after the hold time by itself: nothing is written for it.
-    assert not equipment.get_status(session, blender.id, NOW + timedelta(hours=25)).usable
-    assert not equipment.get_status(session, blender.id, NOW + timedelta(days=101)).usable
+    assert not equipment.get_status(session, blender.id, clock=at(NOW + timedelta(hours=25))).usable
+    assert not equipment.get_status(session, blender.id, clock=at(NOW + timedelta(days=101))).usable
     assert audit_actions(session, entity_type="equipment") == [
         "equipment.created",
         "equipment.calibrated",
@@ -74,7 +78,7 @@ def test_calibration_must_make_sense(session: Session, blender: Equipment) -> No
             certificate=" ",
             performed_on=(NOW + timedelta(days=1)).date(),
             due_on=NOW.date(),
-            now=NOW,
+            clock=at(NOW),
         )
     assert {v.field for v in refused.value.violations} == {"certificate", "performed_on", "due_on"}
     assert count(session, CalibrationEvent) == 0
@@ -96,19 +100,29 @@ def test_out_of_service_needs_a_reason_and_blocks_use(session: Session, blender:
     calibrate(session, blender, 100)
     with pytest.raises(Rejected, match="Give a reason"):
         equipment.set_in_service(
-            session, actor=SYSTEM, equipment_id=blender.id, in_service=False, reason=""
+            session, actor=SYSTEM, equipment_id=blender.id, in_service=False, reason="", clock=CLOCK
         )
     equipment.set_in_service(
-        session, actor=SYSTEM, equipment_id=blender.id, in_service=False, reason="Seal leaking"
+        session,
+        actor=SYSTEM,
+        equipment_id=blender.id,
+        in_service=False,
+        reason="Seal leaking",
+        clock=CLOCK,
     )
 
-    assert "Out of service" in equipment.get_status(session, blender.id, NOW).problems
+    assert "Out of service" in equipment.get_status(session, blender.id, clock=at(NOW)).problems
     assert audit_actions(session, action="equipment.taken_out_of_service") == [
         "equipment.taken_out_of_service"
     ]
     with pytest.raises(Rejected, match="BL-02 is already out of service"):
         equipment.set_in_service(
-            session, actor=SYSTEM, equipment_id=blender.id, in_service=False, reason="again"
+            session,
+            actor=SYSTEM,
+            equipment_id=blender.id,
+            in_service=False,
+            reason="again",
+            clock=CLOCK,
         )
 
 
@@ -117,7 +131,7 @@ def test_bad_equipment_fields_and_unknown_codes(
 ) -> None:
     with pytest.raises(Rejected) as refused:
         equipment.create_equipment(
-            session, actor=SYSTEM, new=EquipmentIn("BL-02", "", "spaceship", True, "0")
+            session, actor=SYSTEM, new=EquipmentIn("BL-02", "", "spaceship", True, "0"), clock=CLOCK
         )
     assert {v.field for v in refused.value.violations} == {
         "code",
@@ -126,7 +140,7 @@ def test_bad_equipment_fields_and_unknown_codes(
         "clean_hold_hours",
     }
     with pytest.raises(NotFound, match="There is no equipment 'BL-99'"):
-        equipment.status_by_code(session, "bl-99")
+        equipment.status_by_code(session, "bl-99", clock=CLOCK)
     with pytest.raises(PermissionDenied):
         equipment.record_calibration(
             session,
@@ -135,7 +149,7 @@ def test_bad_equipment_fields_and_unknown_codes(
             certificate="X",
             performed_on=NOW.date(),
             due_on=(NOW + timedelta(days=1)).date(),
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -145,7 +159,7 @@ def test_edit_needs_a_reason_and_the_code_never_changes(
     longer = EquipmentIn("BL-02", "Blender 2", "blender", True, "48")
     with pytest.raises(Rejected, match="Give a reason"):
         equipment.update_equipment(
-            session, actor=SYSTEM, equipment_id=blender.id, new=longer, reason="", now=NOW
+            session, actor=SYSTEM, equipment_id=blender.id, new=longer, reason="", clock=at(NOW)
         )
     with pytest.raises(Rejected) as refused:
         equipment.update_equipment(
@@ -154,7 +168,7 @@ def test_edit_needs_a_reason_and_the_code_never_changes(
             equipment_id=blender.id,
             new=EquipmentIn("BL-03", "Blender 2", "blender", True, "48"),
             reason="Renumbered",
-            now=NOW,
+            clock=at(NOW),
         )
     assert refused.value.for_field("code") == [
         "The code BL-02 cannot be changed; records and labels name it. "
@@ -164,7 +178,12 @@ def test_edit_needs_a_reason_and_the_code_never_changes(
     assert audit_actions(session, entity_type="equipment") == ["equipment.created"]
 
     equipment.update_equipment(
-        session, actor=SYSTEM, equipment_id=blender.id, new=longer, reason="SOP-CL-4 rev 3", now=NOW
+        session,
+        actor=SYSTEM,
+        equipment_id=blender.id,
+        new=longer,
+        reason="SOP-CL-4 rev 3",
+        clock=at(NOW),
     )
     assert blender.clean_hold_hours == 48
     assert audit_actions(session, entity_type="equipment") == [

@@ -12,6 +12,7 @@ from app.models import Equipment, Material, User
 from app.services.core.errors import PermissionDenied, Rejected
 from app.services.masterdata import imports, materials
 from app.services.masterdata.materials import MaterialIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, audit_actions, count
 
 GOOD = (
@@ -24,7 +25,7 @@ GOOD = (
 
 def test_dry_run_checks_everything_and_keeps_nothing(session: Session) -> None:
     report = imports.run_import(
-        session, actor=SYSTEM, kind_name="materials", data=GOOD, dry_run=True
+        session, actor=SYSTEM, kind_name="materials", data=GOOD, dry_run=True, clock=CLOCK
     )
 
     assert report.ok
@@ -36,7 +37,13 @@ def test_dry_run_checks_everything_and_keeps_nothing(session: Session) -> None:
 
 def test_import_creates_every_row_with_its_audit_event(session: Session) -> None:
     report = imports.run_import(
-        session, actor=SYSTEM, kind_name="materials", data=GOOD, filename="erp.csv", dry_run=False
+        session,
+        actor=SYSTEM,
+        kind_name="materials",
+        data=GOOD,
+        filename="erp.csv",
+        dry_run=False,
+        clock=CLOCK,
     )
 
     assert report.ok
@@ -46,7 +53,7 @@ def test_import_creates_every_row_with_its_audit_event(session: Session) -> None
 
 def test_one_wrong_row_names_line_and_column_and_nothing_is_imported(session: Session) -> None:
     materials.create_material(
-        session, actor=SYSTEM, new=MaterialIn("RM-MCC", "Cellulose", "raw", "kg")
+        session, actor=SYSTEM, new=MaterialIn("RM-MCC", "Cellulose", "raw", "kg"), clock=CLOCK
     )
     data = (
         b"code,name,kind,unit,gtin\n"
@@ -58,7 +65,7 @@ def test_one_wrong_row_names_line_and_column_and_nothing_is_imported(session: Se
     )
 
     report = imports.run_import(
-        session, actor=SYSTEM, kind_name="materials", data=data, dry_run=False
+        session, actor=SYSTEM, kind_name="materials", data=data, dry_run=False, clock=CLOCK
     )
 
     assert [(e.line, e.column) for e in report.errors] == [
@@ -87,7 +94,9 @@ def test_unreadable_files_are_refused_with_the_reason(
     session: Session, data: bytes, words: str
 ) -> None:
     with pytest.raises(Rejected, match=words):
-        imports.run_import(session, actor=SYSTEM, kind_name="materials", data=data, dry_run=True)
+        imports.run_import(
+            session, actor=SYSTEM, kind_name="materials", data=data, dry_run=True, clock=CLOCK
+        )
 
 
 def test_equipment_import_and_who_may_import(
@@ -100,11 +109,16 @@ def test_equipment_import_and_who_may_import(
     )
     with pytest.raises(PermissionDenied):
         imports.run_import(
-            session, actor=make_user("warehouse"), kind_name="equipment", data=data, dry_run=False
+            session,
+            actor=make_user("warehouse"),
+            kind_name="equipment",
+            data=data,
+            dry_run=False,
+            clock=CLOCK,
         )
 
     report = imports.run_import(
-        session, actor=SYSTEM, kind_name="equipment", data=data, dry_run=False
+        session, actor=SYSTEM, kind_name="equipment", data=data, dry_run=False, clock=CLOCK
     )
 
     assert report.ok
@@ -115,5 +129,6 @@ def test_equipment_import_and_who_may_import(
         kind_name="equipment",
         data=b"code,name,kind,needs_cleaning\nBL-04,Blender 4,blender,maybe\n",
         dry_run=True,
+        clock=CLOCK,
     )
     assert [(e.line, e.column) for e in bad.errors] == [(2, "needs_cleaning")]

@@ -28,6 +28,7 @@ from app.services.execution.batches import BatchIn
 from app.services.warehouse import issuing, labels, ledger, receipt
 from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
+from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -35,12 +36,12 @@ from tests.signing import NOW, POLICY, RP, Signer
 @pytest.fixture
 def walt(session: Session) -> User:
     """The demo plant (people, master data, VC500 rev B) with batch VC500-26-0042 planned."""
-    seed_demo(session, actor=SYSTEM, now=NOW)
+    seed_demo(session, actor=SYSTEM, clock=at(NOW))
     batches.create_batch(
         session,
         actor=find_user(session, "sam"),  # type: ignore[arg-type]
         new=BatchIn("VC500", "VC500-26-0042", "100000"),
-        now=NOW,
+        clock=at(NOW),
     )
     return find_user(session, "walt")  # type: ignore[return-value]
 
@@ -66,7 +67,7 @@ def receive(
         actor=walt,
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", supplier_lot, qty, expiry, "2",
                       key=form_key or key()),
-        now=NOW,
+        clock=at(NOW),
     )  # fmt: skip
     return lot
 
@@ -80,7 +81,7 @@ def sign(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "
         meaning=meaning,
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     signatures.sign_with_password(
         session,
@@ -91,7 +92,7 @@ def sign(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "
         reason_code="investigation" if reason else None,
         reason_text=reason or None,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -100,7 +101,7 @@ def issue(session: Session, walt: User, lot: Lot, qty: str, reason: str = "") ->
         session,
         actor=walt,
         new=IssueIn(lot.lot_code, qty, "VC500-26-0042", reason, key()),
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -130,7 +131,7 @@ def test_the_same_receipt_form_twice_records_once(session: Session, walt: User) 
         actor=walt,
         new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-88231", "25", date(2028, 5, 31),
                       key=form_key),
-        now=NOW,
+        clock=at(NOW),
     )  # fmt: skip
 
     assert again
@@ -145,7 +146,7 @@ def test_a_bad_receipt_names_every_problem_and_writes_nothing(session: Session, 
             session,
             actor=walt,
             new=ReceiptIn("RM-ASC", "SUP-CELLUTEC", " ", "-1", NOW.date(), "0", key=key()),
-            now=NOW,
+            clock=at(NOW),
         )
 
     fields = {v.field: v.message for v in refused.value.violations}
@@ -165,7 +166,7 @@ def test_the_scanned_gtin_must_be_the_materials(session: Session, walt: User) ->
             actor=walt,
             new=ReceiptIn("VC500", "SUP-NORTHBRIDGE", "L1", "5", date(2028, 1, 1),
                           gtin="00000096385074", key=key()),
-            now=NOW,
+            clock=at(NOW),
         )  # fmt: skip
 
 
@@ -175,6 +176,7 @@ def test_only_warehouse_receives(session: Session, make_user: Callable[..., User
             session,
             actor=make_user("operator"),
             new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S", "1", date(2028, 1, 1), key=key()),
+            clock=CLOCK,
         )
 
 
@@ -247,7 +249,7 @@ def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: 
             session,
             actor=walt,
             new=IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key()),
-            now=NOW + timedelta(days=3),
+            clock=at(NOW + timedelta(days=3)),
         )
     sign(session, qa.user, lot, "held", reason="Investigation")
     with pytest.raises(GateViolation, match="is on hold"):
@@ -270,7 +272,13 @@ def test_fefo_asks_a_reason_for_a_later_expiring_lot(
     ]
     with pytest.raises(GateViolation, match=f"Lot {early.lot_code} expires first"):
         issue(session, walt, late, "5")
-    issue(session, walt, late, "5", reason="Early lot is in the cold store, blocked by a pallet")
+    issue(
+        session,
+        walt,
+        late,
+        "5",
+        reason="Early lot is in the cold store, blocked by a pallet",
+    )
     assert ledger.balance(session, late.id) == Decimal("20")
 
 
@@ -286,11 +294,11 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
     with pytest.raises(Rejected, match="holds 9.5 kg"):
         issuing.return_to_stock(
             session, actor=walt, lot_code=lot.lot_code, quantity="10", batch_no="VC500-26-0042",
-            key=key(), now=NOW,
+            key=key(), clock=at(NOW),
         )  # fmt: skip
     issuing.return_to_stock(
         session, actor=walt, lot_code=lot.lot_code, quantity="2", batch_no="vc500-26-0042",
-        key=key(), now=NOW,
+        key=key(), clock=at(NOW),
     )  # fmt: skip
 
     assert ledger.balance(session, lot.id) == Decimal("2.5")
@@ -307,11 +315,11 @@ def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, wal
 
     assert label.hri == "(01)04012345000016(17)280531(10)ASC-2611-01"
     assert label.svg.startswith("<svg")
-    labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+    labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
     with pytest.raises(Rejected, match="give a reason for the reprint"):
-        labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, now=NOW)
+        labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
     labels.record_label_print(
-        session, actor=walt, lot_code=lot.lot_code, reprint_reason="Label torn", now=NOW
+        session, actor=walt, lot_code=lot.lot_code, reprint_reason="Label torn", clock=at(NOW)
     )
     assert audit_actions(session, entity_type="lot")[-2:] == [
         "lot.label_printed",
@@ -327,12 +335,18 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
     migrate.upgrade(url)
     db = Database(url)
     with db.session_scope() as s:
-        seed_demo(s, actor=SYSTEM, now=NOW)
+        seed_demo(s, actor=SYSTEM, clock=at(NOW))
         create_user(
-            s, actor=SYSTEM, new=NewUser("w2", "Second Warehouse", ("warehouse",), PASSWORD)
+            s,
+            actor=SYSTEM,
+            new=NewUser("w2", "Second Warehouse", ("warehouse",), PASSWORD),
+            clock=CLOCK,
         )
         batches.create_batch(
-            s, actor=find_user(s, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000"), now=NOW
+            s,
+            actor=find_user(s, "sam"),
+            new=BatchIn("VC500", "VC500-26-0042", "100000"),
+            clock=at(NOW),
         )  # type: ignore[arg-type]
         walt_user = find_user(s, "walt")
         lot = receive(s, walt_user, qty="1")  # type: ignore[arg-type]
@@ -347,7 +361,10 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
             with db.session_scope() as s:
                 user = find_user(s, username)
                 issuing.issue(
-                    s, actor=user, new=IssueIn(lot_code, "1", "VC500-26-0042", key=key()), now=NOW
+                    s,
+                    actor=user,
+                    new=IssueIn(lot_code, "1", "VC500-26-0042", key=key()),
+                    clock=at(NOW),
                 )  # type: ignore[arg-type]
             outcomes.append("issued")
         except GateViolation as exc:
@@ -398,14 +415,68 @@ def test_issue_needs_an_existing_batch_that_uses_the_material(
     mcc = ledger.get_lot(session, "MCC-2610-01")
     with pytest.raises(Rejected, match="There is no batch 'B-404'"):
         issuing.issue(
-            session, actor=walt, new=IssueIn(mcc.lot_code, "1", "b-404", key=key()), now=NOW
+            session, actor=walt, new=IssueIn(mcc.lot_code, "1", "b-404", key=key()), clock=at(NOW)
         )
     hsg, _ = receipt.receive(
         session,
         actor=walt,
         new=ReceiptIn("HSG-200", "SUP-POLYFORM", "P-1", "10", date(2030, 1, 1), key=key()),
-        now=NOW,
+        clock=at(NOW),
     )
     sign(session, qa.user, hsg, "released")
     with pytest.raises(GateViolation, match="is HSG-200, which batch VC500-26-0042 does not use"):
         issue(session, walt, hsg, "1")
+
+
+# The plant's date decides expiry, not the UTC date: a Berlin plant (ahead of UTC) and a Chicago
+# plant (behind UTC), each at an instant where its own date differs from the UTC date.
+@pytest.mark.parametrize(
+    ("zone", "instant", "usable"),
+    [
+        # 23:30 UTC on the expiry day is already 00:30 the next day in Berlin: expired there.
+        ("Europe/Berlin", "2026-12-03T23:30:00+00:00", False),
+        # 22:30 UTC is 23:30 in Berlin, still the expiry day: usable to the last minute.
+        ("Europe/Berlin", "2026-12-03T22:30:00+00:00", True),
+        # 02:00 UTC the next day is still 20:00 on the expiry day in Chicago: usable there.
+        ("America/Chicago", "2026-12-04T02:00:00+00:00", True),
+        # 06:30 UTC the next day is 00:30 the next day in Chicago: expired.
+        ("America/Chicago", "2026-12-04T06:30:00+00:00", False),
+    ],
+)
+def test_expiry_follows_the_plant_date_in_zones_ahead_of_and_behind_utc(
+    session: Session, walt: User, qa: Signer, zone: str, instant: str, usable: bool
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.services.core.clock import StoppedClock
+
+    lot = receive(session, walt, expiry=date(2026, 12, 3))
+    sign(session, qa.user, lot, "released")
+    plant = StoppedClock(datetime.fromisoformat(instant), ZoneInfo(zone))
+    attempt = IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key())
+    if usable:
+        issuing.issue(session, actor=walt, new=attempt, clock=plant)
+        assert ledger.balance(session, lot.id) == Decimal("24")  # type: ignore[arg-type]
+    else:
+        with pytest.raises(GateViolation, match="expired on 2026-12-03"):
+            issuing.issue(session, actor=walt, new=attempt, clock=plant)
+
+
+def test_a_lot_expiring_on_the_plant_today_is_still_usable_that_day() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.services.core.clock import StoppedClock
+
+    chicago = StoppedClock(
+        datetime.fromisoformat("2026-12-03T23:59:00-06:00"), ZoneInfo("America/Chicago")
+    )
+    lot = Lot(
+        lot_code="X", material_id=1, supplier_lot="S", expiry=date(2026, 12, 3),
+        status="released", unit="kg", received_at=chicago.now(), received_by_id=1,
+    )  # fmt: skip
+    assert chicago.today() == date(2026, 12, 3)
+    assert issuing.usability_problems(lot, chicago.today()) == []
+    chicago.advance(timedelta(minutes=2))
+    assert [v.code for v in issuing.usability_problems(lot, chicago.today())] == ["lot.expired"]

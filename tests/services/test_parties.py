@@ -13,6 +13,7 @@ from app.models import AuditEvent, Party, User
 from app.services.core.errors import PermissionDenied, Rejected
 from app.services.masterdata import parties
 from app.services.masterdata.parties import PartyIn
+from tests.clock import CLOCK
 from tests.conftest import SYSTEM, audit_actions, count
 
 SITE = PartyIn("site-main", "site", "Batchbook  Demo Manufacturing LLC", "+1 608 555 0100",
@@ -27,7 +28,7 @@ def _with(party: PartyIn, **changes: str) -> PartyIn:
 
 
 def test_site_is_created_normalised_and_audited(session: Session) -> None:
-    site = parties.create_party(session, actor=SYSTEM, new=SITE)
+    site = parties.create_party(session, actor=SYSTEM, new=SITE, clock=CLOCK)
 
     assert (site.code, site.business_name, site.country) == (
         "SITE-MAIN",
@@ -45,7 +46,7 @@ def test_site_is_created_normalised_and_audited(session: Session) -> None:
 )
 def test_a_gln_needs_13_digits_and_its_check_digit(session: Session, gln: str, words: str) -> None:
     with pytest.raises(Rejected) as refused:
-        parties.create_party(session, actor=SYSTEM, new=_with(SITE, gln=gln))
+        parties.create_party(session, actor=SYSTEM, new=_with(SITE, gln=gln), clock=CLOCK)
     assert words in " ".join(refused.value.for_field("gln"))
     assert count(session, Party) == 0
     assert audit_actions(session, entity_type="party") == []
@@ -54,7 +55,9 @@ def test_a_gln_needs_13_digits_and_its_check_digit(session: Session, gln: str, w
 @pytest.mark.parametrize("country", ["USA", "U", "1A", ""])
 def test_country_is_two_letters(session: Session, country: str) -> None:
     with pytest.raises(Rejected) as refused:
-        parties.create_party(session, actor=SYSTEM, new=_with(CUSTOMER, country=country))
+        parties.create_party(
+            session, actor=SYSTEM, new=_with(CUSTOMER, country=country), clock=CLOCK
+        )
     assert refused.value.for_field("country") == [
         "Country is the two-letter ISO code (US, DE, IE ...)."
     ]
@@ -62,24 +65,30 @@ def test_country_is_two_letters(session: Session, country: str) -> None:
 
 
 def test_unknown_kind_and_duplicate_code_are_refused(session: Session) -> None:
-    parties.create_party(session, actor=SYSTEM, new=CUSTOMER)
+    parties.create_party(session, actor=SYSTEM, new=CUSTOMER, clock=CLOCK)
     with pytest.raises(Rejected) as refused:
-        parties.create_party(session, actor=SYSTEM, new=_with(CUSTOMER, kind="carrier"))
+        parties.create_party(
+            session, actor=SYSTEM, new=_with(CUSTOMER, kind="carrier"), clock=CLOCK
+        )
     assert refused.value.for_field("code") == ["There is already a party CUST-GL."]
     assert refused.value.for_field("kind") == ["Choose supplier, customer or our own site."]
     assert count(session, Party) == 1
 
 
 def test_edit_needs_a_reason_and_keeps_the_old_values(session: Session) -> None:
-    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER)
+    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER, clock=CLOCK)
     moved = _with(CUSTOMER, street="77 SE Division Street", postal_code="97202")
 
     with pytest.raises(Rejected, match="Give a reason"):
-        parties.update_party(session, actor=SYSTEM, party_id=party.id, new=moved, reason=" ")
+        parties.update_party(
+            session, actor=SYSTEM, party_id=party.id, new=moved, reason=" ", clock=CLOCK
+        )
     assert party.street == "1420 NW Lovejoy Street"
     assert audit_actions(session, entity_type="party") == ["party.created"]
 
-    parties.update_party(session, actor=SYSTEM, party_id=party.id, new=moved, reason="Moved")
+    parties.update_party(
+        session, actor=SYSTEM, party_id=party.id, new=moved, reason="Moved", clock=CLOCK
+    )
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "party.changed")).one()
     assert json.loads(event.before)["street"] == "1420 NW Lovejoy Street"
     assert json.loads(event.after)["street"] == "77 SE Division Street"
@@ -87,7 +96,7 @@ def test_edit_needs_a_reason_and_keeps_the_old_values(session: Session) -> None:
 
 
 def test_a_code_never_changes(session: Session) -> None:
-    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER)
+    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER, clock=CLOCK)
     with pytest.raises(Rejected) as refused:
         parties.update_party(
             session,
@@ -95,6 +104,7 @@ def test_a_code_never_changes(session: Session) -> None:
             party_id=party.id,
             new=_with(CUSTOMER, code="CUST-GREENLEAF"),
             reason="Rename",
+            clock=CLOCK,
         )
     assert refused.value.for_field("code") == [
         "The code CUST-GL cannot be changed; records and labels name it. "
@@ -105,15 +115,23 @@ def test_a_code_never_changes(session: Session) -> None:
 
 
 def test_deactivate_and_reactivate_with_a_reason(session: Session) -> None:
-    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER)
+    party = parties.create_party(session, actor=SYSTEM, new=CUSTOMER, clock=CLOCK)
     with pytest.raises(Rejected, match="Give a reason"):
-        parties.set_active(session, actor=SYSTEM, party_id=party.id, active=False, reason="")
+        parties.set_active(
+            session, actor=SYSTEM, party_id=party.id, active=False, reason="", clock=CLOCK
+        )
     assert party.active
 
-    parties.set_active(session, actor=SYSTEM, party_id=party.id, active=False, reason="Closed")
+    parties.set_active(
+        session, actor=SYSTEM, party_id=party.id, active=False, reason="Closed", clock=CLOCK
+    )
     with pytest.raises(Rejected, match="Greenleaf Pharmacy is already deactivated"):
-        parties.set_active(session, actor=SYSTEM, party_id=party.id, active=False, reason="x")
-    parties.set_active(session, actor=SYSTEM, party_id=party.id, active=True, reason="Reopened")
+        parties.set_active(
+            session, actor=SYSTEM, party_id=party.id, active=False, reason="x", clock=CLOCK
+        )
+    parties.set_active(
+        session, actor=SYSTEM, party_id=party.id, active=True, reason="Reopened", clock=CLOCK
+    )
 
     assert party.active
     assert audit_actions(session, entity_type="party") == [
@@ -124,8 +142,8 @@ def test_deactivate_and_reactivate_with_a_reason(session: Session) -> None:
 
 
 def test_list_is_filtered_by_kind(session: Session) -> None:
-    parties.create_party(session, actor=SYSTEM, new=CUSTOMER)
-    parties.create_party(session, actor=SYSTEM, new=SITE)
+    parties.create_party(session, actor=SYSTEM, new=CUSTOMER, clock=CLOCK)
+    parties.create_party(session, actor=SYSTEM, new=SITE, clock=CLOCK)
     assert [p.code for p in parties.list_parties(session, kind="site")] == ["SITE-MAIN"]
     assert [p.code for p in parties.list_parties(session, kind="supplier")] == []
     assert len(parties.list_parties(session)) == 2
@@ -134,15 +152,15 @@ def test_list_is_filtered_by_kind(session: Session) -> None:
 def test_qa_may_change_parties_and_operators_may_not(
     session: Session, make_user: Callable[..., User]
 ) -> None:
-    party = parties.create_party(session, actor=make_user("qa"), new=CUSTOMER)
+    party = parties.create_party(session, actor=make_user("qa"), new=CUSTOMER, clock=CLOCK)
     operator = make_user("operator")
     with pytest.raises(PermissionDenied, match="Only Admin or QA can change master data"):
         parties.update_party(
-            session, actor=operator, party_id=party.id, new=CUSTOMER, reason="typo"
+            session, actor=operator, party_id=party.id, new=CUSTOMER, reason="typo", clock=CLOCK
         )
     with pytest.raises(PermissionDenied):
         parties.set_active(
-            session, actor=operator, party_id=party.id, active=False, reason="closed"
+            session, actor=operator, party_id=party.id, active=False, reason="closed", clock=CLOCK
         )
     assert party.active
     assert audit_actions(session, entity_type="party") == ["party.created"]

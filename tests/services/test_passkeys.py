@@ -12,6 +12,7 @@ from app.models import User
 from app.services.accounts.auth import LockoutPolicy
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
 from app.services.esign import devices, passkeys, signers
+from tests.clock import at
 from tests.conftest import audit_actions
 from tests.signing import NOW, RP, Signer, enrol
 from tests.soft_authenticator import SoftAuthenticator
@@ -24,7 +25,7 @@ def _checked(session: Session, admin: User, user: User) -> None:
         user_id=user.id,
         document_type="ID card",
         document_reference="D-1",
-        now=NOW,
+        clock=at(NOW),
     )  # type: ignore[arg-type]
 
 
@@ -33,7 +34,7 @@ def test_enrolment_link_needs_an_identity_check_first(
 ) -> None:
     user = make_user("qa")
     with pytest.raises(Rejected, match="identity"):
-        passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+        passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, clock=at(NOW))  # type: ignore[arg-type]
 
 
 def test_only_admins_issue_enrolment_links(
@@ -41,7 +42,7 @@ def test_only_admins_issue_enrolment_links(
 ) -> None:
     operator, other = make_user("operator"), make_user("qa")
     with pytest.raises(PermissionDenied):
-        passkeys.issue_enrolment_link(session, actor=operator, user_id=other.id, now=NOW)  # type: ignore[arg-type]
+        passkeys.issue_enrolment_link(session, actor=operator, user_id=other.id, clock=at(NOW))  # type: ignore[arg-type]
 
 
 def test_only_the_named_user_can_redeem_the_link_not_the_admin_who_issued_it(
@@ -49,15 +50,19 @@ def test_only_the_named_user_can_redeem_the_link_not_the_admin_who_issued_it(
 ) -> None:
     user = make_user("qa", full_name="Quinn Adeyemi")
     _checked(session, admin, user)
-    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    _link, token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=user.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
     with pytest.raises(PermissionDenied, match="belongs to Quinn Adeyemi"):
-        passkeys.begin_registration(session, user=admin, token=token, device=None, rp=RP, now=NOW)
+        passkeys.begin_registration(
+            session, user=admin, token=token, device=None, rp=RP, clock=at(NOW)
+        )
     with pytest.raises(NotFound):
         passkeys.begin_registration(
-            session, user=user, token="not-a-token", device=None, rp=RP, now=NOW
+            session, user=user, token="not-a-token", device=None, rp=RP, clock=at(NOW)
         )
     assert passkeys.begin_registration(
-        session, user=user, token=token, device=None, rp=RP, now=NOW
+        session, user=user, token=token, device=None, rp=RP, clock=at(NOW)
     ).options
 
 
@@ -67,14 +72,16 @@ def test_link_is_single_use_and_expires(
     user = make_user("qa")
     _checked(session, admin, user)
     enrol(session, admin, user, SoftAuthenticator())  # uses its own link
-    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    _link, token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=user.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
     with pytest.raises(Rejected, match="expired"):
         passkeys.begin_registration(
-            session, user=user, token=token, device=None, rp=RP, now=NOW + timedelta(hours=25)
+            session, user=user, token=token, device=None, rp=RP, clock=at(NOW + timedelta(hours=25))
         )
     authenticator = SoftAuthenticator()
     start = passkeys.begin_registration(
-        session, user=user, token=token, device=None, rp=RP, now=NOW
+        session, user=user, token=token, device=None, rp=RP, clock=at(NOW)
     )
     passkeys.finish_registration(
         session,
@@ -85,10 +92,12 @@ def test_link_is_single_use_and_expires(
         name="Key 2",
         device=None,
         rp=RP,
-        now=NOW,
+        clock=at(NOW),
     )
     with pytest.raises(Rejected, match="already used"):
-        passkeys.begin_registration(session, user=user, token=token, device=None, rp=RP, now=NOW)
+        passkeys.begin_registration(
+            session, user=user, token=token, device=None, rp=RP, clock=at(NOW)
+        )
     assert [p.name for p in passkeys.active_passkeys(session, user.id)] == ["Phone", "Key 2"]  # type: ignore[arg-type]
     assert "passkey.enrolled" in audit_actions(session, entity_id=str(user.id))
 
@@ -99,7 +108,7 @@ def test_shared_device_refuses_platform_passkeys_but_takes_security_keys(
     user = make_user("operator")
     _checked(session, admin, user)
     handheld, _token = devices.register_device(
-        session, actor=admin, name="Handheld 3", shared=True, now=NOW
+        session, actor=admin, name="Handheld 3", shared=True, clock=at(NOW)
     )
     with pytest.raises(SignatureRefused, match="shared floor device"):
         enrol(session, admin, user, SoftAuthenticator(attachment="platform"), device=handheld)
@@ -116,11 +125,13 @@ def test_shared_device_asks_the_browser_for_a_roaming_key(
     user = make_user("operator")
     _checked(session, admin, user)
     handheld, _ = devices.register_device(
-        session, actor=admin, name="Handheld 4", shared=True, now=NOW
+        session, actor=admin, name="Handheld 4", shared=True, clock=at(NOW)
     )
-    _link, token = passkeys.issue_enrolment_link(session, actor=admin, user_id=user.id, now=NOW)  # type: ignore[arg-type]
+    _link, token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=user.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
     start = passkeys.begin_registration(
-        session, user=user, token=token, device=handheld, rp=RP, now=NOW
+        session, user=user, token=token, device=handheld, rp=RP, clock=at(NOW)
     )
     assert start.roaming_only
     assert '"authenticatorAttachment": "cross-platform"' in start.options
@@ -129,7 +140,7 @@ def test_shared_device_asks_the_browser_for_a_roaming_key(
 
 def test_device_cookie_token_finds_its_device(session: Session, admin: User) -> None:
     device, token = devices.register_device(
-        session, actor=admin, name="QA tablet", shared=False, now=NOW
+        session, actor=admin, name="QA tablet", shared=False, clock=at(NOW)
     )
     assert devices.device_for_token(session, token) is device
     assert devices.device_for_token(session, "forged") is None
@@ -146,12 +157,14 @@ def test_owner_and_admin_may_revoke_but_not_others(
     stranger = make_user("operator")
     with pytest.raises(PermissionDenied):
         passkeys.revoke_passkey(
-            session, actor=stranger, passkey_id=s.passkey.id, reason="x", now=NOW
+            session, actor=stranger, passkey_id=s.passkey.id, reason="x", clock=at(NOW)
         )  # type: ignore[arg-type]
     with pytest.raises(Rejected, match="reason"):
-        passkeys.revoke_passkey(session, actor=admin, passkey_id=s.passkey.id, reason=" ", now=NOW)  # type: ignore[arg-type]
+        passkeys.revoke_passkey(
+            session, actor=admin, passkey_id=s.passkey.id, reason=" ", clock=at(NOW)
+        )  # type: ignore[arg-type]
     passkeys.revoke_passkey(
-        session, actor=admin, passkey_id=s.passkey.id, reason="left company", now=NOW
+        session, actor=admin, passkey_id=s.passkey.id, reason="left company", clock=at(NOW)
     )  # type: ignore[arg-type]
     assert s.passkey.revoked_by_id == admin.id
     listed = passkeys.list_passkeys(session, viewer=s.user, user_id=s.user.id)  # type: ignore[arg-type]
@@ -162,7 +175,7 @@ def test_usernameless_sign_in_with_a_passkey(
     session: Session, make_signer: Callable[..., Signer]
 ) -> None:
     s = make_signer()
-    challenge_id, options = passkeys.begin_login(session, rp=RP, now=NOW)
+    challenge_id, options = passkeys.begin_login(session, rp=RP, clock=at(NOW))
     assert '"allowCredentials": []' in options
     user = passkeys.finish_login(
         session,
@@ -170,7 +183,7 @@ def test_usernameless_sign_in_with_a_passkey(
         credential=s.authenticator.get_assertion(options),
         rp=RP,
         policy=LockoutPolicy(),
-        now=NOW,
+        clock=at(NOW),
     )
     assert user is s.user
     assert audit_actions(session, entity_id=str(s.user.id))[-1] == "login.succeeded"
@@ -180,8 +193,10 @@ def test_revoked_passkey_cannot_sign_in(
     session: Session, make_signer: Callable[..., Signer]
 ) -> None:
     s = make_signer()
-    passkeys.revoke_passkey(session, actor=s.user, passkey_id=s.passkey.id, reason="lost", now=NOW)  # type: ignore[arg-type]
-    challenge_id, options = passkeys.begin_login(session, rp=RP, now=NOW)
+    passkeys.revoke_passkey(
+        session, actor=s.user, passkey_id=s.passkey.id, reason="lost", clock=at(NOW)
+    )  # type: ignore[arg-type]
+    challenge_id, options = passkeys.begin_login(session, rp=RP, clock=at(NOW))
     with pytest.raises(SignatureRefused, match="revoked"):
         passkeys.finish_login(
             session,
@@ -189,6 +204,6 @@ def test_revoked_passkey_cannot_sign_in(
             credential=s.authenticator.get_assertion(options),
             rp=RP,
             policy=LockoutPolicy(),
-            now=NOW,
+            clock=at(NOW),
         )
     assert audit_actions(session, action="login.failed") == ["login.failed"]

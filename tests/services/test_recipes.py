@@ -28,6 +28,7 @@ from app.services.mbr import approval, bom, compare, reading, revisions, steps
 from app.services.mbr.bom import BomLineIn
 from app.services.mbr.revisions import HeaderIn
 from app.services.mbr.steps import LimitIn, StepIn
+from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -51,7 +52,13 @@ def master(session: Session) -> None:
         session.add(Material(code=code, name=name, kind="raw", unit="kg", created_at=NOW))
     session.flush()
     training.create_curriculum(
-        session, actor=SYSTEM, code="VC500", title="VC500 MBR", kind="mbr", validity_days=365
+        session,
+        actor=SYSTEM,
+        code="VC500",
+        title="VC500 MBR",
+        kind="mbr",
+        validity_days=365,
+        clock=CLOCK,
     )
 
 
@@ -68,11 +75,16 @@ def approver(make_signer: Callable[..., Signer]) -> Signer:
 @pytest.fixture
 def draft(session: Session, master: None, author: Signer) -> RecipeRevision:
     revision = revisions.create_recipe(
-        session, actor=author.user, code="vc500", name="Vitamin C 500 mg tablets", header=HEADER
+        session,
+        actor=author.user,
+        code="vc500",
+        name="Vitamin C 500 mg tablets",
+        header=HEADER,
+        clock=CLOCK,
     )
-    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
-    steps.add_step(session, actor=author.user, revision_id=revision.id, new=BLEND)
-    bom.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC)
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH, clock=CLOCK)
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=BLEND, clock=CLOCK)
+    bom.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC, clock=CLOCK)
     return revision
 
 
@@ -85,7 +97,7 @@ def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str)
         meaning=meaning,
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     return signatures.sign_with_password(
         session,
@@ -94,12 +106,12 @@ def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str)
         username=signer.username,
         password=PASSWORD,
         policy=POLICY,
-        now=NOW + timedelta(minutes=1),
+        clock=at(NOW + timedelta(minutes=1)),
     )
 
 
 def approve(session: Session, revision: RecipeRevision, author: User, approver: User) -> None:
-    approval.submit_for_review(session, actor=author, revision_id=revision.id, now=NOW)
+    approval.submit_for_review(session, actor=author, revision_id=revision.id, clock=at(NOW))
     sign(session, author, revision, "authored")
     sign(session, approver, revision, "approved")
 
@@ -158,7 +170,7 @@ def test_bad_step_is_refused_beside_its_field_and_nothing_is_written(
     events_before = len(audit_actions(session))
 
     with pytest.raises(Rejected) as refused:
-        steps.add_step(session, actor=author.user, revision_id=draft.id, new=step)
+        steps.add_step(session, actor=author.user, revision_id=draft.id, new=step, clock=CLOCK)
 
     assert [v.field for v in refused.value.violations] == [field]
     assert words in refused.value.violations[0].message
@@ -182,7 +194,7 @@ def test_bad_bom_line_is_refused_beside_its_field(
     session: Session, draft: RecipeRevision, author: Signer, line: BomLineIn, field: str, words: str
 ) -> None:
     with pytest.raises(Rejected) as refused:
-        bom.add_bom_line(session, actor=author.user, revision_id=draft.id, new=line)
+        bom.add_bom_line(session, actor=author.user, revision_id=draft.id, new=line, clock=CLOCK)
 
     assert [v.field for v in refused.value.violations] == [field]
     assert words in refused.value.violations[0].message
@@ -193,18 +205,18 @@ def test_steps_reorder_and_remove_and_bom_lines_follow_renamed_steps(
     session: Session, draft: RecipeRevision, author: Signer
 ) -> None:
     first = reading.load_revision(session, draft.id).steps[0].step
-    steps.move_step(session, actor=author.user, step_id=first.id, offset=1)
+    steps.move_step(session, actor=author.user, step_id=first.id, offset=1, clock=CLOCK)
     assert [s.step.code for s in reading.load_revision(session, draft.id).steps] == ["40", "20"]
 
     with pytest.raises(Rejected, match="already at that end"):
-        steps.move_step(session, actor=author.user, step_id=first.id, offset=1)
+        steps.move_step(session, actor=author.user, step_id=first.id, offset=1, clock=CLOCK)
 
     steps.update_step(session, actor=author.user, step_id=first.id, new=WEIGH.__class__(
         code="30", kind="weigh", title="Weigh ascorbic acid"
-    ))  # fmt: skip
+    ), clock=CLOCK)  # fmt: skip
     assert reading.load_revision(session, draft.id).bom[0].line.step_code == "30"
 
-    steps.remove_step(session, actor=author.user, step_id=first.id)
+    steps.remove_step(session, actor=author.user, step_id=first.id, clock=CLOCK)
     view = reading.load_revision(session, draft.id)
     assert [(s.step.code, s.step.position) for s in view.steps] == [("40", 1)]
     assert view.bom[0].line.step_code is None
@@ -221,6 +233,7 @@ def test_operators_cannot_author(
             actor=operator,
             revision_id=draft.id,
             new=StepIn("50", "instruction", "Tidy up"),
+            clock=CLOCK,
         )
 
 
@@ -228,15 +241,19 @@ def test_an_incomplete_draft_cannot_go_to_review_and_every_gap_is_named(
     session: Session, master: None, author: Signer
 ) -> None:
     revision = revisions.create_recipe(
-        session, actor=author.user, code="X1", name="Empty", header=HEADER
+        session, actor=author.user, code="X1", name="Empty", header=HEADER, clock=CLOCK
     )
-    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH)
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH, clock=CLOCK)
     bom.add_bom_line(
-        session, actor=author.user, revision_id=revision.id, new=BomLineIn("RM-MCC", "1", "kg", "1")
+        session,
+        actor=author.user,
+        revision_id=revision.id,
+        new=BomLineIn("RM-MCC", "1", "kg", "1"),
+        clock=CLOCK,
     )
 
     with pytest.raises(Rejected) as refused:
-        approval.submit_for_review(session, actor=author.user, revision_id=revision.id)
+        approval.submit_for_review(session, actor=author.user, revision_id=revision.id, clock=CLOCK)
 
     messages = [v.message for v in refused.value.violations]
     assert "BOM line RM-MCC does not name the step that consumes it." in messages
@@ -245,20 +262,26 @@ def test_an_incomplete_draft_cannot_go_to_review_and_every_gap_is_named(
 
 
 def test_review_freezes_the_draft(session: Session, draft: RecipeRevision, author: Signer) -> None:
-    approval.submit_for_review(session, actor=author.user, revision_id=draft.id)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, clock=CLOCK)
 
     with pytest.raises(Rejected, match="in review and frozen"):
         steps.add_step(
-            session, actor=author.user, revision_id=draft.id, new=StepIn("50", "qa_hold", "Hold")
+            session,
+            actor=author.user,
+            revision_id=draft.id,
+            new=StepIn("50", "qa_hold", "Hold"),
+            clock=CLOCK,
         )
     with pytest.raises(Rejected, match="in review and frozen"):
-        revisions.update_header(session, actor=author.user, revision_id=draft.id, header=HEADER)
+        revisions.update_header(
+            session, actor=author.user, revision_id=draft.id, header=HEADER, clock=CLOCK
+        )
 
 
 def test_effective_needs_the_author_and_a_different_qa_approver(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
-    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, clock=at(NOW))
 
     with pytest.raises(PermissionDenied, match="author signs first"):
         sign(session, approver.user, draft, "approved")
@@ -288,7 +311,7 @@ def test_operators_cannot_approve(
     author: Signer,
     make_signer: Callable[..., Signer],
 ) -> None:
-    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, clock=at(NOW))
     sign(session, author.user, draft, "authored")
     operator = make_signer("operator")
     with pytest.raises(PermissionDenied, match="Only QA can sign"):
@@ -299,15 +322,18 @@ def test_a_new_revision_supersedes_the_effective_one_when_approved(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    rev_b = revisions.start_revision(
+        session, actor=author.user, recipe_id=draft.recipe_id, clock=CLOCK
+    )
     assert rev_b.revision == "B"
     with pytest.raises(Rejected, match="still draft"):
-        revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+        revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id, clock=CLOCK)
     bom.add_bom_line(
         session,
         actor=author.user,
         revision_id=rev_b.id,
         new=BomLineIn("RM-MCC", "20.0", "kg", "1", step_code="20"),
+        clock=CLOCK,
     )
 
     approve(session, rev_b, author.user, approver.user)
@@ -328,13 +354,19 @@ def test_effective_revision_never_changes_the_service_refuses(
 
     for attempt in (
         lambda: revisions.update_header(
-            session, actor=author.user, revision_id=draft.id, header=HEADER
+            session, actor=author.user, revision_id=draft.id, header=HEADER, clock=CLOCK
         ),
-        lambda: steps.update_step(session, actor=author.user, step_id=step.id, new=WEIGH),
-        lambda: steps.remove_step(session, actor=author.user, step_id=step.id),
-        lambda: bom.remove_bom_line(session, actor=author.user, line_id=line.id),
-        lambda: bom.add_bom_line(session, actor=author.user, revision_id=draft.id, new=ASC),
-        lambda: approval.submit_for_review(session, actor=author.user, revision_id=draft.id),
+        lambda: steps.update_step(
+            session, actor=author.user, step_id=step.id, new=WEIGH, clock=CLOCK
+        ),
+        lambda: steps.remove_step(session, actor=author.user, step_id=step.id, clock=CLOCK),
+        lambda: bom.remove_bom_line(session, actor=author.user, line_id=line.id, clock=CLOCK),
+        lambda: bom.add_bom_line(
+            session, actor=author.user, revision_id=draft.id, new=ASC, clock=CLOCK
+        ),
+        lambda: approval.submit_for_review(
+            session, actor=author.user, revision_id=draft.id, clock=CLOCK
+        ),
     ):
         with pytest.raises(Rejected, match="effective and can never change"):
             attempt()
@@ -382,22 +414,29 @@ def test_effective_revision_never_changes_the_database_refuses(
 def test_return_to_draft_needs_a_reason_and_earlier_signatures_lapse(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
-    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, now=NOW)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, clock=at(NOW))
     sign(session, author.user, draft, "authored")
 
     with pytest.raises(Rejected, match="Give a reason"):
-        approval.return_to_draft(session, actor=approver.user, revision_id=draft.id, reason=" ")
+        approval.return_to_draft(
+            session, actor=approver.user, revision_id=draft.id, reason=" ", clock=CLOCK
+        )
     approval.return_to_draft(
-        session, actor=approver.user, revision_id=draft.id, reason="Speed limits too wide"
+        session,
+        actor=approver.user,
+        revision_id=draft.id,
+        reason="Speed limits too wide",
+        clock=CLOCK,
     )
     steps.update_step(
         session,
         actor=author.user,
         step_id=reading.load_revision(session, draft.id).steps[1].step.id,
         new=StepIn("40", "record_values", "Blend", limits=(LimitIn("Speed", "rpm", "11", "12"),)),
+        clock=CLOCK,
     )
     approval.submit_for_review(
-        session, actor=author.user, revision_id=draft.id, now=NOW + timedelta(hours=1)
+        session, actor=author.user, revision_id=draft.id, clock=at(NOW + timedelta(hours=1))
     )
 
     assert approval.review_signatures(session, draft) == {}
@@ -409,23 +448,31 @@ def test_compare_lists_bom_and_steps_added_removed_and_changed(
     session: Session, draft: RecipeRevision, author: Signer, approver: Signer
 ) -> None:
     approve(session, draft, author.user, approver.user)
-    rev_b = revisions.start_revision(session, actor=author.user, recipe_id=draft.recipe_id)
+    rev_b = revisions.start_revision(
+        session, actor=author.user, recipe_id=draft.recipe_id, clock=CLOCK
+    )
     b = reading.load_revision(session, rev_b.id)
     bom.update_bom_line(
         session,
         actor=author.user,
         line_id=b.bom[0].line.id,
         new=BomLineIn("RM-ASC", "55.0", "kg", "0.4", "percent", "20"),
+        clock=CLOCK,
     )
     bom.add_bom_line(
         session,
         actor=author.user,
         revision_id=rev_b.id,
         new=BomLineIn("RM-MCC", "20.0", "kg", "1", step_code="20"),
+        clock=CLOCK,
     )
-    steps.remove_step(session, actor=author.user, step_id=b.steps[1].step.id)
+    steps.remove_step(session, actor=author.user, step_id=b.steps[1].step.id, clock=CLOCK)
     steps.add_step(
-        session, actor=author.user, revision_id=rev_b.id, new=StepIn("90", "qa_hold", "QA release")
+        session,
+        actor=author.user,
+        revision_id=rev_b.id,
+        new=StepIn("90", "qa_hold", "QA release"),
+        clock=CLOCK,
     )
 
     diff = compare.compare(session, old_id=draft.id, new_id=rev_b.id)
@@ -442,14 +489,14 @@ def test_compare_lists_bom_and_steps_added_removed_and_changed(
 def test_paper_approval_is_for_migration_only_and_says_so(
     session: Session, draft: RecipeRevision, author: Signer
 ) -> None:
-    approval.submit_for_review(session, actor=author.user, revision_id=draft.id)
+    approval.submit_for_review(session, actor=author.user, revision_id=draft.id, clock=CLOCK)
     with pytest.raises(PermissionDenied):
         approval.approve_outside_the_system(
-            session, actor=author.user, revision_id=draft.id, reference="QA-2025-118"
+            session, actor=author.user, revision_id=draft.id, reference="QA-2025-118", clock=CLOCK
         )
 
     approval.approve_outside_the_system(
-        session, actor=SYSTEM, revision_id=draft.id, reference="paper MBR QA-2025-118"
+        session, actor=SYSTEM, revision_id=draft.id, reference="paper MBR QA-2025-118", clock=CLOCK
     )
 
     assert draft.status == "effective"
@@ -465,10 +512,12 @@ def test_step_qualification_names_every_reason(
     operator = make_user("operator", full_name="Otto Lindqvist")
     warehouse = make_user("warehouse", full_name="Walter Brandt")
 
-    assert [v.code for v in training.step_qualification(session, user=operator, step=step)] == [
-        "training.missing"
-    ]
-    assert [v.code for v in training.step_qualification(session, user=warehouse, step=step)] == [
+    assert [
+        v.code for v in training.step_qualification(session, user=operator, step=step, clock=CLOCK)
+    ] == ["training.missing"]
+    assert [
+        v.code for v in training.step_qualification(session, user=warehouse, step=step, clock=CLOCK)
+    ] == [
         "person.role",
         "training.missing",
     ]
@@ -479,9 +528,9 @@ def test_step_qualification_names_every_reason(
         user_id=operator.id,
         curriculum_code="vc500",
         trained_on=(NOW - timedelta(days=400)).date(),
-        now=NOW,
+        clock=at(NOW),
     )
-    expired = training.step_qualification(session, user=operator, step=step, now=NOW)
+    expired = training.step_qualification(session, user=operator, step=step, clock=at(NOW))
     assert [v.code for v in expired] == ["training.expired"]
     assert "Otto Lindqvist's training for VC500 expired on" in expired[0].message
 
@@ -491,9 +540,9 @@ def test_step_qualification_names_every_reason(
         user_id=operator.id,
         curriculum_code="VC500",
         trained_on=NOW.date(),
-        now=NOW,
+        clock=at(NOW),
     )
-    assert training.step_qualification(session, user=operator, step=step, now=NOW) == []
+    assert training.step_qualification(session, user=operator, step=step, clock=at(NOW)) == []
     assert audit_actions(session, action="training.recorded") == ["training.recorded"] * 2
     # The matrix page reads all records at once and must agree with the one-by-one answer.
     rows = {person.id: states for person, states in training.matrix(session, today=NOW.date())}
@@ -517,7 +566,7 @@ def test_training_cannot_be_recorded_ahead_or_by_operators(
             user_id=operator.id,
             curriculum_code="VC500",
             trained_on=(NOW + timedelta(days=2)).date(),
-            now=NOW,
+            clock=at(NOW),
         )
     with pytest.raises(PermissionDenied):
         training.record_training(
@@ -526,5 +575,5 @@ def test_training_cannot_be_recorded_ahead_or_by_operators(
             user_id=operator.id,
             curriculum_code="VC500",
             trained_on=NOW.date(),
-            now=NOW,
+            clock=at(NOW),
         )

@@ -22,6 +22,7 @@ from app.services.trace import despatch_advice
 from app.services.warehouse import ledger, shipping
 from app.services.warehouse import output as production_output
 from app.services.warehouse.output import OutputIn
+from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM, audit_actions, count
 from tests.services.test_inventory import sign
 from tests.signing import NOW, Signer
@@ -30,12 +31,12 @@ from tests.signing import NOW, Signer
 @pytest.fixture
 def walt(session: Session) -> User:
     """The demo plant with batch VC500-26-0042 planned (its output is what ships)."""
-    seed_demo(session, actor=SYSTEM, now=NOW)
+    seed_demo(session, actor=SYSTEM, clock=at(NOW))
     batches.create_batch(
         session,
         actor=find_user(session, "sam"),  # type: ignore[arg-type]
         new=BatchIn("VC500", "VC500-26-0042", "100000"),
-        now=NOW,
+        clock=at(NOW),
     )
     return find_user(session, "walt")  # type: ignore[return-value]
 
@@ -46,14 +47,15 @@ def qa(make_signer: Callable[..., Signer]) -> Signer:
 
 
 def pick(session: Session, **kwargs: object) -> object:
-    """Pick with a fresh form key, as the page does."""
+    """Pick with a fresh form key, as the page does (at NOW unless a clock is given)."""
+    kwargs.setdefault("clock", CLOCK)
     line, _ = shipping.add_line(session, key=uuid.uuid4().hex, **kwargs)  # type: ignore[arg-type]
     return line
 
 
 def despatch(session: Session, walt: User, shipment: Shipment) -> None:
     shipping.despatch(
-        session, actor=walt, shipment_no=shipment.shipment_no, key=uuid.uuid4().hex, now=NOW
+        session, actor=walt, shipment_no=shipment.shipment_no, key=uuid.uuid4().hex, clock=at(NOW)
     )
 
 
@@ -62,7 +64,7 @@ def output(session: Session, walt: User, key: str | None = None) -> tuple[Lot, b
         session,
         actor=walt,
         new=OutputIn("VC500", "vc500-26-0042", "100000", key=key or uuid.uuid4().hex),
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -78,11 +80,11 @@ def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, wa
         output(session, walt)
     with pytest.raises(Rejected, match="Choose the finished product"):
         production_output.receive_output(
-            session, actor=walt, new=OutputIn("RM-ASC", "B-2", "5", key="k-2"), now=NOW
+            session, actor=walt, new=OutputIn("RM-ASC", "B-2", "5", key="k-2"), clock=at(NOW)
         )
     with pytest.raises(Rejected, match="There is no batch 'B-2'"):
         production_output.receive_output(
-            session, actor=walt, new=OutputIn("VC500", "B-2", "5", key="k-3"), now=NOW
+            session, actor=walt, new=OutputIn("VC500", "B-2", "5", key="k-3"), clock=at(NOW)
         )
     assert count(session, Lot) == len(OPENING_STOCK) + 1
 
@@ -90,19 +92,22 @@ def test_batch_output_comes_in_as_its_own_lot_in_quarantine(session: Session, wa
 def test_the_output_must_be_what_the_batch_makes(session: Session, walt: User) -> None:
     with pytest.raises(Rejected, match="Batch VC500-26-0042 makes VC500, not FS-200"):
         production_output.receive_output(
-            session, actor=walt, new=OutputIn("FS-200", "VC500-26-0042", "10", key="k"), now=NOW
+            session,
+            actor=walt,
+            new=OutputIn("FS-200", "VC500-26-0042", "10", key="k"),
+            clock=at(NOW),
         )
 
 
 def test_a_lot_that_is_not_released_cannot_ship(session: Session, walt: User) -> None:
     lot, _ = output(session, walt)
     shipment = shipping.start_shipment(
-        session, actor=walt, customer_code="CUST-GREENLEAF", reference="PO-8812", now=NOW
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="PO-8812", clock=at(NOW)
     )
     with pytest.raises(GateViolation, match="is quarantine, not released"):
         pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
-            quantity="40000", now=NOW,
+            quantity="40000", clock=at(NOW),
         )  # fmt: skip
 
 
@@ -112,18 +117,18 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     lot, _ = output(session, walt)
     sign(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
-        session, actor=walt, customer_code="cust-greenleaf", reference="PO-8812", now=NOW
+        session, actor=walt, customer_code="cust-greenleaf", reference="PO-8812", clock=at(NOW)
     )
     label = gs1.lot_label(gtin="09501101020917", lot_code=lot.lot_code, expiry=lot.expiry)
 
     pick(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned="]C1" + label.element_string,
-        quantity="40000", now=NOW,
+        quantity="40000", clock=at(NOW),
     )  # fmt: skip
     with pytest.raises(GateViolation, match="has 60000 tablets free to ship; 70000 cannot"):
         pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
-            quantity="70000", now=NOW,
+            quantity="70000", clock=at(NOW),
         )  # fmt: skip
     despatch(session, walt, shipment)
 
@@ -146,7 +151,7 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     with pytest.raises(Rejected, match="has already shipped"):
         pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
-            quantity="1", now=NOW,
+            quantity="1", clock=at(NOW),
         )  # fmt: skip
 
 
@@ -154,11 +159,11 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
     lot, _ = output(session, walt)
     sign(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
-        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
     )
     line = pick(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
-        quantity="100", now=NOW,
+        quantity="100", clock=at(NOW),
     )  # fmt: skip
     sign(session, qa.user, lot, "held", reason="Complaint under investigation")
 
@@ -167,8 +172,8 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
     assert ledger.balance(session, lot.id) == Decimal("100000")
 
     with pytest.raises(Rejected, match="Give a reason"):
-        shipping.remove_line(session, actor=walt, line_id=line.id, reason="")
-    shipping.remove_line(session, actor=walt, line_id=line.id, reason="Lot on hold")
+        shipping.remove_line(session, actor=walt, line_id=line.id, reason="", clock=CLOCK)
+    shipping.remove_line(session, actor=walt, line_id=line.id, reason="Lot on hold", clock=CLOCK)
     with pytest.raises(Rejected, match="Nothing is picked yet"):
         despatch(session, walt, shipment)
 
@@ -177,19 +182,21 @@ def test_a_double_tap_picks_and_despatches_once(session: Session, walt: User, qa
     lot, _ = output(session, walt)
     sign(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
-        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
     )
     form = {"actor": walt, "shipment_no": shipment.shipment_no, "scanned": lot.lot_code,
-            "quantity": "10", "key": "pick-1", "now": NOW}  # fmt: skip
+            "quantity": "10", "key": "pick-1", "clock": at(NOW)}  # fmt: skip
     first, _ = shipping.add_line(session, **form)  # type: ignore[arg-type]
     again, repeated = shipping.add_line(session, **form)  # type: ignore[arg-type]
     assert repeated
     assert again.id == first.id
     assert count(session, ShipmentLine) == 1
 
-    shipping.despatch(session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", now=NOW)
+    shipping.despatch(
+        session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", clock=at(NOW)
+    )
     _, repeated = shipping.despatch(
-        session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", now=NOW
+        session, actor=walt, shipment_no=shipment.shipment_no, key="d-1", clock=at(NOW)
     )
     assert repeated
     assert ledger.balance(session, lot.id) == Decimal("99990")
@@ -197,12 +204,14 @@ def test_a_double_tap_picks_and_despatches_once(session: Session, walt: User, qa
 
 def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:
     with pytest.raises(Rejected, match="Choose an active customer"):
-        shipping.start_shipment(session, actor=walt, customer_code="SUP-CELLUTEC", reference="")
+        shipping.start_shipment(
+            session, actor=walt, customer_code="SUP-CELLUTEC", reference="", clock=CLOCK
+        )
     shipment = shipping.start_shipment(
-        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", now=NOW
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
     )
     with pytest.raises(Rejected, match="Pallet SSCC 106141411234567897 is not recorded here"):
         pick(
             session, actor=walt, shipment_no=shipment.shipment_no,
-            scanned="00106141411234567897", quantity="1", now=NOW,
+            scanned="00106141411234567897", quantity="1", clock=at(NOW),
         )  # fmt: skip

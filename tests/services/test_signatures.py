@@ -19,6 +19,7 @@ from app.services.accounts import users
 from app.services.core.errors import PermissionDenied, Rejected, SignatureRefused
 from app.services.esign import passkeys, reverify, signable, signatures, signers
 from app.services.masterdata import documents
+from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, audit_actions
 from tests.signing import NOW, POLICY, RP, Signer
 
@@ -34,7 +35,7 @@ def begin(
         meaning=meaning,
         rp=RP,
         policy=POLICY,
-        now=now,
+        clock=at(now),
     )
 
 
@@ -47,7 +48,7 @@ def sign(session: Session, s: Signer, sop: Document) -> Signature:
         credential=s.authenticator.get_assertion(request.passkey_options),
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
 
 
@@ -108,7 +109,13 @@ def test_assertion_for_one_record_does_not_sign_another(
 ) -> None:
     s = make_signer()
     other = documents.add_document(
-        session, actor=admin, code="SOP-QA-002", title="Other", revision="1", body="x", now=NOW
+        session,
+        actor=admin,
+        code="SOP-QA-002",
+        title="Other",
+        revision="1",
+        body="x",
+        clock=at(NOW),
     )
     for_sop = begin(session, s.user, sop)
     for_other = begin(session, s.user, other)
@@ -121,7 +128,7 @@ def test_assertion_for_one_record_does_not_sign_another(
             credential=assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     assert session.exec(select(Signature).where(Signature.record_type == "sop")).all() == []
 
@@ -142,7 +149,7 @@ def test_assertion_for_one_meaning_does_not_sign_another(
         meaning="reviewed",
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     second = signatures.begin_signing(
         session,
@@ -152,7 +159,7 @@ def test_assertion_for_one_meaning_does_not_sign_another(
         meaning="approved",
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     assertion = s.authenticator.get_assertion(first.passkey_options)
     with pytest.raises(SignatureRefused, match="challenge"):
@@ -163,7 +170,7 @@ def test_assertion_for_one_meaning_does_not_sign_another(
             credential=assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -182,7 +189,7 @@ def test_assertion_of_one_user_does_not_sign_for_another(
             credential=alice_assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     with pytest.raises(SignatureRefused, match="another person"):  # Bob finishes Alice's ceremony
         signatures.sign_with_passkey(
@@ -192,7 +199,7 @@ def test_assertion_of_one_user_does_not_sign_for_another(
             credential=alice_assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -209,7 +216,7 @@ def test_replayed_assertion_is_refused(
         credential=assertion,
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     with pytest.raises(SignatureRefused, match="already used"):
         signatures.sign_with_passkey(
@@ -219,7 +226,7 @@ def test_replayed_assertion_is_refused(
             credential=assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     fresh = begin(session, s.user, sop)  # same record and meaning, new nonce: old assertion useless
     with pytest.raises(SignatureRefused, match="challenge"):
@@ -230,7 +237,7 @@ def test_replayed_assertion_is_refused(
             credential=assertion,
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     assert len(session.exec(select(Signature).where(Signature.record_type == "sop")).all()) == 1
 
@@ -248,7 +255,7 @@ def test_expired_ceremony_is_refused(
             credential=s.authenticator.get_assertion(request.passkey_options),
             rp=RP,
             policy=POLICY,
-            now=NOW + timedelta(minutes=6),
+            clock=at(NOW + timedelta(minutes=6)),
         )
 
 
@@ -258,7 +265,7 @@ def test_revoked_passkey_cannot_sign(
     s = make_signer()
     request = begin(session, s.user, sop)
     passkeys.revoke_passkey(
-        session, actor=s.user, passkey_id=s.passkey.id, reason="phone lost", now=NOW
+        session, actor=s.user, passkey_id=s.passkey.id, reason="phone lost", clock=at(NOW)
     )  # type: ignore[arg-type]
     with pytest.raises(SignatureRefused, match="revoked"):
         signatures.sign_with_passkey(
@@ -270,7 +277,7 @@ def test_revoked_passkey_cannot_sign(
             ),
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -289,7 +296,7 @@ def test_sign_count_that_does_not_increase_is_refused(
             credential=s.authenticator.get_assertion(request.passkey_options),
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -307,7 +314,7 @@ def test_assertion_without_user_verification_is_refused(
             credential=s.authenticator.get_assertion(request.passkey_options),
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -324,7 +331,7 @@ def test_password_signing_needs_both_components_each_time(
             username="admin1",
             password=PASSWORD,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     request = begin(session, s.user, sop)
     sig = signatures.sign_with_password(
@@ -334,7 +341,7 @@ def test_password_signing_needs_both_components_each_time(
         username=s.user.username,
         password=PASSWORD,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     assert sig.method == "password"
     assert sig.credential_id is None
@@ -354,7 +361,7 @@ def test_plant_can_switch_password_signing_off(
             username=s.user.username,
             password=PASSWORD,
             policy=off,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -372,7 +379,7 @@ def test_repeated_failures_lock_signing_and_alert_admins(
                 username=s.user.username,
                 password="wrong",
                 policy=POLICY,
-                now=NOW,
+                clock=at(NOW),
             )
     assert "admin has been alerted" in refused.value.message
     assert refused.value.keeps_changes  # the boundary commits the evidence of the failures
@@ -382,7 +389,7 @@ def test_repeated_failures_lock_signing_and_alert_admins(
     with pytest.raises(PermissionDenied, match="locked"):
         begin(session, s.user, sop)
     signers.unlock_signing(
-        session, actor=admin, user_id=s.user.id, reason="verified by phone", now=NOW
+        session, actor=admin, user_id=s.user.id, reason="verified by phone", clock=at(NOW)
     )  # type: ignore[arg-type]
     assert begin(session, s.user, sop).challenge_id
     assert audit_actions(session, action="signature.failed") == ["signature.failed"] * 3
@@ -403,7 +410,7 @@ def test_signing_needs_identity_check_and_acknowledgement(
             meaning="acknowledged",
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     with pytest.raises(PermissionDenied, match="cannot verify your own"):
         signers.record_identity_check(
@@ -412,7 +419,7 @@ def test_signing_needs_identity_check_and_acknowledgement(
             user_id=admin.id,
             document_type="passport",
             document_reference="1",
-            now=NOW,
+            clock=at(NOW),
         )  # type: ignore[arg-type]
     signers.record_identity_check(
         session,
@@ -420,12 +427,12 @@ def test_signing_needs_identity_check_and_acknowledgement(
         user_id=user.id,
         document_type="passport",
         document_reference="P1",
-        now=NOW,
+        clock=at(NOW),
     )  # type: ignore[arg-type]
     from tests.signing import acknowledge
 
     acknowledge(session, user)
-    assert signers.status(session, user).active
+    assert signers.status(session, user, clock=CLOCK).active
     assert begin(session, user, sop).passkey_options is None  # no passkey: password only
     with pytest.raises(PermissionDenied, match="already signed the acknowledgement"):
         signatures.begin_signing(
@@ -436,7 +443,7 @@ def test_signing_needs_identity_check_and_acknowledgement(
             meaning="acknowledged",
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -452,7 +459,7 @@ def test_rejection_needs_a_reason_code_and_text(
         meaning="rejected",
         rp=RP,
         policy=POLICY,
-        now=NOW,
+        clock=at(NOW),
     )
     assert request.needs_reason
     with pytest.raises(Rejected) as caught:
@@ -463,7 +470,7 @@ def test_rejection_needs_a_reason_code_and_text(
             username=s.user.username,
             password=PASSWORD,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
     assert {v.field for v in caught.value.violations} == {"reason_code", "reason_text"}
     session.rollback()
@@ -480,7 +487,7 @@ def test_role_is_checked_per_meaning(session: Session, make_signer: Callable[...
             meaning="approved",
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 
@@ -511,7 +518,7 @@ def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
         document_id=sop.id,
         body="Record entries later.",
         reason="typo",
-        now=NOW,
+        clock=at(NOW),
     )  # type: ignore[arg-type]
     shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
     assert not shown[0].valid
@@ -533,7 +540,7 @@ def test_record_changed_while_the_dialog_was_open_is_refused(
     s = make_signer()
     request = begin(session, s.user, sop)
     documents.edit_document(
-        session, actor=admin, document_id=sop.id, body="New text.", reason="update", now=NOW
+        session, actor=admin, document_id=sop.id, body="New text.", reason="update", clock=at(NOW)
     )  # type: ignore[arg-type]
     with pytest.raises(SignatureRefused, match="changed after you opened"):
         signatures.sign_with_passkey(
@@ -543,7 +550,7 @@ def test_record_changed_while_the_dialog_was_open_is_refused(
             credential=s.authenticator.get_assertion(request.passkey_options),
             rp=RP,
             policy=POLICY,
-            now=NOW,
+            clock=at(NOW),
         )
 
 

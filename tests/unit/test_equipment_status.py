@@ -8,6 +8,7 @@ import pytest
 
 from app.models import CalibrationEvent, CleaningEvent, Equipment
 from app.services.masterdata.equipment import equipment_status
+from tests.clock import at
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -32,7 +33,7 @@ def cleaned(hours_ago: float) -> CleaningEvent:
 
 
 def test_calibrated_and_clean_equipment_is_ready() -> None:
-    status = equipment_status(blender(), calibrated(date(2027, 1, 1)), cleaned(1), NOW)
+    status = equipment_status(blender(), calibrated(date(2027, 1, 1)), cleaned(1), clock=at(NOW))
     assert status.usable
     assert status.words == "Ready to use"
     assert status.calibration_certificate == "CAL-1"
@@ -41,8 +42,8 @@ def test_calibrated_and_clean_equipment_is_ready() -> None:
 
 
 def test_due_today_is_still_current_and_yesterday_is_overdue() -> None:
-    assert equipment_status(blender(), calibrated(NOW.date()), cleaned(1), NOW).usable
-    overdue = equipment_status(blender(), calibrated(date(2026, 11, 21)), cleaned(1), NOW)
+    assert equipment_status(blender(), calibrated(NOW.date()), cleaned(1), clock=at(NOW)).usable
+    overdue = equipment_status(blender(), calibrated(date(2026, 11, 21)), cleaned(1), clock=at(NOW))
     assert overdue.problems == ["Calibration overdue since 2026-11-21"]
 
 
@@ -55,7 +56,7 @@ def test_due_today_is_still_current_and_yesterday_is_overdue() -> None:
             blender(clean_hold_hours=24),
             calibrated(date(2027, 1, 1)),
             cleaned(25),
-            ["Not clean: cleaning expired at 2026-11-22 11:00 UTC"],
+            ["Not clean: cleaning expired at 2026-11-22 12:00 CET"],
         ),
         (blender(needs_cleaning=False), calibrated(date(2027, 1, 1)), None, []),
         (
@@ -66,7 +67,7 @@ def test_due_today_is_still_current_and_yesterday_is_overdue() -> None:
                 "Deactivated",
                 "Out of service",
                 "Calibration overdue since 2026-01-01",
-                "Not clean: cleaning expired at 2026-11-21 08:00 UTC",
+                "Not clean: cleaning expired at 2026-11-21 09:00 CET",
             ],
         ),
     ],
@@ -77,11 +78,11 @@ def test_every_reason_is_listed(
     cleaning: CleaningEvent | None,
     problems: list[str],
 ) -> None:
-    status = equipment_status(equipment, calibration, cleaning, NOW)
+    status = equipment_status(equipment, calibration, cleaning, clock=at(NOW))
     assert status.problems == problems
     assert status.usable is (problems == [])
 
 
 def test_cleaning_problems_warn_and_the_rest_block() -> None:
-    status = equipment_status(blender(in_service=False), None, cleaned(100), NOW)
+    status = equipment_status(blender(in_service=False), None, cleaned(100), clock=at(NOW))
     assert [level for _, level in status.badges] == ["bad", "bad", "warn"]

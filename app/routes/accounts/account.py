@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.models import Device
 from app.services.core.errors import Rejected, Violation
 from app.services.esign import devices, passkeys, signatures, signers
-from app.web import db_session, relying_party, safe_local_path
+from app.web import db_session, plant_clock, relying_party, safe_local_path
 
 bp = Blueprint("account", __name__)
 DEVICE_COOKIE = "bb_device"
@@ -25,7 +25,7 @@ def index() -> str:
     session = db_session()
     return render_template(
         "accounts/account/index.html",
-        status=signers.status(session, current_user),
+        status=signers.status(session, current_user, clock=plant_clock()),
         keys=passkeys.list_passkeys(session, viewer=current_user, user_id=current_user.id),
         acknowledgement=signatures.signatures_for(
             session, record_type=signers.ACKNOWLEDGEMENT, record_id=str(current_user.id)
@@ -45,6 +45,7 @@ def revoke(passkey_id: int) -> Response:
         actor=current_user,
         passkey_id=passkey_id,
         reason=request.form.get("reason", ""),
+        clock=plant_clock(),
     )
     flash(f"Passkey “{key.name}” revoked; it can no longer sign or sign in.", "success")
     back = safe_local_path(request.form.get("back")) or url_for("account.index")
@@ -55,7 +56,7 @@ def revoke(passkey_id: int) -> Response:
 @login_required
 def enrol(token: str) -> str:
     """The enrolment page behind a one-time link (only its own user may open it)."""
-    passkeys.redeemable_link(db_session(), token=token, user=current_user)
+    passkeys.redeemable_link(db_session(), token=token, user=current_user, clock=plant_clock())
     return render_template("accounts/account/enrol.html", token=token, device=current_device())
 
 
@@ -64,7 +65,12 @@ def enrol(token: str) -> str:
 def enrol_options(token: str) -> Response:
     """Creation options for the browser (JSON)."""
     start = passkeys.begin_registration(
-        db_session(), user=current_user, token=token, device=current_device(), rp=relying_party()
+        db_session(),
+        user=current_user,
+        token=token,
+        device=current_device(),
+        rp=relying_party(),
+        clock=plant_clock(),
     )
     return jsonify(challenge_id=start.challenge_id, options=start.options)
 
@@ -87,6 +93,7 @@ def enrol_finish(token: str) -> Response:
         name=str(body.get("name", "")),
         device=current_device(),
         rp=relying_party(),
+        clock=plant_clock(),
     )
     flash(f"Passkey “{key.name}” enrolled.", "success")
     return jsonify(redirect=url_for("account.index"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -11,7 +9,7 @@ from werkzeug.wrappers import Response
 from app.services.accounts import auth
 from app.services.core.errors import Rejected, Violation
 from app.services.esign import passkeys
-from app.web import db_session, relying_party, safe_local_path, settings
+from app.web import db_session, plant_clock, relying_party, safe_local_path, settings
 
 bp = Blueprint("auth", __name__)
 
@@ -37,6 +35,7 @@ def login_post() -> tuple[str, int] | Response:
         username=request.form.get("username", ""),
         password=request.form.get("password", ""),
         policy=auth.LockoutPolicy(s.login_max_failures, s.login_lock_seconds),
+        clock=plant_clock(),
     )
     if not result.ok:
         # The failed attempt (and any lock) is committed with this 401: it must be kept.
@@ -48,7 +47,7 @@ def login_post() -> tuple[str, int] | Response:
         ), 401
     session.clear()  # a new session id on privilege change (session fixation)
     login_user(result.user)
-    session["last_seen"] = time.time()
+    session["last_seen"] = plant_clock().now().timestamp()
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -56,7 +55,9 @@ def login_post() -> tuple[str, int] | Response:
 @login_required
 def logout() -> Response:
     """End the session."""
-    auth.sign_out(db_session(), user=current_user._get_current_object(), expired=False)
+    auth.sign_out(
+        db_session(), user=current_user._get_current_object(), expired=False, clock=plant_clock()
+    )
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -66,7 +67,9 @@ def logout() -> Response:
 @bp.post("/login/passkey/options")
 def passkey_options() -> Response:
     """Start a usernameless passkey sign-in (JSON)."""
-    challenge_id, options = passkeys.begin_login(db_session(), rp=relying_party())
+    challenge_id, options = passkeys.begin_login(
+        db_session(), rp=relying_party(), clock=plant_clock()
+    )
     return jsonify(challenge_id=challenge_id, options=options)
 
 
@@ -85,8 +88,9 @@ def passkey_finish() -> Response:
         credential=body["credential"],
         rp=relying_party(),
         policy=auth.LockoutPolicy(s.login_max_failures, s.login_lock_seconds),
+        clock=plant_clock(),
     )
     session.clear()
     login_user(user)
-    session["last_seen"] = time.time()
+    session["last_seen"] = plant_clock().now().timestamp()
     return jsonify(redirect=_safe_next(body.get("next")))

@@ -12,7 +12,7 @@ from app.services.accounts import users
 from app.services.core.actors import require_role
 from app.services.core.errors import NotFound, Rejected
 from app.services.esign import passkeys, signers
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -53,6 +53,7 @@ def create() -> tuple[str, int] | Response:
                 tuple(form["roles"]),
                 request.form.get("password", ""),
             ),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -70,7 +71,7 @@ def _show(user_id: int, **extra: object) -> str:
         "accounts/users/show.html",
         user=user,
         roles=list(Role),
-        esign=signers.status(session, user),
+        esign=signers.status(session, user, clock=plant_clock()),
         keys=passkeys.list_passkeys(session, viewer=current_user, user_id=user_id),
         **extra,
     )
@@ -93,6 +94,7 @@ def identity_check(user_id: int) -> Response:
         user_id=user_id,
         document_type=request.form.get("document_type", ""),
         document_reference=request.form.get("document_reference", ""),
+        clock=plant_clock(),
     )
     flash("Identity check recorded.", "success")
     return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
@@ -102,7 +104,9 @@ def identity_check(user_id: int) -> Response:
 @login_required
 def enrolment_link(user_id: int) -> str:
     """Issue a one-time passkey enrolment link, shown once to the admin to hand over."""
-    link, token = passkeys.issue_enrolment_link(db_session(), actor=current_user, user_id=user_id)
+    link, token = passkeys.issue_enrolment_link(
+        db_session(), actor=current_user, user_id=user_id, clock=plant_clock()
+    )
     url = url_for("account.enrol", token=token, _external=True)
     return _show(user_id, enrolment_url=url, enrolment_expires=link.expires_at)
 
@@ -112,7 +116,11 @@ def enrolment_link(user_id: int) -> str:
 def unlock_signing(user_id: int) -> Response:
     """Lift a signing lock after repeated failed signings."""
     signers.unlock_signing(
-        db_session(), actor=current_user, user_id=user_id, reason=request.form.get("reason", "")
+        db_session(),
+        actor=current_user,
+        user_id=user_id,
+        reason=request.form.get("reason", ""),
+        clock=plant_clock(),
     )
     flash("Signing unlocked.", "success")
     return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
@@ -137,11 +145,14 @@ def change(user_id: int, what: str) -> Response:
             user_id=user_id,
             roles=request.form.getlist("roles"),
             reason=reason,
+            clock=plant_clock(),
         )
         flash(f"Roles of {user.username} saved.", "success")
     elif what in _CHANGES:
         done, command = _CHANGES[what]
-        user = command(db_session(), actor=current_user, user_id=user_id, reason=reason)
+        user = command(
+            db_session(), actor=current_user, user_id=user_id, reason=reason, clock=plant_clock()
+        )
         flash(f"{user.username} {done}.", "success")
     else:
         raise NotFound(f"There is no account action called {what!r}.")

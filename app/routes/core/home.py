@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.services.accounts import home
 from app.services.esign import signers
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("home", __name__)
 
@@ -27,5 +27,7 @@ def index() -> str:
 @login_required
 def acknowledge_alert(alert_id: int) -> Response:
     """An admin confirms they have seen a security alert."""
-    signers.acknowledge_alert(db_session(), actor=current_user, alert_id=alert_id)
+    signers.acknowledge_alert(
+        db_session(), actor=current_user, alert_id=alert_id, clock=plant_clock()
+    )
     return redirect(url_for("home.index"))  # type: ignore[return-value]

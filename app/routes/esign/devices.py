@@ -10,7 +10,7 @@ from app.models import Device, Role
 from app.routes.accounts.account import DEVICE_COOKIE, current_device
 from app.services.core.actors import require_role
 from app.services.esign import devices
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
@@ -35,6 +35,7 @@ def register() -> Response:
         actor=current_user,
         name=request.form.get("name", ""),
         shared=request.form.get("shared") == "1",
+        clock=plant_clock(),
     )
     flash(
         f"This browser is now registered as “{device.name}”{' (shared)' if device.shared else ''}.",

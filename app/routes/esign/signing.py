@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.models import Meaning
 from app.services.core.errors import DomainError, Rejected, SignatureRefused, Violation
 from app.services.esign import signable, signatures
-from app.web import db_session, relying_party, render_error, signing_policy
+from app.web import db_session, plant_clock, relying_party, render_error, signing_policy
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
 
@@ -41,6 +41,7 @@ def _begin(record_type: str, record_id: str, meaning: str) -> signatures.Signing
         meaning=meaning,
         rp=relying_party(),
         policy=signing_policy(),
+        clock=plant_clock(),
     )
 
 
@@ -80,6 +81,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 reason_text=form.get("reason_text"),
                 rp=relying_party(),
                 policy=signing_policy(),
+                clock=plant_clock(),
             )
         else:
             signatures.sign_with_password(
@@ -91,6 +93,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 reason_code=form.get("reason_code"),
                 reason_text=form.get("reason_text"),
                 policy=signing_policy(),
+                clock=plant_clock(),
             )
     except (SignatureRefused, Rejected) as exc:
         # The failed attempt is kept (committed with this answer); offer a fresh ceremony.

@@ -10,7 +10,7 @@ from app.htmx import full_redirect
 from app.services.core.errors import Rejected
 from app.services.execution import batches
 from app.services.mbr import reading
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -49,6 +49,7 @@ def create() -> object:
                     form.get("due_date", ""), "due_date", "due date", required=False
                 ),
             ),
+            clock=plant_clock(),
         )
     except Rejected as exc:  # GateViolation included
         db_session().rollback()

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.services.esign import signatures
 from app.services.masterdata import documents
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -45,6 +45,7 @@ def edit(document_id: int) -> Response:
         document_id=document_id,
         body=request.form.get("body", ""),
         reason=request.form.get("reason"),
+        clock=plant_clock(),
     )
     flash("Document changed. Earlier signatures on it are no longer valid.", "success")
     return redirect(url_for("documents.show", document_id=document_id))  # type: ignore[return-value]

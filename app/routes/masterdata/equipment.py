@@ -14,7 +14,7 @@ from app.models import EquipmentKind
 from app.routes.masterdata.materials import import_page
 from app.services.core.errors import Rejected
 from app.services.masterdata import equipment
-from app.web import db_session, settings
+from app.web import db_session, plant_clock, settings
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -34,7 +34,8 @@ def _equipment_in(form: MultiDict[str, str]) -> equipment.EquipmentIn:
 def index() -> str:
     """Every piece of equipment with its status in colour and words."""
     return render_template(
-        "masterdata/equipment/index.html", items=equipment.list_with_status(db_session())
+        "masterdata/equipment/index.html",
+        items=equipment.list_with_status(db_session(), clock=plant_clock()),
     )
 
 
@@ -52,7 +53,7 @@ def new() -> str:
 def create() -> object:
     try:
         item = equipment.create_equipment(
-            db_session(), actor=current_user, new=_equipment_in(request.form)
+            db_session(), actor=current_user, new=_equipment_in(request.form), clock=plant_clock()
         )
     except Rejected as exc:
         db_session().rollback()
@@ -74,7 +75,7 @@ def _show(equipment_id: int, failed: str | None = None, errors: Rejected | None 
     page = render_template(
         "masterdata/equipment/show.html",
         item=item,
-        status=equipment.get_status(session, equipment_id),
+        status=equipment.get_status(session, equipment_id, clock=plant_clock()),
         calibrations=equipment.calibrations(session, equipment_id),
         cleanings=equipment.cleanings(session, equipment_id),
         failed=failed,
@@ -118,6 +119,7 @@ def calibrate(equipment_id: int) -> object:
             ),  # type: ignore[arg-type]
             due_on=parse_date(form.get("due_on", ""), "due_on", "next due date"),  # type: ignore[arg-type]
             note=form.get("note", ""),
+            clock=plant_clock(),
         ),
         "Calibration recorded.",
     )
@@ -139,6 +141,7 @@ def clean(equipment_id: int) -> object:
             ),
             last_product=form.get("last_product", ""),
             note=form.get("note", ""),
+            clock=plant_clock(),
         ),
         "Cleaning recorded.",
     )
@@ -157,6 +160,7 @@ def service(equipment_id: int) -> object:
             equipment_id=equipment_id,
             in_service=in_service,
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         ),
         "Back in service." if in_service else "Taken out of service.",
     )
@@ -174,6 +178,7 @@ def edit(equipment_id: int) -> object:
             equipment_id=equipment_id,
             new=_equipment_in(request.form),
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         ),
         "Equipment saved.",
     )

@@ -10,7 +10,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import MaterialKind, Tracking
 from app.services.core.errors import Rejected
 from app.services.masterdata import imports, materials
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("materials", __name__, url_prefix="/materials")
 
@@ -55,7 +55,7 @@ def new() -> str:
 def create() -> object:
     try:
         material = materials.create_material(
-            db_session(), actor=current_user, new=_material_in(request.form)
+            db_session(), actor=current_user, new=_material_in(request.form), clock=plant_clock()
         )
     except Rejected as exc:
         db_session().rollback()
@@ -100,6 +100,7 @@ def edit(material_id: int) -> object:
             material_id=material_id,
             new=_material_in(request.form),
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -119,6 +120,7 @@ def set_active(material_id: int) -> object:
             material_id=material_id,
             active=active,
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -136,6 +138,7 @@ def approve_supplier(material_id: int) -> object:
             actor=current_user,
             material_id=material_id,
             party_code=request.form.get("party", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -158,6 +161,7 @@ def import_page(kind_name: str) -> object:
             data=upload.read() if upload else b"",
             filename=upload.filename or "" if upload else "",
             dry_run=request.form.get("mode") != "import",
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()

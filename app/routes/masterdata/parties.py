@@ -10,7 +10,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import PartyKind
 from app.services.core.errors import Rejected
 from app.services.masterdata import parties
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("parties", __name__, url_prefix="/parties")
 
@@ -56,7 +56,9 @@ def new() -> str:
 @login_required
 def create() -> object:
     try:
-        party = parties.create_party(db_session(), actor=current_user, new=_party_in(request.form))
+        party = parties.create_party(
+            db_session(), actor=current_user, new=_party_in(request.form), clock=plant_clock()
+        )
     except Rejected as exc:
         db_session().rollback()
         template = (
@@ -96,6 +98,7 @@ def edit(party_id: int) -> object:
             party_id=party_id,
             new=_party_in(request.form),
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -115,6 +118,7 @@ def set_active(party_id: int) -> object:
             party_id=party_id,
             active=active,
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -13,7 +11,7 @@ from app.models import Role
 from app.services.core.actors import require_role
 from app.services.core.errors import Rejected
 from app.services.masterdata import training
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
@@ -25,7 +23,7 @@ def _page(failed: str | None = None, errors: Rejected | None = None) -> tuple[st
     session = db_session()
     return render_template(
         "masterdata/training/index.html",
-        matrix=training.matrix(session, today=date.today()),
+        matrix=training.matrix(session, today=plant_clock().today()),
         curricula=training.list_curricula(session),
         kinds=training.CURRICULUM_KINDS,
         failed=failed,
@@ -55,7 +53,7 @@ def record() -> object:
                                   "training date"),  # type: ignore[arg-type]
             expires_on=parse_date(request.form.get("expires_on", ""), "expires_on", "expiry date",
                                   required=False),
-            note=request.form.get("note"),
+            note=request.form.get("note"), clock=plant_clock(),
         )  # fmt: skip
     except Rejected as exc:
         db_session().rollback()
@@ -76,6 +74,7 @@ def create_curriculum() -> object:
             title=request.form.get("title", ""),
             kind=request.form.get("kind", ""),
             validity_days=request.form.get("validity_days", type=int) or 0,
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()

@@ -16,7 +16,7 @@ from app.services.esign import signatures
 from app.services.masterdata import training
 from app.services.mbr import approval, bom, reading, revisions, steps
 from app.services.mbr import compare as comparison
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("recipes", __name__, url_prefix="/recipes")
 LIMIT_ROWS = 4
@@ -135,6 +135,7 @@ def create() -> object:
             name=request.form.get("name", ""),
             product_code=request.form.get("product", ""),
             header=_header(request.form),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -156,7 +157,9 @@ def create() -> object:
 @login_required
 def start_revision(recipe_id: int) -> Response:
     """A new draft copied from the newest revision."""
-    revision = revisions.start_revision(db_session(), actor=current_user, recipe_id=recipe_id)
+    revision = revisions.start_revision(
+        db_session(), actor=current_user, recipe_id=recipe_id, clock=plant_clock()
+    )
     flash(f"Draft revision {revision.revision} started.", "success")
     return full_redirect(url_for("recipes.revision", revision_id=revision.id))
 
@@ -175,7 +178,11 @@ def header(revision_id: int) -> object:
         revision_id,
         "header",
         lambda: revisions.update_header(
-            db_session(), actor=current_user, revision_id=revision_id, header=_header(request.form)
+            db_session(),
+            actor=current_user,
+            revision_id=revision_id,
+            header=_header(request.form),
+            clock=plant_clock(),
         ),
         "Header saved.",
     )
@@ -188,7 +195,11 @@ def add_step(revision_id: int) -> object:
         revision_id,
         "step-new",
         lambda: steps.add_step(
-            db_session(), actor=current_user, revision_id=revision_id, new=_step(request.form)
+            db_session(),
+            actor=current_user,
+            revision_id=revision_id,
+            new=_step(request.form),
+            clock=plant_clock(),
         ),
         f"Step {request.form.get('code', '')} added.",
     )
@@ -201,7 +212,11 @@ def update_step(revision_id: int, step_id: int) -> object:
         revision_id,
         f"step-{step_id}",
         lambda: steps.update_step(
-            db_session(), actor=current_user, step_id=step_id, new=_step(request.form)
+            db_session(),
+            actor=current_user,
+            step_id=step_id,
+            new=_step(request.form),
+            clock=plant_clock(),
         ),
         f"Step {request.form.get('code', '')} saved.",
     )
@@ -214,7 +229,9 @@ def move_step(revision_id: int, step_id: int) -> object:
     return _act(
         revision_id,
         f"step-{step_id}",
-        lambda: steps.move_step(db_session(), actor=current_user, step_id=step_id, offset=offset),
+        lambda: steps.move_step(
+            db_session(), actor=current_user, step_id=step_id, offset=offset, clock=plant_clock()
+        ),
         "Step moved.",
     )
 
@@ -225,7 +242,9 @@ def remove_step(revision_id: int, step_id: int) -> object:
     return _act(
         revision_id,
         f"step-{step_id}",
-        lambda: steps.remove_step(db_session(), actor=current_user, step_id=step_id),
+        lambda: steps.remove_step(
+            db_session(), actor=current_user, step_id=step_id, clock=plant_clock()
+        ),
         "Step removed.",
     )
 
@@ -237,7 +256,11 @@ def add_bom_line(revision_id: int) -> object:
         revision_id,
         "bom-new",
         lambda: bom.add_bom_line(
-            db_session(), actor=current_user, revision_id=revision_id, new=_bom(request.form)
+            db_session(),
+            actor=current_user,
+            revision_id=revision_id,
+            new=_bom(request.form),
+            clock=plant_clock(),
         ),
         f"{request.form.get('material', '').upper()} added to the bill of materials.",
     )
@@ -250,7 +273,11 @@ def update_bom_line(revision_id: int, line_id: int) -> object:
         revision_id,
         f"bom-{line_id}",
         lambda: bom.update_bom_line(
-            db_session(), actor=current_user, line_id=line_id, new=_bom(request.form)
+            db_session(),
+            actor=current_user,
+            line_id=line_id,
+            new=_bom(request.form),
+            clock=plant_clock(),
         ),
         "BOM line saved.",
     )
@@ -262,7 +289,9 @@ def remove_bom_line(revision_id: int, line_id: int) -> object:
     return _act(
         revision_id,
         f"bom-{line_id}",
-        lambda: bom.remove_bom_line(db_session(), actor=current_user, line_id=line_id),
+        lambda: bom.remove_bom_line(
+            db_session(), actor=current_user, line_id=line_id, clock=plant_clock()
+        ),
         "BOM line removed.",
     )
 
@@ -274,7 +303,7 @@ def submit(revision_id: int) -> object:
         revision_id,
         "review",
         lambda: approval.submit_for_review(
-            db_session(), actor=current_user, revision_id=revision_id
+            db_session(), actor=current_user, revision_id=revision_id, clock=plant_clock()
         ),
         "Sent to review. The revision is frozen; the author signs, then QA approves.",
     )
@@ -291,6 +320,7 @@ def return_to_draft(revision_id: int) -> object:
             actor=current_user,
             revision_id=revision_id,
             reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         ),
         "Returned to draft.",
     )

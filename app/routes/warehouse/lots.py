@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -17,7 +15,7 @@ from app.services.execution import batches
 from app.services.masterdata import materials
 from app.services.warehouse import disposition, issuing, labels, ledger, receipt
 from app.services.warehouse import output as production_output
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 
@@ -31,7 +29,7 @@ def index() -> str:
         "warehouse/lots/index.html",
         items=ledger.list_lots(db_session(), search=search),
         search=search,
-        today=date.today(),
+        today=plant_clock().today(),
     )
 
 
@@ -106,6 +104,7 @@ def receive() -> object:
                 gtin=form.get("gtin", ""),
                 key=form.get("key", ""),
             ),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -130,7 +129,7 @@ def show(lot_code: str) -> str:
         "warehouse/lots/show.html",
         view=view,
         shown=signatures.signatures_for(session, record_type="lot", record_id=str(view.lot.id)),
-        today=date.today(),
+        today=plant_clock().today(),
         actions=_qc_actions(view.status) if current_user.has_role(Role.QA) else [],
         key=new_key(),
         can_move=current_user.has_role(Role.WAREHOUSE, Role.ADMIN),
@@ -176,6 +175,7 @@ def print_label(lot_code: str) -> object:
             actor=current_user,
             lot_code=lot_code,
             reprint_reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -193,7 +193,9 @@ def pick() -> object:
     batch, lines, errors = None, [], None
     if batch_no:
         try:
-            batch, lines = issuing.pick_list(session, batch_no=batch_no, today=date.today())
+            batch, lines = issuing.pick_list(
+                session, batch_no=batch_no, today=plant_clock().today()
+            )
         except Rejected as exc:
             errors = exc
     page = render_template(
@@ -230,13 +232,14 @@ def issue() -> object:
                 reason=form.get("reason", ""),
                 key=form.get("key", ""),
             ),
+            clock=plant_clock(),
         )
     except Rejected as exc:  # GateViolation included
         session.rollback()
         fefo = []
         if isinstance(exc, GateViolation) and form.get("lot"):
             lot = ledger.get_lot(session, form["lot"])
-            fefo = issuing.fefo_lots(session, lot.material_id, date.today())
+            fefo = issuing.fefo_lots(session, lot.material_id, plant_clock().today())
         page = render_template(
             "warehouse/lots/issue.html",
             form=form,
@@ -266,6 +269,7 @@ def return_to_stock(lot_code: str) -> object:
             quantity=form.get("quantity", ""),
             batch_no=form.get("batch_no", ""),
             key=form.get("key", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -308,6 +312,7 @@ def output() -> object:
                 expiry=parse_date(form.get("expiry", ""), "expiry", "expiry date", required=False),
                 key=form.get("key", ""),
             ),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()

@@ -16,7 +16,7 @@ from app.services.core.errors import Rejected
 from app.services.masterdata import parties
 from app.services.trace import despatch_advice
 from app.services.warehouse import shipping
-from app.web import db_session
+from app.web import db_session, plant_clock
 
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
@@ -42,6 +42,7 @@ def start() -> object:
             actor=current_user,
             customer_code=request.form.get("customer", ""),
             reference=request.form.get("reference", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:
         db_session().rollback()
@@ -100,6 +101,7 @@ def pick(shipment_no: str) -> object:
             scanned=request.form.get("scan", ""),
             quantity=request.form.get("quantity", ""),
             key=request.form.get("key", ""),
+            clock=plant_clock(),
         )
     except Rejected as exc:  # GateViolation included
         db_session().rollback()
@@ -114,7 +116,11 @@ def unpick(shipment_no: str, line_id: int) -> object:
     return _act(
         shipment_no,
         lambda: shipping.remove_line(
-            db_session(), actor=current_user, line_id=line_id, reason=request.form.get("reason", "")
+            db_session(),
+            actor=current_user,
+            line_id=line_id,
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
         ),
         "Taken off the shipment.",
     )
@@ -130,6 +136,7 @@ def despatch(shipment_no: str) -> object:
             actor=current_user,
             shipment_no=shipment_no,
             key=request.form.get("key", ""),
+            clock=plant_clock(),
         ),
         "Shipped. The despatch advice is ready.",
     )

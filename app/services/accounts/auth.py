@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from app.models import User
-from app.models.base import utcnow
 from app.services.core import audit
+from app.services.core.clock import Clock
 
 _hasher = PasswordHasher()
 # Verifying against this keeps an unknown username as slow as a wrong password (no user probing).
@@ -66,10 +66,10 @@ def sign_in(
     username: str,
     password: str,
     policy: LockoutPolicy,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> SignInResult:
     """Check a username and password; count failures and lock the account after too many."""
-    now = now or utcnow()
+    now = clock.now()
     user = find_user(session, username) if username.strip() else None
     if user is None:
         password_matches(_DUMMY_HASH, password)
@@ -80,7 +80,7 @@ def sign_in(
             entity_type="user",
             entity_id=username.strip().lower()[:120] or "-",
             after={"reason": "unknown username"},
-            now=now,
+            clock=clock,
         )
         return SignInResult(None, WRONG_CREDENTIALS)
 
@@ -91,7 +91,7 @@ def sign_in(
             action="login.refused_locked",
             entity_type="user",
             entity_id=user.id,
-            now=now,
+            clock=clock,
         )
         return SignInResult(None, _locked_message(user, policy))
 
@@ -107,7 +107,7 @@ def sign_in(
             entity_id=user.id,
             before=before,
             after={"failed_logins": user.failed_logins, "reason": reason},
-            now=now,
+            clock=clock,
         )
         if user.failed_logins >= policy.max_failures:
             user.locked_until = now + timedelta(seconds=policy.lock_seconds)
@@ -120,7 +120,7 @@ def sign_in(
                 entity_id=user.id,
                 after={"locked_until": user.locked_until},
                 reason=f"{policy.max_failures} failed sign-ins",
-                now=now,
+                clock=clock,
             )
             session.add(user)
             session.flush()
@@ -139,12 +139,12 @@ def sign_in(
         action="login.succeeded",
         entity_type="user",
         entity_id=user.id,
-        now=now,
+        clock=clock,
     )
     return SignInResult(user)
 
 
-def sign_out(session: Session, *, user: User, expired: bool, now: datetime | None = None) -> None:
+def sign_out(session: Session, *, user: User, expired: bool, clock: Clock) -> None:
     """Record the end of a session: by the user's choice, or by the inactivity timeout."""
     audit.record(
         session,
@@ -152,5 +152,5 @@ def sign_out(session: Session, *, user: User, expired: bool, now: datetime | Non
         action="session.expired" if expired else "logout",
         entity_type="user",
         entity_id=user.id,
-        now=now,
+        clock=clock,
     )

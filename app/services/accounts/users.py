@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from app.models import Role, User
-from app.models.base import utcnow
 from app.services.accounts.auth import find_user, hash_password
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -73,9 +72,7 @@ def _public(user: User) -> dict[str, object]:
     }
 
 
-def create_user(
-    session: Session, *, actor: Actor, new: NewUser, now: datetime | None = None
-) -> User:
+def create_user(session: Session, *, actor: Actor, new: NewUser, clock: Clock) -> User:
     """Create a personal account.
 
     Raises:
@@ -83,7 +80,7 @@ def create_user(
         Rejected: the username is malformed or was ever used, or a field is invalid.
     """
     require_role(actor, Role.ADMIN, action="create users")
-    now = now or utcnow()
+    now = clock.now()
     username = new.username.strip().lower()
     problems: list[Violation] = []
     if not USERNAME_RE.match(username):
@@ -132,7 +129,7 @@ def create_user(
         entity_type="user",
         entity_id=user.id,
         after=_public(user),
-        now=now,
+        clock=clock,
     )
     return user
 
@@ -167,7 +164,7 @@ def _change(
     user_id: int,
     action: str,
     reason: str | None,
-    now: datetime | None,
+    clock: Clock,
     apply: object,
 ) -> User:
     require_role(actor, Role.ADMIN, action="manage users")
@@ -186,7 +183,7 @@ def _change(
         before=before,
         after=_public(user) | {"locked_until": user.locked_until},
         reason=text,
-        now=now,
+        clock=clock,
     )
     return user
 
@@ -198,7 +195,7 @@ def set_roles(
     user_id: int,
     roles: Iterable[str],
     reason: str | None,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> User:
     """Replace a user's roles.
 
@@ -226,13 +223,13 @@ def set_roles(
         user_id=user_id,
         action="user.roles_changed",
         reason=reason,
-        now=now,
+        clock=clock.at(clock.now()),
         apply=apply,
     )
 
 
 def deactivate_user(
-    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, clock: Clock
 ) -> User:
     """Deactivate an account (it is never deleted). Raises PermissionDenied, NotFound, Rejected."""
     if isinstance(actor, User) and actor.id == user_id:
@@ -249,13 +246,13 @@ def deactivate_user(
         user_id=user_id,
         action="user.deactivated",
         reason=reason,
-        now=now,
+        clock=clock.at(clock.now()),
         apply=apply,
     )
 
 
 def reactivate_user(
-    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, clock: Clock
 ) -> User:
     """Reactivate a deactivated account. Raises PermissionDenied, NotFound, Rejected."""
 
@@ -270,13 +267,13 @@ def reactivate_user(
         user_id=user_id,
         action="user.reactivated",
         reason=reason,
-        now=now,
+        clock=clock.at(clock.now()),
         apply=apply,
     )
 
 
 def unlock_user(
-    session: Session, *, actor: Actor, user_id: int, reason: str | None, now: datetime | None = None
+    session: Session, *, actor: Actor, user_id: int, reason: str | None, clock: Clock
 ) -> User:
     """Lift a sign-in lockout early. Raises PermissionDenied, NotFound, Rejected."""
 
@@ -290,6 +287,6 @@ def unlock_user(
         user_id=user_id,
         action="user.unlocked",
         reason=reason,
-        now=now,
+        clock=clock.at(clock.now()),
         apply=apply,
     )

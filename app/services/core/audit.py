@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -11,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from app.canonical import canonical_json, sha256_hex
 from app.models import AuditEvent, Role, User
-from app.models.base import utcnow
 from app.services.core.actors import Actor, actor_identity, require_role
+from app.services.core.clock import Clock
 
 GENESIS_HASH = "0" * 64
 # An arbitrary constant naming "the audit chain" in PostgreSQL's advisory-lock space.
@@ -61,12 +60,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> AuditEvent:
     """Append one audit event to the chain (flushes; the caller's transaction commits it)."""
     actor_id, actor_username = actor_identity(actor)
     event = AuditEvent(
-        occurred_at=now or utcnow(),
+        occurred_at=clock.now(),
         actor_id=actor_id,
         actor_username=actor_username,
         action=action,

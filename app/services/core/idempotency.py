@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypeVar
 
 from sqlmodel import Session
@@ -11,6 +10,7 @@ from app.models import (
     Submission,
     User,
 )
+from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation
 
 Row = TypeVar("Row")
@@ -31,9 +31,10 @@ def first_result(session: Session, key: str, model: type[Row]) -> Row | None:
 
 
 def remember(
-    session: Session, *, key: str, form: str, user: User, result: str, now: datetime
+    session: Session, *, key: str, form: str, user: User, result: str, clock: Clock
 ) -> None:
     """Keep the form's key with what it made ("lot:12"), for `first_result`."""
+    now = clock.now()
     if not key:
         return
     session.add(Submission(key=key, form=form, user_id=user.id, result=result, at=now))  # type: ignore[arg-type]

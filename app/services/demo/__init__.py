@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session
 
 from app.services.accounts.auth import find_user
 from app.services.accounts.users import NewUser, create_user
 from app.services.core.actors import Actor, SystemActor
+from app.services.core.clock import Clock
 from app.services.demo import master as demo_master
 from app.services.demo import recipes as demo_recipes
 from app.services.esign import signers
@@ -46,7 +45,7 @@ DEMO_DOCUMENTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:
+def seed_demo(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
     """Create whatever demo data is missing; returns what was created (empty on a re-run).
 
     Demo people get their identity check recorded by Ada (the demo admin; hers by the installer).
@@ -60,7 +59,7 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
                 session,
                 actor=actor,
                 new=NewUser(username, full_name, roles, DEMO_PASSWORD),
-                now=now,
+                clock=clock,
             )
             created.append(f"user {username}")
     ada = find_user(session, "ada")
@@ -68,7 +67,7 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
         person = find_user(session, username)
         if person is None:
             continue
-        if signers.status(session, person).identity_check is None:
+        if signers.status(session, person, clock=clock).identity_check is None:
             # Ada (admin) checked everyone else; Ada herself was checked at installation (CLI).
             verifier = actor if ada is None or person.id == ada.id else ada
             signers.record_identity_check(
@@ -77,7 +76,7 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
                 user_id=person.id,  # type: ignore[arg-type]
                 document_type="Employee badge (demo)",
                 document_reference=f"DEMO-{username.upper()}",
-                now=now,
+                clock=clock,
             )
             created.append(f"identity check {username}")
     existing = {d.code for d in documents.list_documents(session)}
@@ -90,11 +89,11 @@ def seed_demo(session: Session, *, actor: Actor, now: datetime | None = None) ->
                 title=title,
                 revision=revision,
                 body=body,
-                now=now,
+                clock=clock,
             )
             created.append(f"document {code}")
-    created += demo_master.seed_master_data(session, actor=actor, now=now)
+    created += demo_master.seed_master_data(session, actor=actor, clock=clock)
     if isinstance(actor, SystemActor):
-        created += demo_master.seed_opening_stock(session, actor=actor, now=now)
-        created += demo_recipes.seed_recipes(session, actor=actor, now=now)
+        created += demo_master.seed_opening_stock(session, actor=actor, clock=clock)
+        created += demo_recipes.seed_recipes(session, actor=actor, clock=clock)
     return created

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
 from app.models import Lot, LotStatus, User
-from app.models.base import utcnow
 from app.services.accounts.auth import find_user
 from app.services.core.actors import Actor, SystemActor
+from app.services.core.clock import Clock
 from app.services.masterdata import equipment, materials, parties
 from app.services.masterdata.equipment import EquipmentIn
 from app.services.masterdata.materials import MaterialIn
@@ -85,12 +85,10 @@ OPENING_STOCK = (
 )  # fmt: skip
 
 
-def seed_opening_stock(
-    session: Session, *, actor: SystemActor, now: datetime | None = None
-) -> list[str]:
+def seed_opening_stock(session: Session, *, actor: SystemActor, clock: Clock) -> list[str]:
     """Lots on the shelf at go-live (with their paper QC status); needs Walter, the demo's
     warehouse person, and the demo materials."""
-    now = now or utcnow()
+    now = clock.now()
     walt = find_user(session, "walt")
     if walt is None:
         return []
@@ -107,12 +105,13 @@ def seed_opening_stock(
             status=status,
             reference=f"paper QC release of {code} (demo data)",
             lot_code=code,
+            clock=clock,
         )
         created.append(f"lot {code}")
     return created
 
 
-def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:
+def seed_master_data(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
     """Create the demo master data that is missing; returns what was created.
 
     Equipment gets its calibration (BL-01 overdue since a month before `now`) and, when someone
@@ -121,15 +120,15 @@ def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = N
     Raises:
         PermissionDenied: the actor is neither admin nor QA (and something is missing).
     """
-    now = now or utcnow()
+    now = clock.now()
     created: list[str] = []
     for material in MATERIALS:
         if materials.get_by_code(session, material.code) is None:
-            materials.create_material(session, actor=actor, new=material, now=now)
+            materials.create_material(session, actor=actor, new=material, clock=clock)
             created.append(f"material {material.code}")
     for party in PARTIES:
         if parties.get_by_code(session, party.code) is None:
-            parties.create_party(session, actor=actor, new=party, now=now)
+            parties.create_party(session, actor=actor, new=party, clock=clock)
             created.append(f"party {party.code}")
     for material_code, party_code in SUPPLIED_BY.items():
         material = materials.get_by_code(session, material_code)
@@ -140,7 +139,7 @@ def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = N
                 actor=actor,
                 material_id=material.id,
                 party_code=party_code,
-                now=now,  # type: ignore[arg-type]
+                clock=clock,  # type: ignore[arg-type]
             )
             created.append(f"supplier {party_code} for {material_code}")
     # A cleaning names the person who cleaned: Olivia (the demo operator) when she exists, else
@@ -156,16 +155,16 @@ def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = N
             new=EquipmentIn(
                 code, name, kind, needs_cleaning=needs_cleaning, clean_hold_hours="720"
             ),
-            now=now,
+            clock=clock,
         )
         equipment.record_calibration(
             session,
             actor=actor,
             equipment_id=item.id,  # type: ignore[arg-type]
             certificate=certificate,
-            performed_on=(now - timedelta(days=done)).date(),
-            due_on=(now + timedelta(days=due)).date(),
-            now=now,
+            performed_on=clock.today() - timedelta(days=done),
+            due_on=clock.today() + timedelta(days=due),
+            clock=clock,
         )
         if needs_cleaning and cleaner is not None:
             equipment.record_cleaning(
@@ -174,7 +173,7 @@ def seed_master_data(session: Session, *, actor: Actor, now: datetime | None = N
                 equipment_id=item.id,  # type: ignore[arg-type]
                 cleaned_at=now - timedelta(hours=2),
                 last_product="VC500",
-                now=now,
+                clock=clock,
             )
         created.append(f"equipment {code}")
     return created

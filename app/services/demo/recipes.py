@@ -7,14 +7,14 @@ the demo never fabricates anybody's electronic signature.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from app.models import Material, Recipe, User
-from app.models.base import utcnow
 from app.services.accounts.auth import find_user
 from app.services.core.actors import SystemActor
+from app.services.core.clock import Clock
 from app.services.masterdata import training
 from app.services.mbr import approval, reading, revisions
 from app.services.mbr import bom as mbr_bom
@@ -102,46 +102,51 @@ FS200_BOM = [
 ]
 
 
-def seed_recipes(session: Session, *, actor: SystemActor, now: datetime | None = None) -> list[str]:
+def seed_recipes(session: Session, *, actor: SystemActor, clock: Clock) -> list[str]:
     """Curricula, training records and the demo MBRs that are missing; returns what was made.
 
     Needs the demo people and materials (seed those first); without Ada it does nothing.
     """
-    now = now or utcnow()
     created: list[str] = []
     for code, title, kind, days in CURRICULA:
         if training.get_curriculum(session, code) is None:
             training.create_curriculum(
-                session, actor=actor, code=code, title=title, kind=kind, validity_days=days, now=now
+                session,
+                actor=actor,
+                code=code,
+                title=title,
+                kind=kind,
+                validity_days=days,
+                clock=clock,
             )
             created.append(f"curriculum {code}")
     for username, code, ago, left in TRAINING:
         person = find_user(session, username)
         if (
             person is None
-            or training.training_state(session, user=person, code=code, today=now.date()).latest
+            or training.training_state(session, user=person, code=code, today=clock.today()).latest
         ):  # type: ignore[union-attr]
             continue
-        trained = (now - timedelta(days=ago)).date()
+        trained = clock.today() - timedelta(days=ago)
         training.record_training(
             session,
             actor=actor,
             user_id=person.id,  # type: ignore[arg-type]
             curriculum_code=code,
             trained_on=trained,
-            expires_on=(now + timedelta(days=left)).date(),
-            now=now,
+            expires_on=clock.today() + timedelta(days=left),
+            clock=clock,
         )
         created.append(f"training {username} {code}")
     ada = find_user(session, "ada")
     if ada is None or not _materials_present(session):
         return created
     if _recipe(session, "VC500") is None:
-        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "A", now)
-        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "B", now)
+        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "A", clock=clock)
+        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "B", clock=clock)
         created.append("recipe VC500 (rev A superseded, rev B effective)")
     if _recipe(session, "FS-200") is None:
-        _effective(session, ada, actor, "FS-200", "Flow sensor", "C", now)
+        _effective(session, ada, actor, "FS-200", "Flow sensor", "C", clock=clock)
         created.append("recipe FS-200 (rev C effective)")
     return created
 
@@ -173,8 +178,9 @@ def _effective(
     code: str,
     name: str,
     letter: str,
-    now: datetime,
+    clock: Clock,
 ) -> None:
+    now = clock.now()
     recipe = _recipe(session, code)
     if code == "VC500":
         header = HeaderIn(
@@ -194,30 +200,42 @@ def _effective(
     if recipe is None:
         product = code if code == "VC500" else "FS-200"
         revision = revisions.create_recipe(
-            session, actor=ada, code=code, name=name, header=header, product_code=product, now=when
+            session,
+            actor=ada,
+            code=code,
+            name=name,
+            header=header,
+            product_code=product,
+            clock=clock.at(when),
         )
         if letter != "A":  # FS-200: revisions A and B were paper-only; C is the first here
             revision.revision = letter
             session.add(revision)
             session.flush()
     else:
-        revision = revisions.start_revision(session, actor=ada, recipe_id=recipe.id, now=when)  # type: ignore[arg-type]
+        revision = revisions.start_revision(
+            session, actor=ada, recipe_id=recipe.id, clock=clock.at(when)
+        )  # type: ignore[arg-type]
         revisions.update_header(
-            session, actor=ada, revision_id=revision.id, header=header, now=when
+            session, actor=ada, revision_id=revision.id, header=header, clock=clock.at(when)
         )  # type: ignore[arg-type]
         for s in reading.load_revision(session, revision.id).steps:  # type: ignore[arg-type]
-            mbr_steps.remove_step(session, actor=ada, step_id=s.step.id, now=when)  # type: ignore[arg-type]
+            mbr_steps.remove_step(session, actor=ada, step_id=s.step.id, clock=clock.at(when))  # type: ignore[arg-type]
         for b in reading.load_revision(session, revision.id).bom:  # type: ignore[arg-type]
-            mbr_bom.remove_bom_line(session, actor=ada, line_id=b.line.id, now=when)  # type: ignore[arg-type]
+            mbr_bom.remove_bom_line(session, actor=ada, line_id=b.line.id, clock=clock.at(when))  # type: ignore[arg-type]
     for step in steps:
-        mbr_steps.add_step(session, actor=ada, revision_id=revision.id, new=step, now=when)  # type: ignore[arg-type]
+        mbr_steps.add_step(
+            session, actor=ada, revision_id=revision.id, new=step, clock=clock.at(when)
+        )  # type: ignore[arg-type]
     for line in bom:
-        mbr_bom.add_bom_line(session, actor=ada, revision_id=revision.id, new=line, now=when)  # type: ignore[arg-type]
-    approval.submit_for_review(session, actor=ada, revision_id=revision.id, now=when)  # type: ignore[arg-type]
+        mbr_bom.add_bom_line(
+            session, actor=ada, revision_id=revision.id, new=line, clock=clock.at(when)
+        )  # type: ignore[arg-type]
+    approval.submit_for_review(session, actor=ada, revision_id=revision.id, clock=clock.at(when))  # type: ignore[arg-type]
     approval.approve_outside_the_system(
         session,
         actor=system,
         revision_id=revision.id,  # type: ignore[arg-type]
         reference=f"paper MBR approval QA-MBR-{code}-{letter} (demo data)",
-        now=when,
+        clock=clock.at(when),
     )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from sqlmodel import Session, select
 
 from app.models import Device, Role, User
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import (
     Violation,
     require,
@@ -19,7 +18,7 @@ from app.services.esign.passkeys import hash_token
 
 
 def register_device(
-    session: Session, *, actor: User, name: str, shared: bool, now: datetime | None = None
+    session: Session, *, actor: User, name: str, shared: bool, clock: Clock
 ) -> tuple[Device, str]:
     """Register the admin's current browser as a device; returns it and its cookie token.
 
@@ -33,7 +32,7 @@ def register_device(
         else [Violation("name.empty", "Name the device (e.g. Handheld 3, Line 2).", "name")]
     )
     token = secrets.token_urlsafe(32)
-    now = now or utcnow()
+    now = clock.now()
     device = Device(
         token_hash=hash_token(token),
         name=name.strip(),
@@ -50,7 +49,7 @@ def register_device(
         entity_type="device",
         entity_id=device.id,
         after={"name": device.name, "shared": shared},
-        now=now,
+        clock=clock,
     )
     return device, token
 

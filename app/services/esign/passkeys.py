@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from app.models import Ceremony, Device, EnrolmentLink, Passkey, Role, User
-from app.models.base import utcnow
 from app.services.accounts.auth import LockoutPolicy
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import (
     NotFound,
     PermissionDenied,
@@ -72,7 +72,8 @@ def usable_passkey(session: Session, *, credential_id: str, owner: User | None) 
     return passkey
 
 
-def record_use(session: Session, *, passkey: Passkey, sign_count: int, now: datetime) -> None:
+def record_use(session: Session, *, passkey: Passkey, sign_count: int, clock: Clock) -> None:
+    now = clock.now()
     passkey.sign_count = sign_count
     passkey.last_used_at = now
     session.add(passkey)
@@ -80,7 +81,7 @@ def record_use(session: Session, *, passkey: Passkey, sign_count: int, now: date
 
 
 def issue_enrolment_link(
-    session: Session, *, actor: User, user_id: int, now: datetime | None = None
+    session: Session, *, actor: User, user_id: int, clock: Clock
 ) -> tuple[EnrolmentLink, str]:
     """A one-time link for `user_id` to enrol a passkey; returns it and its secret token.
 
@@ -91,7 +92,7 @@ def issue_enrolment_link(
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound(f"There is no active user with id {user_id}.")
-    if signers.status(session, user).identity_check is None:
+    if signers.status(session, user, clock=clock).identity_check is None:
         raise Rejected(
             [
                 Violation(
@@ -101,7 +102,7 @@ def issue_enrolment_link(
                 )
             ]
         )
-    now = now or utcnow()
+    now = clock.now()
     token = secrets.token_urlsafe(32)
     link = EnrolmentLink(
         token_hash=hash_token(token),
@@ -119,21 +120,19 @@ def issue_enrolment_link(
         entity_type="user",
         entity_id=user.id,
         after={"link_id": link.id, "expires_at": link.expires_at},
-        now=now,
+        clock=clock,
     )
     return link, token
 
 
-def redeemable_link(
-    session: Session, *, token: str, user: User, now: datetime | None = None
-) -> EnrolmentLink:
+def redeemable_link(session: Session, *, token: str, user: User, clock: Clock) -> EnrolmentLink:
     """The link behind `token` if `user` may redeem it now.
 
     Raises:
         NotFound: unknown link. PermissionDenied: the link is someone else's (the issuing admin
         included). Rejected: used or expired.
     """
-    now = now or utcnow()
+    now = clock.now()
     link = session.exec(
         select(EnrolmentLink).where(EnrolmentLink.token_hash == hash_token(token))
     ).first()
@@ -178,12 +177,13 @@ def begin_registration(
     token: str,
     device: Device | None,
     rp: wa.RelyingParty,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> RegistrationStart:
     """Start enrolling a passkey through a one-time link. Raises as `redeemable_link`."""
-    now = now or utcnow()
-    redeemable_link(session, token=token, user=user, now=now)
-    challenge = wa.issue_challenge(session, ceremony=Ceremony.REGISTER, user_id=user.id, now=now)
+    redeemable_link(session, token=token, user=user, clock=clock)
+    challenge = wa.issue_challenge(
+        session, ceremony=Ceremony.REGISTER, user_id=user.id, clock=clock
+    )
     roaming_only = bool(device and device.shared)
     options = wa.registration_options(
         rp,
@@ -207,7 +207,7 @@ def finish_registration(
     name: str,
     device: Device | None,
     rp: wa.RelyingParty,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Passkey:
     """Verify the new credential and store it; the link is then used up.
 
@@ -215,14 +215,14 @@ def finish_registration(
         SignatureRefused: the browser's answer does not verify, or a platform passkey on a
             shared device. Rejected/PermissionDenied/NotFound: as `redeemable_link`, or no name.
     """
-    now = now or utcnow()
-    link = redeemable_link(session, token=token, user=user, now=now)
+    now = clock.now()
+    link = redeemable_link(session, token=token, user=user, clock=clock)
     label = " ".join(name.split())[:80]
     require(
         [] if label else [Violation("name.empty", "Name the passkey (e.g. “My phone”).", "name")]
     )
     row = wa.consume_challenge(
-        session, challenge_id=challenge_id, ceremony=Ceremony.REGISTER, user_id=user.id, now=now
+        session, challenge_id=challenge_id, ceremony=Ceremony.REGISTER, user_id=user.id, clock=clock
     )
     new = wa.verify_registration(rp, credential=credential, challenge=row.challenge)
     if device is not None and device.shared and new.is_platform:
@@ -233,7 +233,7 @@ def finish_registration(
             entity_type="device",
             entity_id=device.id,
             after={"user_id": user.id},
-            now=now,
+            clock=clock,
         )
         raise SignatureRefused(
             f"“{device.name}” is a shared floor device: a passkey stored on it could be used by "
@@ -267,13 +267,13 @@ def finish_registration(
             "device": device.name if device else None,
             "link_id": link.id,
         },
-        now=now,
+        clock=clock,
     )
     return passkey
 
 
 def revoke_passkey(
-    session: Session, *, actor: User, passkey_id: int, reason: str, now: datetime | None = None
+    session: Session, *, actor: User, passkey_id: int, reason: str, clock: Clock
 ) -> Passkey:
     """Revoke one passkey (its owner, or an admin). Raises PermissionDenied, NotFound, Rejected."""
     passkey = session.get(Passkey, passkey_id)
@@ -288,7 +288,7 @@ def revoke_passkey(
     )
     if passkey.revoked_at is not None:
         raise Rejected([Violation("passkey.revoked", "This passkey is already revoked.")])
-    now = now or utcnow()
+    now = clock.now()
     passkey.revoked_at = now
     passkey.revoked_by_id = actor.id
     passkey.revoke_reason = reason.strip()
@@ -301,17 +301,14 @@ def revoke_passkey(
         entity_id=passkey.user_id,
         after={"passkey_id": passkey.id, "name": passkey.name},
         reason=reason.strip(),
-        now=now,
+        clock=clock,
     )
     return passkey
 
 
-def begin_login(
-    session: Session, *, rp: wa.RelyingParty, now: datetime | None = None
-) -> tuple[int, str]:
+def begin_login(session: Session, *, rp: wa.RelyingParty, clock: Clock) -> tuple[int, str]:
     """Usernameless sign-in: any discoverable passkey may answer. Returns (challenge, options)."""
-    now = now or utcnow()
-    challenge = wa.issue_challenge(session, ceremony=Ceremony.LOGIN, user_id=None, now=now)
+    challenge = wa.issue_challenge(session, ceremony=Ceremony.LOGIN, user_id=None, clock=clock)
     options = wa.authentication_options(
         rp, challenge=wa.base64url_to_bytes(challenge.challenge), allowed=[]
     )
@@ -325,12 +322,12 @@ def finish_login(
     credential: dict[str, object],
     rp: wa.RelyingParty,
     policy: LockoutPolicy,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> User:
     """Verify a passkey sign-in. Raises SignatureRefused (audited and kept)."""
-    now = now or utcnow()
+    now = clock.now()
     row = wa.consume_challenge(
-        session, challenge_id=challenge_id, ceremony=Ceremony.LOGIN, user_id=None, now=now
+        session, challenge_id=challenge_id, ceremony=Ceremony.LOGIN, user_id=None, clock=clock
     )
     try:
         assertion = wa.Assertion.parse(credential)
@@ -354,10 +351,10 @@ def finish_login(
             entity_type="passkey",
             entity_id=str(credential.get("id", "-"))[:120],
             after={"reason": exc.message, "method": "passkey"},
-            now=now,
+            clock=clock,
         )
         raise
-    record_use(session, passkey=passkey, sign_count=new_count, now=now)
+    record_use(session, passkey=passkey, sign_count=new_count, clock=clock)
     user.last_login_at = now
     user.failed_logins = 0
     session.add(user)
@@ -368,6 +365,6 @@ def finish_login(
         entity_type="user",
         entity_id=user.id,
         after={"method": "passkey", "passkey_id": passkey.id},
-        now=now,
+        clock=clock,
     )
     return user

@@ -9,20 +9,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from app.canonical import canonical_json, sha256_hex
 from app.models import Meaning, Role, Signature, User
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
 
 # The record's own rules for a signer and meaning (e.g. "the author cannot approve"), and what
 # signing changes in the record (e.g. the second approval makes a revision effective). Both run
 # inside the signing transaction.
 Rules = Callable[[Session, User, Meaning], list[Violation]]
-AfterSigning = Callable[[Session, Signature, datetime], None]
+AfterSigning = Callable[[Session, Signature, Clock], None]
 
 # Every record type that can be signed, and the module that registers its loader. Kept explicit
 # so signing a record never depends on which page happened to import its module first.

@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 
 from app.canonical import canonical_json, sha256_hex
 from app.models import Ceremony, Meaning, Signature, SignMethod, User
-from app.models.base import utcnow
 from app.services.accounts.auth import password_matches
 from app.services.core import audit
+from app.services.core.clock import Clock
 from app.services.core.errors import (
     PermissionDenied,
     Rejected,
@@ -107,18 +107,18 @@ def begin_signing(
     meaning: str,
     rp: wa.RelyingParty,
     policy: signers.SigningPolicy,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> SigningRequest:
     """Open a signing ceremony for `signer` on the live record.
 
     Raises:
         NotFound: no such record. PermissionDenied: the signer may not sign it now (all reasons).
     """
-    now = now or utcnow()
+    now = clock.now()
     target = signable.load(session, record_type, record_id)
     chosen = _meaning(meaning)
     problems = signers.signing_violations(
-        session, signer=signer, target=target, meaning=chosen, now=now
+        session, signer=signer, target=target, meaning=chosen, clock=clock
     )
     if problems:
         raise PermissionDenied(" ".join(v.message for v in problems))
@@ -127,7 +127,7 @@ def begin_signing(
         session,
         ceremony=Ceremony.SIGN,
         user_id=signer.id,
-        now=now,
+        clock=clock,
         raw=hashlib.sha256(payload.encode()).digest(),
         payload=payload,
     )
@@ -182,11 +182,11 @@ def _prepare(
     challenge_id: int,
     reason_code: str | None,
     reason_text: str | None,
-    now: datetime,
+    clock: Clock,
 ) -> tuple[str, signable.Signable, Meaning, tuple[str | None, str | None], str]:
     """Consume the challenge and check the record still reads as it did when the dialog opened."""
     row = wa.consume_challenge(
-        session, challenge_id=challenge_id, ceremony=Ceremony.SIGN, user_id=signer.id, now=now
+        session, challenge_id=challenge_id, ceremony=Ceremony.SIGN, user_id=signer.id, clock=clock
     )
     payload = json.loads(row.payload or "{}")
     record = payload["record"]
@@ -194,7 +194,7 @@ def _prepare(
     reason = _reason(meaning, reason_code, reason_text)
     target = signable.load(session, record["type"], record["id"])
     problems = signers.signing_violations(
-        session, signer=signer, target=target, meaning=meaning, now=now
+        session, signer=signer, target=target, meaning=meaning, clock=clock
     )
     if problems:
         raise PermissionDenied(" ".join(v.message for v in problems))
@@ -214,9 +214,10 @@ def _store(
     meaning: Meaning,
     method: SignMethod,
     reason: tuple[str | None, str | None],
-    now: datetime,
+    clock: Clock,
     **evidence: object,
 ) -> Signature:
+    now = clock.now()
     signature = Signature(
         record_type=target.record_type,
         record_id=target.record_id,
@@ -252,10 +253,10 @@ def _store(
             "content_hash": signature.content_hash,
         },
         reason=" — ".join(p for p in reason if p) or None,
-        now=now,
+        clock=clock,
     )
     if target.after_signing is not None:
-        target.after_signing(session, signature, now)
+        target.after_signing(session, signature, clock)
     return signature
 
 
@@ -269,7 +270,7 @@ def sign_with_passkey(
     reason_text: str | None = None,
     rp: wa.RelyingParty,
     policy: signers.SigningPolicy,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Signature:
     """Finish a passkey signing: verify the assertion against this ceremony's challenge.
 
@@ -278,14 +279,13 @@ def sign_with_passkey(
             (the failed attempt is counted, audited and kept).
         PermissionDenied, Rejected: the signer may not sign, or the reason is missing.
     """
-    now = now or utcnow()
     payload_text, target, meaning, reason, challenge = _prepare(
         session,
         signer=signer,
         challenge_id=challenge_id,
         reason_code=reason_code,
         reason_text=reason_text,
-        now=now,
+        clock=clock,
     )
     try:
         assertion = wa.Assertion.parse(credential)
@@ -300,9 +300,11 @@ def sign_with_passkey(
         )
     except SignatureRefused as exc:
         raise SignatureRefused(
-            signers.record_failure(session, signer=signer, why=exc.message, policy=policy, now=now)
+            signers.record_failure(
+                session, signer=signer, why=exc.message, policy=policy, clock=clock
+            )
         ) from exc
-    passkeys.record_use(session, passkey=passkey, sign_count=new_count, now=now)
+    passkeys.record_use(session, passkey=passkey, sign_count=new_count, clock=clock)
     return _store(
         session,
         signer=signer,
@@ -311,7 +313,7 @@ def sign_with_passkey(
         meaning=meaning,
         method=SignMethod.PASSKEY,
         reason=reason,
-        now=now,
+        clock=clock,
         passkey_id=passkey.id,
         credential_id=assertion.credential_id,
         authenticator_data=assertion.authenticator_data,
@@ -332,7 +334,7 @@ def sign_with_password(
     reason_code: str | None = None,
     reason_text: str | None = None,
     policy: signers.SigningPolicy,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Signature:
     """Finish a signing with both components re-entered: user ID and password (§11.200(a)).
 
@@ -341,7 +343,6 @@ def sign_with_password(
         SignatureRefused: wrong user ID or password (counted, audited, kept).
         Rejected: a required reason is missing.
     """
-    now = now or utcnow()
     if not policy.password_signing:
         raise PermissionDenied(
             "This plant signs with passkeys only; password signing is switched off."
@@ -352,14 +353,14 @@ def sign_with_password(
         challenge_id=challenge_id,
         reason_code=reason_code,
         reason_text=reason_text,
-        now=now,
+        clock=clock,
     )
     if username.strip().lower() != signer.username or not password_matches(
         signer.password_hash, password
     ):
         why = "The user ID or password is not correct."
         raise SignatureRefused(
-            signers.record_failure(session, signer=signer, why=why, policy=policy, now=now)
+            signers.record_failure(session, signer=signer, why=why, policy=policy, clock=clock)
         )
     return _store(
         session,
@@ -369,7 +370,7 @@ def sign_with_password(
         meaning=meaning,
         method=SignMethod.PASSWORD,
         reason=reason,
-        now=now,
+        clock=clock,
     )
 
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.models import Alert, IdentityCheck, Meaning, Role, Signature, User
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, Violation, require
 from app.services.esign import signable
 
@@ -48,9 +48,9 @@ class SignerStatus:
         return self.locked_until is not None
 
 
-def status(session: Session, user: User, now: datetime | None = None) -> SignerStatus:
+def status(session: Session, user: User, clock: Clock) -> SignerStatus:
     """Where a user stands on e-signing."""
-    now = now or utcnow()
+    now = clock.now()
     check = session.exec(
         select(IdentityCheck)
         .where(IdentityCheck.user_id == user.id)
@@ -72,7 +72,7 @@ def record_identity_check(
     user_id: int,
     document_type: str,
     document_reference: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> IdentityCheck:
     """An admin records that they saw proof of a person's identity (§11.100(b)).
 
@@ -115,7 +115,7 @@ def record_identity_check(
             ),
         ]
     )
-    now = now or utcnow()
+    now = clock.now()
     check = IdentityCheck(
         user_id=user.id,  # type: ignore[arg-type]
         verified_by_id=actor.id if isinstance(actor, User) else None,
@@ -136,19 +136,19 @@ def record_identity_check(
             "document_type": check.document_type,
             "document_reference": check.document_reference,
         },
-        now=now,
+        clock=clock,
     )
     return check
 
 
 def signing_violations(
-    session: Session, *, signer: User, target: signable.Signable, meaning: Meaning, now: datetime
+    session: Session, *, signer: User, target: signable.Signable, meaning: Meaning, clock: Clock
 ) -> list[Violation]:
     """Every reason `signer` may not sign `target` with `meaning` now (empty when allowed)."""
     problems: list[Violation] = []
     if not signer.active:
         problems.append(Violation("signer.inactive", "This account is deactivated."))
-    st = status(session, signer, now)
+    st = status(session, signer, clock=clock)
     if st.locked:
         problems.append(
             Violation(
@@ -199,10 +199,11 @@ def signing_violations(
 
 
 def record_failure(
-    session: Session, *, signer: User, why: str, policy: SigningPolicy, now: datetime
+    session: Session, *, signer: User, why: str, policy: SigningPolicy, clock: Clock
 ) -> str:
     """Count a failed signing; at the limit lock signing and raise an admin alert. Returns the
     sentence to show."""
+    now = clock.now()
     signer.signing_failures += 1
     audit.record(
         session,
@@ -211,7 +212,7 @@ def record_failure(
         entity_type="user",
         entity_id=signer.id,
         after={"failures": signer.signing_failures, "why": why},
-        now=now,
+        clock=clock,
     )
     if signer.signing_failures >= policy.max_failures:
         signer.signing_locked_until = now + timedelta(seconds=policy.lock_seconds)
@@ -234,7 +235,7 @@ def record_failure(
             entity_type="user",
             entity_id=signer.id,
             after={"locked_until": signer.signing_locked_until, "alert_id": alert.id},
-            now=now,
+            clock=clock,
         )
         session.add(signer)
         session.flush()
@@ -263,9 +264,7 @@ def open_alerts(session: Session, *, viewer: Actor) -> list[Alert]:
     )
 
 
-def acknowledge_alert(
-    session: Session, *, actor: User, alert_id: int, now: datetime | None = None
-) -> Alert:
+def acknowledge_alert(session: Session, *, actor: User, alert_id: int, clock: Clock) -> Alert:
     """Raises PermissionDenied, NotFound, Rejected (already acknowledged)."""
     require_role(actor, Role.ADMIN, action="acknowledge security alerts")
     alert = session.get(Alert, alert_id)
@@ -273,7 +272,7 @@ def acknowledge_alert(
         raise NotFound(f"There is no alert {alert_id}.")
     if alert.acknowledged_at is not None:
         raise Rejected([Violation("alert.done", "This alert was already acknowledged.")])
-    now = now or utcnow()
+    now = clock.now()
     alert.acknowledged_at = now
     alert.acknowledged_by_id = actor.id
     session.add(alert)
@@ -283,13 +282,13 @@ def acknowledge_alert(
         action="alert.acknowledged",
         entity_type="alert",
         entity_id=alert.id,
-        now=now,
+        clock=clock,
     )
     return alert
 
 
 def unlock_signing(
-    session: Session, *, actor: Actor, user_id: int, reason: str, now: datetime | None = None
+    session: Session, *, actor: Actor, user_id: int, reason: str, clock: Clock
 ) -> User:
     """Raises PermissionDenied, NotFound, Rejected (no reason)."""
     require_role(actor, Role.ADMIN, action="unlock signing")
@@ -309,7 +308,7 @@ def unlock_signing(
         entity_id=user.id,
         before=before,
         reason=reason.strip(),
-        now=now,
+        clock=clock,
     )
     return user
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -30,6 +30,7 @@ from webauthn.helpers.structs import (
 )
 
 from app.models import Ceremony, Passkey, WebAuthnChallenge
+from app.services.core.clock import Clock
 from app.services.core.errors import SignatureRefused
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
@@ -67,11 +68,12 @@ def issue_challenge(
     *,
     ceremony: Ceremony,
     user_id: int | None,
-    now: datetime,
+    clock: Clock,
     raw: bytes | None = None,
     payload: str | None = None,
 ) -> WebAuthnChallenge:
     """Store a new challenge (random, or `raw` when it is the hash of what is being signed)."""
+    now = clock.now()
     row = WebAuthnChallenge(
         ceremony=ceremony.value,
         user_id=user_id,
@@ -86,13 +88,14 @@ def issue_challenge(
 
 
 def consume_challenge(
-    session: Session, *, challenge_id: int, ceremony: Ceremony, user_id: int | None, now: datetime
+    session: Session, *, challenge_id: int, ceremony: Ceremony, user_id: int | None, clock: Clock
 ) -> WebAuthnChallenge:
     """Mark a challenge used; refuse one that is unknown, someone else's, used or expired.
 
     Raises:
         SignatureRefused: the challenge cannot be used.
     """
+    now = clock.now()
     row = session.get(WebAuthnChallenge, challenge_id)
     if row is None or row.ceremony != ceremony.value:
         raise SignatureRefused("This signing request is unknown. Start again.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlmodel import Session, col, select
 
 from app.models import Batch, BatchMaterial, Material, Role, User
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Violation, require
 from app.services.core.quantities import parse_quantity
 from app.services.mbr import reading
@@ -61,9 +61,7 @@ def list_batches(session: Session) -> list[Batch]:
     return list(session.exec(select(Batch).order_by(col(Batch.id).desc())))
 
 
-def create_batch(
-    session: Session, *, actor: Actor, new: BatchIn, now: datetime | None = None
-) -> Batch:
+def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) -> Batch:
     """A batch from the recipe's effective revision, its BOM scaled and frozen.
 
     Raises:
@@ -73,7 +71,7 @@ def create_batch(
     require_role(actor, Role.SUPERVISOR, Role.ADMIN, action="create batches")
     if not isinstance(actor, User):
         raise PermissionDenied("A batch is created by a person, not by the system.")
-    now = now or utcnow()
+    now = clock.now()
     code = new.recipe_code.strip().upper()
     revision = reading.effective_revision(session, code)
     if revision is None:
@@ -154,6 +152,6 @@ def create_batch(
             "customer_po": batch.customer_po,
             "due_date": batch.due_date,
         },
-        now=now,
+        clock=clock,
     )
     return batch

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel
 
 from app.models import Role
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import Violation, require
 
 EDITORS = (Role.ADMIN, Role.QA)
@@ -38,7 +37,7 @@ def create(
     row: SQLModel,
     entity_type: str,
     snapshot: Snapshot,
-    now: datetime,
+    clock: Clock,
 ) -> None:
     session.add(row)
     session.flush()
@@ -49,7 +48,7 @@ def create(
         entity_type=entity_type,
         entity_id=row.id,  # type: ignore[attr-defined]
         after=snapshot(row),
-        now=now,
+        clock=clock,
     )
 
 
@@ -62,7 +61,7 @@ def change(
     values: dict[str, Any],
     snapshot: Snapshot,
     reason: str,
-    now: datetime,
+    clock: Clock,
 ) -> None:
     """Apply `values` to `row` and audit before/after with the reason (already checked)."""
     before = snapshot(row)
@@ -79,7 +78,7 @@ def change(
         before=before,
         after=snapshot(row),
         reason=reason.strip(),
-        now=now,
+        clock=clock,
     )
 
 
@@ -95,7 +94,7 @@ def set_flag(
     actions: tuple[str, str],
     name: str,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> None:
     """Switch a boolean such as `active` or `in_service`, with a reason.
 
@@ -105,7 +104,6 @@ def set_flag(
     Raises:
         Rejected: no reason, or already in that state.
     """
-    now = now or utcnow()
     on, off = words
     problems = reason_problems(reason)
     if getattr(row, flag) == value:
@@ -125,7 +123,7 @@ def set_flag(
         before={flag: not value},
         after={flag: value},
         reason=reason.strip(),
-        now=now,
+        clock=clock,
     )
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, select
 
 from app.models import Document, Meaning, Role, User
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.esign import signable
 
@@ -38,7 +37,7 @@ def add_document(
     title: str,
     revision: str,
     body: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Document:
     """Raises PermissionDenied (admin only)."""
     require_role(actor, Role.ADMIN, action="add documents")
@@ -52,7 +51,7 @@ def add_document(
         entity_type="document",
         entity_id=document.id,
         after={"code": code, "title": title, "revision": revision, "body": body},
-        now=now,
+        clock=clock,
     )
     return document
 
@@ -64,7 +63,7 @@ def edit_document(
     document_id: int,
     body: str,
     reason: str | None,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Document:
     """Change a document's text (audited with before and after). Signatures on it become invalid.
 
@@ -100,7 +99,7 @@ def edit_document(
         before=before,
         after={"body": document.body},
         reason=(reason or "").strip(),
-        now=now,
+        clock=clock,
     )
     return document
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, Role, User
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.masterdata import common as masterdata
 
@@ -61,9 +61,10 @@ def equipment_status(
     equipment: Equipment,
     calibration: CalibrationEvent | None,
     cleaning: CleaningEvent | None,
-    now: datetime,
+    clock: Clock,
 ) -> EquipmentStatus:
     """The status of `equipment` at `now` from its latest calibration and cleaning (pure)."""
+    now = clock.now()
     problems = []
     if not equipment.active:
         problems.append("Deactivated")
@@ -71,7 +72,7 @@ def equipment_status(
         problems.append("Out of service")
     if calibration is None:
         problems.append("No calibration recorded")
-    elif calibration.due_on < now.date():
+    elif calibration.due_on < clock.today():
         problems.append(f"Calibration overdue since {calibration.due_on.isoformat()}")
     clean_until = None
     if equipment.needs_cleaning:
@@ -80,7 +81,9 @@ def equipment_status(
         else:
             clean_until = cleaning.cleaned_at + timedelta(hours=equipment.clean_hold_hours)
             if clean_until < now:
-                problems.append(f"Not clean: cleaning expired at {clean_until:%Y-%m-%d %H:%M} UTC")
+                problems.append(
+                    f"Not clean: cleaning expired at {clock.local(clean_until):%Y-%m-%d %H:%M %Z}"
+                )
     return EquipmentStatus(
         usable=not problems,
         problems=problems,
@@ -166,47 +169,42 @@ def cleanings(session: Session, equipment_id: int) -> list[CleaningEvent]:
     )
 
 
-def get_status(session: Session, equipment_id: int, now: datetime | None = None) -> EquipmentStatus:
+def get_status(session: Session, equipment_id: int, clock: Clock) -> EquipmentStatus:
     """Raises NotFound."""
     equipment = get_equipment(session, equipment_id)
     cal = calibrations(session, equipment_id)
     clean = cleanings(session, equipment_id)
     return equipment_status(
-        equipment, cal[0] if cal else None, clean[0] if clean else None, now or utcnow()
+        equipment, cal[0] if cal else None, clean[0] if clean else None, clock=clock
     )
 
 
-def status_by_code(
-    session: Session, code: str, now: datetime | None = None
-) -> tuple[Equipment, EquipmentStatus]:
+def status_by_code(session: Session, code: str, clock: Clock) -> tuple[Equipment, EquipmentStatus]:
     """What a gate asks when equipment is scanned. Raises NotFound for an unknown code."""
     equipment = get_by_code(session, code)
     if equipment is None:
         raise NotFound(f"There is no equipment {code.strip().upper()!r}.")
-    return equipment, get_status(session, equipment.id, now)  # type: ignore[arg-type]
+    return equipment, get_status(session, equipment.id, clock=clock)  # type: ignore[arg-type]
 
 
-def list_with_status(
-    session: Session, now: datetime | None = None
-) -> list[tuple[Equipment, EquipmentStatus]]:
-    now = now or utcnow()
+def list_with_status(session: Session, clock: Clock) -> list[tuple[Equipment, EquipmentStatus]]:
     return [
-        (e, get_status(session, e.id, now))  # type: ignore[arg-type]
+        (e, get_status(session, e.id, clock=clock))  # type: ignore[arg-type]
         for e in session.exec(select(Equipment).order_by(Equipment.code))
     ]
 
 
 def create_equipment(
-    session: Session, *, actor: Actor, new: EquipmentIn, now: datetime | None = None
+    session: Session, *, actor: Actor, new: EquipmentIn, clock: Clock
 ) -> Equipment:
     """Raises PermissionDenied (admin or QA only) and Rejected (every bad field at once)."""
     masterdata.require_editor(actor)
-    now = now or utcnow()
+    now = clock.now()
     problems, values = _check(session, new, current=None)
     require(problems)
     equipment = Equipment(**values, created_at=now)
     masterdata.create(
-        session, actor=actor, row=equipment, entity_type="equipment", snapshot=_values, now=now
+        session, actor=actor, row=equipment, entity_type="equipment", snapshot=_values, clock=clock
     )
     return equipment
 
@@ -218,11 +216,10 @@ def update_equipment(
     equipment_id: int,
     new: EquipmentIn,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Equipment:
     """Raises PermissionDenied, NotFound, Rejected."""
     masterdata.require_editor(actor)
-    now = now or utcnow()
     equipment = get_equipment(session, equipment_id)
     problems, values = _check(session, new, current=equipment)
     require(problems + masterdata.reason_problems(reason))
@@ -234,7 +231,7 @@ def update_equipment(
         values=values,
         snapshot=_values,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return equipment
 
@@ -246,7 +243,7 @@ def set_in_service(
     equipment_id: int,
     in_service: bool,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Equipment:
     """Take equipment out of service or put it back, with a reason.
 
@@ -266,7 +263,7 @@ def set_in_service(
         actions=("returned_to_service", "taken_out_of_service"),
         name=equipment.code,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return equipment
 
@@ -280,7 +277,7 @@ def record_calibration(
     performed_on: date,
     due_on: date,
     note: str = "",
-    now: datetime | None = None,
+    clock: Clock,
 ) -> CalibrationEvent:
     """Record a calibration with its certificate and next due date (never changed afterwards).
 
@@ -289,7 +286,7 @@ def record_calibration(
         future, due not after performed.
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
+    now = clock.now()
     equipment = get_equipment(session, equipment_id)
     problems = []
     if not certificate.strip():
@@ -298,7 +295,7 @@ def record_calibration(
                 "certificate.empty", "Enter the calibration or certificate ID.", "certificate"
             )
         )
-    if performed_on > now.date():
+    if performed_on > clock.today():
         problems.append(
             Violation(
                 "performed_on.future", "A calibration cannot be recorded ahead.", "performed_on"
@@ -327,7 +324,7 @@ def record_calibration(
         entity_type="equipment",
         entity_id=equipment.id,
         after={"certificate": event.certificate, "performed_on": performed_on, "due_on": due_on},
-        now=now,
+        clock=clock,
     )
     return event
 
@@ -340,7 +337,7 @@ def record_cleaning(
     cleaned_at: datetime | None = None,
     last_product: str = "",
     note: str = "",
-    now: datetime | None = None,
+    clock: Clock,
 ) -> CleaningEvent:
     """Record that `actor` cleaned the equipment (the person who cleaned records it).
 
@@ -349,7 +346,7 @@ def record_cleaning(
         Rejected: equipment that is not cleaned, or a cleaning time in the future.
     """
     require_role(actor, *CLEANERS, action="record cleanings")
-    now = now or utcnow()
+    now = clock.now()
     cleaned_at = cleaned_at or now
     equipment = get_equipment(session, equipment_id)
     problems = []
@@ -379,6 +376,6 @@ def record_cleaning(
         entity_type="equipment",
         entity_id=equipment.id,
         after={"cleaned_at": cleaned_at, "last_product": event.last_product},
-        now=now,
+        clock=clock,
     )
     return event

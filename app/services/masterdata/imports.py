@@ -11,15 +11,14 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from app.models import EquipmentKind, MaterialKind
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.masterdata import common as masterdata
 from app.services.masterdata import equipment, materials
@@ -32,13 +31,13 @@ class ImportKind:
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    create: Callable[[Session, Actor, dict[str, str], datetime], Any]
+    create: Callable[[Session, Actor, dict[str, str], Clock], Any]
     # What each column holds, shown on the upload page (the rules themselves live in the
     # create functions; these words only describe them).
     columns: tuple[tuple[str, str], ...] = ()
 
 
-def _material(session: Session, actor: Actor, row: dict[str, str], now: datetime) -> Any:
+def _material(session: Session, actor: Actor, row: dict[str, str], clock: Clock) -> Any:
     new = materials.MaterialIn(
         code=row["code"],
         name=row["name"],
@@ -49,7 +48,7 @@ def _material(session: Session, actor: Actor, row: dict[str, str], now: datetime
         tracking=(row.get("tracking", "") or "lot").strip().lower(),
         shelf_life_days=row.get("shelf_life_days", ""),
     )
-    return materials.create_material(session, actor=actor, new=new, now=now)
+    return materials.create_material(session, actor=actor, new=new, clock=clock)
 
 
 def _yes(value: str, default: bool) -> bool:
@@ -71,7 +70,7 @@ def _yes(value: str, default: bool) -> bool:
     )
 
 
-def _equipment(session: Session, actor: Actor, row: dict[str, str], now: datetime) -> Any:
+def _equipment(session: Session, actor: Actor, row: dict[str, str], clock: Clock) -> Any:
     new = equipment.EquipmentIn(
         code=row["code"],
         name=row["name"],
@@ -79,7 +78,7 @@ def _equipment(session: Session, actor: Actor, row: dict[str, str], now: datetim
         needs_cleaning=_yes(row.get("needs_cleaning", ""), True),
         clean_hold_hours=row.get("clean_hold_hours", "") or "72",
     )
-    return equipment.create_equipment(session, actor=actor, new=new, now=now)
+    return equipment.create_equipment(session, actor=actor, new=new, clock=clock)
 
 
 _CODE = "1-40 letters, digits, '.', '_', '/' or '-'; new to Batchbook and once per file"
@@ -203,7 +202,7 @@ def run_import(
     data: bytes,
     filename: str = "",
     dry_run: bool,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> ImportReport:
     """Check (and, unless `dry_run`, import) every row; nothing is kept unless all rows pass.
 
@@ -211,7 +210,6 @@ def run_import(
         PermissionDenied: not admin or QA. Rejected: the file itself is unreadable.
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
     kind = KINDS[kind_name]
     rows = read_rows(data, kind)
     report = ImportReport(kind=kind_name, dry_run=dry_run, rows=len(rows))
@@ -228,7 +226,7 @@ def run_import(
         seen[code] = line
         inner = session.begin_nested()
         try:
-            kind.create(session, actor, row, now)
+            kind.create(session, actor, row, clock)
         except Rejected as exc:
             inner.rollback()
             report.errors.extend(RowError(line, v.field or "", v.message) for v in exc.violations)
@@ -247,7 +245,7 @@ def run_import(
         entity_type="import",
         entity_id=filename or kind_name,
         after={"file": filename, "rows": len(rows), "created": report.created},
-        now=now,
+        clock=clock,
     )
     outer.commit()
     return report

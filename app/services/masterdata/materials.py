@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from biip import ParseError
@@ -16,9 +15,9 @@ from biip.gtin import Gtin
 from sqlmodel import Session, col, or_, select
 
 from app.models import Material, MaterialKind, MaterialSupplier, Party, PartyKind, Tracking
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.masterdata import common as masterdata
 
@@ -155,17 +154,15 @@ def list_materials(
     return list(session.exec(query))
 
 
-def create_material(
-    session: Session, *, actor: Actor, new: MaterialIn, now: datetime | None = None
-) -> Material:
+def create_material(session: Session, *, actor: Actor, new: MaterialIn, clock: Clock) -> Material:
     """Raises PermissionDenied (admin or QA only) and Rejected (every bad field at once)."""
     masterdata.require_editor(actor)
-    now = now or utcnow()
+    now = clock.now()
     problems, values = _check(session, new, current=None)
     require(problems)
     material = Material(**values, created_at=now)
     masterdata.create(
-        session, actor=actor, row=material, entity_type="material", snapshot=_values, now=now
+        session, actor=actor, row=material, entity_type="material", snapshot=_values, clock=clock
     )
     return material
 
@@ -177,7 +174,7 @@ def update_material(
     material_id: int,
     new: MaterialIn,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Material:
     """Change a material (the audit trail keeps the old values and the reason).
 
@@ -185,7 +182,6 @@ def update_material(
         PermissionDenied, NotFound, Rejected.
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
     material = get_material(session, material_id)
     problems, values = _check(session, new, current=material)
     require(problems + masterdata.reason_problems(reason))
@@ -197,7 +193,7 @@ def update_material(
         values=values,
         snapshot=_values,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return material
 
@@ -209,7 +205,7 @@ def set_active(
     material_id: int,
     active: bool,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Material:
     """Deactivate (or reactivate) a material; it stays for the records that name it.
 
@@ -217,7 +213,6 @@ def set_active(
         PermissionDenied, NotFound, Rejected (no reason, or already in that state).
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
     material = get_material(session, material_id)
     masterdata.set_flag(
         session,
@@ -230,7 +225,7 @@ def set_active(
         actions=("reactivated", "deactivated"),
         name=material.code,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return material
 
@@ -252,7 +247,7 @@ def approve_supplier(
     actor: Actor,
     material_id: int,
     party_code: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> MaterialSupplier:
     """Record a supplier as an approved source of a material.
 
@@ -260,7 +255,7 @@ def approve_supplier(
         PermissionDenied, NotFound, Rejected (not a supplier, inactive, already approved).
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
+    now = clock.now()
     material = get_material(session, material_id)
     party = session.exec(select(Party).where(Party.code == party_code.strip().upper())).first()
     problems = []
@@ -294,6 +289,6 @@ def approve_supplier(
         entity_type="material",
         entity_id=material.id,
         after={"supplier": party.code, "business_name": party.business_name},
-        now=now,
+        clock=clock,
     )
     return link

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from biip import ParseError
@@ -14,8 +13,8 @@ from biip.gln import Gln
 from sqlmodel import Session, select
 
 from app.models import Party, PartyKind
-from app.models.base import utcnow
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.masterdata import common as masterdata
 
@@ -117,17 +116,15 @@ def list_parties(session: Session, *, kind: str = "") -> list[Party]:
     return list(session.exec(query))
 
 
-def create_party(
-    session: Session, *, actor: Actor, new: PartyIn, now: datetime | None = None
-) -> Party:
+def create_party(session: Session, *, actor: Actor, new: PartyIn, clock: Clock) -> Party:
     """Raises PermissionDenied (admin or QA only) and Rejected (every bad field at once)."""
     masterdata.require_editor(actor)
-    now = now or utcnow()
+    now = clock.now()
     problems, values = _check(session, new, current=None)
     require(problems)
     party = Party(**values, created_at=now)
     masterdata.create(
-        session, actor=actor, row=party, entity_type="party", snapshot=_values, now=now
+        session, actor=actor, row=party, entity_type="party", snapshot=_values, clock=clock
     )
     return party
 
@@ -139,7 +136,7 @@ def update_party(
     party_id: int,
     new: PartyIn,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Party:
     """Change a party's details (old values and the reason stay in the audit trail).
 
@@ -147,7 +144,6 @@ def update_party(
         PermissionDenied, NotFound, Rejected.
     """
     masterdata.require_editor(actor)
-    now = now or utcnow()
     party = get_party(session, party_id)
     problems, values = _check(session, new, current=party)
     require(problems + masterdata.reason_problems(reason))
@@ -159,7 +155,7 @@ def update_party(
         values=values,
         snapshot=_values,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return party
 
@@ -171,11 +167,10 @@ def set_active(
     party_id: int,
     active: bool,
     reason: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Party:
     """Deactivate or reactivate a party. Raises PermissionDenied, NotFound, Rejected."""
     masterdata.require_editor(actor)
-    now = now or utcnow()
     party = get_party(session, party_id)
     masterdata.set_flag(
         session,
@@ -188,6 +183,6 @@ def set_active(
         actions=("reactivated", "deactivated"),
         name=party.business_name,
         reason=reason,
-        now=now,
+        clock=clock,
     )
     return party

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
 from app.models import Curriculum, RecipeStep, Role, StepKind, TrainingRecord, User
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 
 CURRICULUM_KINDS = {"sop": "SOP", "mbr": "Master batch record"}
@@ -33,7 +33,7 @@ def create_curriculum(
     title: str,
     kind: str,
     validity_days: int,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Curriculum:
     """A curriculum people are trained on: an SOP code or a product's MBR code.
 
@@ -41,7 +41,7 @@ def create_curriculum(
         PermissionDenied: not admin or QA. Rejected: bad or duplicate fields.
     """
     require_role(actor, Role.ADMIN, Role.QA, action="define training curricula")
-    now = now or utcnow()
+    now = clock.now()
     code = code.strip().upper()
     problems = []
     if not code:
@@ -74,7 +74,7 @@ def create_curriculum(
             "kind": kind,
             "validity_days": validity_days,
         },
-        now=now,
+        clock=clock,
     )
     return curriculum
 
@@ -88,7 +88,7 @@ def record_training(
     trained_on: date,
     expires_on: date | None = None,
     note: str | None = None,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> TrainingRecord:
     """Record that a person was trained. Expiry defaults to the curriculum's validity.
 
@@ -97,7 +97,7 @@ def record_training(
         curriculum, training in the future, expiry not after training.
     """
     require_role(actor, Role.ADMIN, Role.QA, action="record training")
-    now = now or utcnow()
+    now = clock.now()
     person = session.get(User, user_id)
     if person is None:
         raise NotFound(f"There is no user with id {user_id}.")
@@ -109,7 +109,7 @@ def record_training(
                 "curriculum.unknown", f"There is no curriculum {curriculum_code!r}.", "curriculum"
             )
         )
-    if trained_on > now.date():
+    if trained_on > clock.today():
         problems.append(
             Violation("trained_on.future", "Training cannot be recorded ahead.", "trained_on")
         )
@@ -144,7 +144,7 @@ def record_training(
             "expires_on": expires_on,
             "note": record.note,
         },
-        now=now,
+        clock=clock,
     )
     return record
 
@@ -209,10 +209,10 @@ def role_for_step(step: RecipeStep) -> Role:
 
 
 def step_qualification(
-    session: Session, *, user: User, step: RecipeStep, now: datetime | None = None
+    session: Session, *, user: User, step: RecipeStep, clock: Clock
 ) -> list[Violation]:
     """Every reason `user` may not perform `step` now; empty when qualified."""
-    today = (now or utcnow()).date()
+    today = clock.today()
     problems = []
     if not user.active:
         problems.append(Violation("person.inactive", f"{user.full_name}'s account is deactivated."))

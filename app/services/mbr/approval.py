@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -16,8 +14,8 @@ from app.models import (
     StepKind,
     User,
 )
-from app.models.base import utcnow
 from app.services.core.actors import Actor, SystemActor
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, PermissionDenied, Violation, require
 from app.services.esign import signable
 from app.services.mbr.drafts import editable_draft, require_author, transition
@@ -55,29 +53,27 @@ def completeness_problems(view: RevisionView) -> list[Violation]:
 
 
 def submit_for_review(
-    session: Session, *, actor: Actor, revision_id: int, now: datetime | None = None
+    session: Session, *, actor: Actor, revision_id: int, clock: Clock
 ) -> RecipeRevision:
     """Freeze a complete draft for review.
 
     Raises:
         PermissionDenied: not admin or QA. Rejected: not a draft, or incomplete (every gap).
     """
-    now = now or utcnow()
     revision = editable_draft(session, actor, revision_id, "send master batch records to review")
     require(completeness_problems(load_revision(session, revision_id)))
-    transition(session, actor, revision, RevisionStatus.IN_REVIEW, "submitted", now)
+    transition(session, actor, revision, RevisionStatus.IN_REVIEW, "submitted", clock=clock)
     return revision
 
 
 def return_to_draft(
-    session: Session, *, actor: Actor, revision_id: int, reason: str, now: datetime | None = None
+    session: Session, *, actor: Actor, revision_id: int, reason: str, clock: Clock
 ) -> RecipeRevision:
     """Send a revision in review back to its author; signatures made in review lapse.
 
     Raises:
         PermissionDenied: not admin or QA. Rejected: not in review, or no reason.
     """
-    now = now or utcnow()
     require_author(actor, "return master batch records to draft")
     revision = get_revision(session, revision_id)
     problems = []
@@ -91,8 +87,8 @@ def return_to_draft(
         )
     require(problems)
     transition(
-        session, actor, revision, RevisionStatus.DRAFT, "returned_to_draft", now,
-        reason=reason.strip(),
+        session, actor, revision, RevisionStatus.DRAFT, "returned_to_draft",
+        reason=reason.strip(), clock=clock,
     )  # fmt: skip
     return revision
 
@@ -150,12 +146,12 @@ def _rules(revision_id: int) -> signable.Rules:
     return rules
 
 
-def _after_signing(session: Session, signature: Signature, now: datetime) -> None:
+def _after_signing(session: Session, signature: Signature, clock: Clock) -> None:
     """The approval makes the revision effective and supersedes the one before it."""
     if signature.meaning != Meaning.APPROVED:
         return
     revision = get_revision(session, int(signature.record_id))
-    _make_effective(session, revision, actor=session.get(User, signature.signer_id), now=now)  # type: ignore[arg-type]
+    _make_effective(session, revision, actor=session.get(User, signature.signer_id), clock=clock)  # type: ignore[arg-type]
 
 
 def _make_effective(
@@ -163,7 +159,7 @@ def _make_effective(
     revision: RecipeRevision,
     *,
     actor: Actor,
-    now: datetime,
+    clock: Clock,
     reason: str | None = None,
 ) -> None:
     previous = session.exec(
@@ -174,10 +170,18 @@ def _make_effective(
     ).first()
     if previous is not None:
         transition(
-            session, actor, previous, RevisionStatus.SUPERSEDED, "superseded", now,
-            by=revision.revision,
+            session, actor, previous, RevisionStatus.SUPERSEDED, "superseded",
+            by=revision.revision, clock=clock,
         )  # fmt: skip
-    transition(session, actor, revision, RevisionStatus.EFFECTIVE, "effective", now, reason=reason)
+    transition(
+        session,
+        actor,
+        revision,
+        RevisionStatus.EFFECTIVE,
+        "effective",
+        reason=reason,
+        clock=clock,
+    )
 
 
 def approve_outside_the_system(
@@ -186,7 +190,7 @@ def approve_outside_the_system(
     actor: Actor,
     revision_id: int,
     reference: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> RecipeRevision:
     """Bring in a revision approved on paper before go-live (the installer's CLI and the demo).
 
@@ -198,7 +202,6 @@ def approve_outside_the_system(
     """
     if not isinstance(actor, SystemActor):
         raise PermissionDenied("Revisions are approved by signature; only migration uses paper.")
-    now = now or utcnow()
     revision = get_revision(session, revision_id)
     problems = []
     if revision.status != RevisionStatus.IN_REVIEW:
@@ -207,7 +210,11 @@ def approve_outside_the_system(
         problems.append(Violation("reference.empty", "Give the paper approval's reference."))
     require(problems)
     _make_effective(
-        session, revision, actor=actor, now=now, reason=f"Approved outside the system: {reference}"
+        session,
+        revision,
+        actor=actor,
+        clock=clock,
+        reason=f"Approved outside the system: {reference}",
     )
     return revision
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +16,8 @@ from app.models import (
     StepKind,
     ToleranceKind,
 )
-from app.models.base import utcnow
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.mbr.drafts import audit_revision, editable_draft, read_decimal
 from app.services.mbr.reading import CONSUMING_KINDS
@@ -112,10 +111,9 @@ def add_bom_line(
     actor: Actor,
     revision_id: int,
     new: BomLineIn,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> BomLine:
     """Add a material to a draft's bill of materials. Raises PermissionDenied, Rejected."""
-    now = now or utcnow()
     revision = editable_draft(session, actor, revision_id, "author master batch records")
     problems, material, quantity, tolerance = _bom_problems(session, revision, new)
     require(problems)
@@ -137,7 +135,9 @@ def add_bom_line(
     )
     session.add(line)
     session.flush()
-    audit_revision(session, actor, revision, "bom_added", now, after=_bom_values(line, material))
+    audit_revision(
+        session, actor, revision, "bom_added", after=_bom_values(line, material), clock=clock
+    )
     return line
 
 
@@ -149,10 +149,9 @@ def _line_of(session: Session, actor: Actor, line_id: int) -> tuple[BomLine, Rec
 
 
 def update_bom_line(
-    session: Session, *, actor: Actor, line_id: int, new: BomLineIn, now: datetime | None = None
+    session: Session, *, actor: Actor, line_id: int, new: BomLineIn, clock: Clock
 ) -> BomLine:
     """Change a BOM line of a draft. Raises NotFound, PermissionDenied, Rejected."""
-    now = now or utcnow()
     line, revision = _line_of(session, actor, line_id)
     problems, material, quantity, tolerance = _bom_problems(session, revision, new)
     require(problems)
@@ -171,20 +170,17 @@ def update_bom_line(
         actor,
         revision,
         "bom_changed",
-        now,
         before=before,
         after=_bom_values(line, material),
+        clock=clock,
     )
     return line
 
 
-def remove_bom_line(
-    session: Session, *, actor: Actor, line_id: int, now: datetime | None = None
-) -> None:
+def remove_bom_line(session: Session, *, actor: Actor, line_id: int, clock: Clock) -> None:
     """Remove a BOM line from a draft. Raises NotFound, PermissionDenied, Rejected."""
-    now = now or utcnow()
     line, revision = _line_of(session, actor, line_id)
     before = _bom_values(line, session.get(Material, line.material_id))  # type: ignore[arg-type]
     session.delete(line)
     session.flush()
-    audit_revision(session, actor, revision, "bom_removed", now, before=before)
+    audit_revision(session, actor, revision, "bom_removed", before=before, clock=clock)

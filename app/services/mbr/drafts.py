@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +14,7 @@ from app.models import (
 )
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation
 from app.services.mbr.reading import AUTHORS, RECORD_TYPE, get_revision
 
@@ -83,7 +83,7 @@ def audit_revision(
     actor: Actor,
     revision: RecipeRevision,
     action: str,
-    now: datetime,
+    clock: Clock,
     *,
     before: Any = None,
     after: Any = None,
@@ -98,7 +98,7 @@ def audit_revision(
         before=before,
         after=after,
         reason=reason,
-        now=now,
+        clock=clock,
     )
 
 
@@ -108,12 +108,13 @@ def transition(
     revision: RecipeRevision,
     to: RevisionStatus,
     action: str,
-    now: datetime,
+    clock: Clock,
     *,
     reason: str | None = None,
     **after: Any,
 ) -> None:
     """Move a revision to another status, stamp the time, and audit from-to in one place."""
+    now = clock.now()
     before = {"status": revision.status}
     revision.status = to.value
     stamp = {
@@ -126,6 +127,6 @@ def transition(
     session.add(revision)
     session.flush()
     audit_revision(
-        session, actor, revision, action, now, before=before, after={"status": to.value, **after},
-        reason=reason,
+        session, actor, revision, action, before=before, after={"status": to.value, **after},
+        reason=reason, clock=clock,
     )  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +20,8 @@ from app.models import (
     StepLimit,
     User,
 )
-from app.models.base import utcnow
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied, Rejected, Violation, require
 from app.services.mbr.drafts import (
     audit_revision,
@@ -51,7 +50,7 @@ def create_recipe(
     name: str,
     header: HeaderIn,
     product_code: str = "",
-    now: datetime | None = None,
+    clock: Clock,
 ) -> RecipeRevision:
     """A new product recipe with its first draft revision, A.
 
@@ -59,7 +58,7 @@ def create_recipe(
         PermissionDenied: not admin or QA. Rejected: bad or duplicate fields.
     """
     require_author(actor, "author master batch records")
-    now = now or utcnow()
+    now = clock.now()
     code = code.strip().upper()
     problems: list[Violation] = []
     if not code:
@@ -91,11 +90,16 @@ def create_recipe(
     )
     session.add(recipe)
     session.flush()
-    revision = _new_revision_row(recipe, "A", header, size, actor, now)  # type: ignore[arg-type]
+    revision = _new_revision_row(recipe, "A", header, size, actor, clock=clock)  # type: ignore[arg-type]
     session.add(revision)
     session.flush()
     audit_revision(
-        session, actor, revision, "created", now, after={"recipe": code, "name": recipe.name}
+        session,
+        actor,
+        revision,
+        "created",
+        after={"recipe": code, "name": recipe.name},
+        clock=clock,
     )
     return revision
 
@@ -106,9 +110,10 @@ def _new_revision_row(
     header: HeaderIn,
     size: Decimal,
     actor: Actor,
-    now: datetime,
+    clock: Clock,
     based_on: RecipeRevision | None = None,
 ) -> RecipeRevision:
+    now = clock.now()
     return RecipeRevision(
         recipe_id=recipe.id,  # type: ignore[arg-type]
         revision=letter,
@@ -139,7 +144,7 @@ def _next_letter(existing: Iterable[str]) -> str:
 
 
 def start_revision(
-    session: Session, *, actor: Actor, recipe_id: int, now: datetime | None = None
+    session: Session, *, actor: Actor, recipe_id: int, clock: Clock
 ) -> RecipeRevision:
     """A new draft copied from the newest revision (a change is always a new revision).
 
@@ -147,7 +152,6 @@ def start_revision(
         PermissionDenied: not admin or QA. Rejected: a draft or review is already open.
     """
     require_author(actor, "author master batch records")
-    now = now or utcnow()
     recipe = get_recipe(session, recipe_id)
     revisions = revisions_of(session, recipe_id)
     open_ = [r for r in revisions if r.status in (RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW)]
@@ -171,7 +175,13 @@ def start_revision(
     )
     letter = _next_letter(r.revision for r in revisions)
     revision = _new_revision_row(
-        recipe, letter, header, source.revision.batch_size, actor, now, based_on=source.revision
+        recipe,
+        letter,
+        header,
+        source.revision.batch_size,
+        actor,
+        based_on=source.revision,
+        clock=clock,
     )
     session.add(revision)
     session.flush()
@@ -194,8 +204,8 @@ def start_revision(
         actor,
         revision,
         "revision_started",
-        now,
         after={"recipe": recipe.code, "revision": letter, "based_on": source.revision.revision},
+        clock=clock,
     )
     return revision
 
@@ -206,14 +216,13 @@ def update_header(
     actor: Actor,
     revision_id: int,
     header: HeaderIn,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> RecipeRevision:
     """Change batch size, unit, drawing revision, SOP references and change note of a draft.
 
     Raises:
         PermissionDenied, Rejected (frozen revision or bad fields).
     """
-    now = now or utcnow()
     revision = editable_draft(session, actor, revision_id, "author master batch records")
     problems: list[Violation] = []
     size = read_decimal(
@@ -235,9 +244,9 @@ def update_header(
         actor,
         revision,
         "header_changed",
-        now,
         before=before,
         after=_header_values(revision),
+        clock=clock,
     )
     return revision
 

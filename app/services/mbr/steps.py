@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +17,8 @@ from app.models import (
     StepKind,
     StepLimit,
 )
-from app.models.base import utcnow
 from app.services.core.actors import Actor
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
 from app.services.mbr.drafts import audit_revision, editable_draft, read_optional_decimal
 
@@ -151,14 +150,13 @@ def add_step(
     actor: Actor,
     revision_id: int,
     new: StepIn,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> RecipeStep:
     """Append a step to a draft.
 
     Raises:
         PermissionDenied, Rejected (frozen revision or bad fields, each beside its field).
     """
-    now = now or utcnow()
     revision = editable_draft(session, actor, revision_id, "author master batch records")
     problems, limits = _step_problems(session, revision, new, None)
     require(problems)
@@ -172,7 +170,9 @@ def add_step(
     session.add(step)
     session.flush()
     _write_limits(session, step, limits)
-    audit_revision(session, actor, revision, "step_added", now, after=_step_values(step, limits))
+    audit_revision(
+        session, actor, revision, "step_added", after=_step_values(step, limits), clock=clock
+    )
     return step
 
 
@@ -196,10 +196,9 @@ def _step_of(session: Session, actor: Actor, step_id: int) -> tuple[RecipeStep, 
 
 
 def update_step(
-    session: Session, *, actor: Actor, step_id: int, new: StepIn, now: datetime | None = None
+    session: Session, *, actor: Actor, step_id: int, new: StepIn, clock: Clock
 ) -> RecipeStep:
     """Change a step of a draft. Raises NotFound, PermissionDenied, Rejected."""
-    now = now or utcnow()
     step, revision = _step_of(session, actor, step_id)
     problems, limits = _step_problems(session, revision, new, step.id)
     require(problems)
@@ -223,18 +222,17 @@ def update_step(
         actor,
         revision,
         "step_changed",
-        now,
         before=before,
         after=_step_values(step, limits),
+        clock=clock,
     )
     return step
 
 
 def move_step(
-    session: Session, *, actor: Actor, step_id: int, offset: int, now: datetime | None = None
+    session: Session, *, actor: Actor, step_id: int, offset: int, clock: Clock
 ) -> RecipeStep:
     """Move a step of a draft up (-1) or down (+1). Raises NotFound, PermissionDenied, Rejected."""
-    now = now or utcnow()
     step, revision = _step_of(session, actor, step_id)
     steps = list(
         session.exec(
@@ -258,19 +256,16 @@ def move_step(
         actor,
         revision,
         "step_moved",
-        now,
         before={"code": step.code, "position": index + 1},
         after={"code": step.code, "position": target + 1},
+        clock=clock,
     )
     return step
 
 
-def remove_step(
-    session: Session, *, actor: Actor, step_id: int, now: datetime | None = None
-) -> None:
+def remove_step(session: Session, *, actor: Actor, step_id: int, clock: Clock) -> None:
     """Remove a step from a draft (its BOM lines lose their step). Raises NotFound,
     PermissionDenied, Rejected."""
-    now = now or utcnow()
     step, revision = _step_of(session, actor, step_id)
     old_limits = session.exec(select(StepLimit).where(StepLimit.step_id == step.id)).all()
     before = _step_values(step, [(li.name, li.unit, li.low, li.high) for li in old_limits])
@@ -294,4 +289,4 @@ def remove_step(
         s.position = position
         session.add(s)
     session.flush()
-    audit_revision(session, actor, revision, "step_removed", now, before=before)
+    audit_revision(session, actor, revision, "step_removed", before=before, clock=clock)

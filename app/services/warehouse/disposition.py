@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session
 
 from app.models import (
@@ -16,6 +14,7 @@ from app.models import (
     User,
 )
 from app.services.core import audit
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
 from app.services.esign import signable
 from app.services.warehouse.ledger import RECORD_TYPE
@@ -47,7 +46,7 @@ def _disposition_rules(lot_id: int) -> signable.Rules:
     return rules
 
 
-def _after_disposition(session: Session, signature: Signature, now: datetime) -> None:
+def _after_disposition(session: Session, signature: Signature, clock: Clock) -> None:
     lot = session.get(Lot, int(signature.record_id))
     assert lot is not None
     meaning = Meaning(signature.meaning)
@@ -70,7 +69,7 @@ def _after_disposition(session: Session, signature: Signature, now: datetime) ->
         before={"status": before},
         after={"status": target, "signature_id": signature.id},
         reason=" — ".join(p for p in (signature.reason_code, signature.reason_text) if p) or None,
-        now=now,
+        clock=clock,
     )
 
 

@@ -6,7 +6,7 @@ serialised by BEGIN IMMEDIATE), so two people issuing the same last kilogram lea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -21,9 +21,9 @@ from app.models import (
     MovementKind,
     User,
 )
-from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.actors import require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity
@@ -92,7 +92,7 @@ def usability_problems(lot: Lot, today: date) -> list[Violation]:
 
 
 def issue(
-    session: Session, *, actor: User, new: IssueIn, now: datetime | None = None
+    session: Session, *, actor: User, new: IssueIn, clock: Clock
 ) -> tuple[InventoryMovement, bool]:
     """Issue material from a lot to a batch. Returns the movement and whether this form had been
     submitted before.
@@ -102,7 +102,7 @@ def issue(
         not first-expiring without a reason, or not enough stock (said with the balance).
     """
     require_role(actor, *WAREHOUSE, action="issue material")
-    now = now or utcnow()
+    now = clock.now()
     earlier = first_result(session, new.key, InventoryMovement)
     if earlier is not None:
         return earlier, True
@@ -112,7 +112,7 @@ def issue(
     assert quantity is not None
     batch, needs = batch_needs(session, new.batch_no)
     lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
-    today = now.date()
+    today = clock.today()
     problems = usability_problems(lot, today)
     if lot.material_id not in {n.material_id for n in needs}:
         material = session.get(Material, lot.material_id)
@@ -158,7 +158,12 @@ def issue(
     session.add(movement)
     session.flush()
     remember(
-        session, key=new.key, form="issue", user=actor, result=f"movement:{movement.id}", now=now
+        session,
+        key=new.key,
+        form="issue",
+        user=actor,
+        result=f"movement:{movement.id}",
+        clock=clock,
     )
     audit.record(
         session,
@@ -169,7 +174,7 @@ def issue(
         after={"quantity": quantity, "unit": lot.unit, "batch_no": movement.batch_no,
                "balance": stock - quantity},
         reason=movement.reason,
-        now=now,
+        clock=clock,
     )  # fmt: skip
     return movement, False
 
@@ -182,7 +187,7 @@ def return_to_stock(
     quantity: str,
     batch_no: str,
     key: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> tuple[InventoryMovement, bool]:
     """Return unused material from a batch to its lot (never more than the batch took).
 
@@ -190,7 +195,7 @@ def return_to_stock(
         PermissionDenied, NotFound, Rejected.
     """
     require_role(actor, *WAREHOUSE, action="return material")
-    now = now or utcnow()
+    now = clock.now()
     earlier = first_result(session, key, InventoryMovement)
     if earlier is not None:
         return earlier, True
@@ -233,7 +238,9 @@ def return_to_stock(
     )
     session.add(movement)
     session.flush()
-    remember(session, key=key, form="return", user=actor, result=f"movement:{movement.id}", now=now)
+    remember(
+        session, key=key, form="return", user=actor, result=f"movement:{movement.id}", clock=clock
+    )
     audit.record(
         session,
         actor=actor,
@@ -241,7 +248,7 @@ def return_to_stock(
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
         after={"quantity": amount, "unit": lot.unit, "batch_no": batch},
-        now=now,
+        clock=clock,
     )
     return movement, False
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, col, func, select
 
 from app.models import (
     AuditEvent,
     User,
 )
-from app.models.base import utcnow
 from app.services.core import audit, gs1
+from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation
 from app.services.warehouse.ledger import RECORD_TYPE, LotView, get_lot, load_lot
 
@@ -26,14 +24,13 @@ def label(session: Session, lot_code: str) -> tuple[LotView, gs1.LotLabel]:
 
 def record_label_print(
     session: Session, *, actor: User, lot_code: str, reprint_reason: str = "",
-    now: datetime | None = None,
+    clock: Clock,
 ) -> None:  # fmt: skip
     """Audit that a lot label was printed; a reprint needs a reason.
 
     Raises:
         NotFound, Rejected (reprint without reason).
     """
-    now = now or utcnow()
     lot = get_lot(session, lot_code)
     printed_before = session.exec(
         select(func.count())
@@ -62,5 +59,5 @@ def record_label_print(
         entity_id=lot.id,
         after={"lot_code": lot.lot_code, "status": lot.status},
         reason=reprint_reason.strip() or None,
-        now=now,
+        clock=clock,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -16,9 +16,9 @@ from app.models import (
     Recipe,
     User,
 )
-from app.models.base import utcnow
 from app.services.core import idempotency, quantities
 from app.services.core.actors import require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import Violation, require
 from app.services.masterdata import materials
 from app.services.warehouse import ledger, receipt
@@ -34,7 +34,7 @@ class OutputIn:
 
 
 def receive_output(
-    session: Session, *, actor: User, new: OutputIn, now: datetime | None = None
+    session: Session, *, actor: User, new: OutputIn, clock: Clock
 ) -> tuple[Lot, bool]:
     """Confirm a batch's output into the warehouse: its lot (lot code = batch number) with a
     production movement, in quarantine until QA releases it. Returns the lot and whether this
@@ -45,7 +45,7 @@ def receive_output(
         batch number, a lot of that number already, a bad quantity or expiry.
     """
     require_role(actor, *ledger.WAREHOUSE, action="receive finished goods")
-    now = now or utcnow()
+    now = clock.now()
     earlier = idempotency.first_result(session, new.key, Lot)
     if earlier is not None:
         return earlier, True
@@ -78,8 +78,8 @@ def receive_output(
     quantity = quantities.parse_quantity(new.quantity, problems)
     expiry = new.expiry
     if expiry is None and material is not None and material.shelf_life_days:
-        expiry = (now + timedelta(days=material.shelf_life_days)).date()
-    if expiry is not None and expiry <= now.date():
+        expiry = clock.today() + timedelta(days=material.shelf_life_days)
+    if expiry is not None and expiry <= clock.today():
         problems.append(Violation("expiry.past", "The expiry must be in the future.", "expiry"))
     require(problems)
     assert material is not None
@@ -101,8 +101,9 @@ def receive_output(
         action="lot.output_received",
         movement=MovementKind.PRODUCTION,
         reference=f"output of batch {batch}",
+        clock=clock,
     )
     idempotency.remember(
-        session, key=new.key, form="output", user=actor, result=f"lot:{lot.id}", now=now
+        session, key=new.key, form="output", user=actor, result=f"lot:{lot.id}", clock=clock
     )
     return lot, False

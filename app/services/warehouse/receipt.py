@@ -17,9 +17,9 @@ from app.models import (
     Party,
     User,
 )
-from app.models.base import utcnow
 from app.services.core import audit, gs1
 from app.services.core.actors import Actor, SystemActor, require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied, Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity
@@ -39,9 +39,9 @@ class ReceiptIn:
     key: str = ""
 
 
-def _next_lot_code(session: Session, material: Material, now: datetime) -> str:
+def _next_lot_code(session: Session, material: Material, at: datetime) -> str:
     short = material.code[3:] if material.code.startswith("RM-") else material.code
-    prefix = f"{short}-{now:%y%m}-"
+    prefix = f"{short}-{at:%y%m}-"
     taken = session.exec(
         select(func.count()).select_from(Lot).where(col(Lot.lot_code).startswith(prefix))
     ).one()
@@ -148,6 +148,7 @@ def create_lot(
     new: NewLot,
     by: User,
     at: datetime,
+    clock: Clock,
     status: LotStatus,
     action: str,
     movement: MovementKind,
@@ -202,7 +203,7 @@ def create_lot(
             "status": lot.status,
         },
         reason=reason,
-        now=at,
+        clock=clock,
     )
     return lot
 
@@ -220,9 +221,7 @@ def _receipt_lot(checked: CheckedReceipt, new: ReceiptIn, lot_code: str | None =
     )
 
 
-def receive(
-    session: Session, *, actor: User, new: ReceiptIn, now: datetime | None = None
-) -> tuple[Lot, bool]:
+def receive(session: Session, *, actor: User, new: ReceiptIn, clock: Clock) -> tuple[Lot, bool]:
     """Receive a delivery into quarantine under a new internal lot code, with its receipt
     movement. Returns the lot and whether this form had been submitted before (then nothing new
     is recorded and the first lot is returned).
@@ -231,11 +230,11 @@ def receive(
         PermissionDenied: not warehouse. Rejected: every problem with the delivery at once.
     """
     require_role(actor, *WAREHOUSE, action="receive material")
-    now = now or utcnow()
+    now = clock.now()
     earlier_lot = first_result(session, new.key, Lot)
     if earlier_lot is not None:
         return earlier_lot, True
-    checked = _check_receipt(session, new, today=now.date())
+    checked = _check_receipt(session, new, today=clock.today())
     lot = create_lot(
         session,
         actor=actor,
@@ -246,8 +245,9 @@ def receive(
         action="lot.received",
         movement=MovementKind.RECEIPT,
         reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
+        clock=clock,
     )
-    remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", now=now)
+    remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", clock=clock)
     return lot, False
 
 
@@ -261,6 +261,7 @@ def bring_in_opening_stock(
     status: LotStatus,
     reference: str,
     lot_code: str,
+    clock: Clock,
 ) -> Lot:
     """Stock that was on hand at go-live, under the lot code on its paper label and with the QC
     status it had on paper (installer and demo only; the trail says so). An expired lot may
@@ -277,7 +278,7 @@ def bring_in_opening_stock(
     if session.exec(select(Lot).where(Lot.lot_code == lot_code.strip().upper())).first():
         problems.append(Violation("lot_code.taken", f"Lot {lot_code} already exists."))
     require(problems)
-    checked = _check_receipt(session, new, today=received_at.date(), opening=True)
+    checked = _check_receipt(session, new, today=clock.date_of(received_at), opening=True)
     return create_lot(
         session,
         actor=actor,
@@ -289,6 +290,7 @@ def bring_in_opening_stock(
         movement=MovementKind.RECEIPT,
         reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
         reason=f"Opening stock at go-live, status from paper: {reference}",
+        clock=clock,
     )
 
 

@@ -7,7 +7,6 @@ received or produced. Only released, unexpired lots with enough stock ship.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
@@ -24,9 +23,9 @@ from app.models import (
     ShipmentStatus,
     User,
 )
-from app.models.base import utcnow
 from app.services.core import audit, gs1, idempotency, quantities
 from app.services.core.actors import require_role
+from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
 from app.services.masterdata import parties
 from app.services.trace import despatch_advice as advice
@@ -72,7 +71,7 @@ def start_shipment(
     actor: User,
     customer_code: str,
     reference: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> Shipment:
     """Open a shipment to a customer location, to pick into.
 
@@ -80,7 +79,7 @@ def start_shipment(
         PermissionDenied: not warehouse. Rejected: not an active customer, or no site of ours.
     """
     require_role(actor, *ledger.WAREHOUSE, action="ship")
-    now = now or utcnow()
+    now = clock.now()
     customer = parties.get_by_code(session, customer_code) if customer_code else None
     if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
         raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
@@ -108,7 +107,7 @@ def start_shipment(
         entity_id=shipment.id,
         after={"shipment_no": shipment.shipment_no, "customer": customer.code,
                "reference": shipment.reference},
-        now=now,
+        clock=clock,
     )  # fmt: skip
     return shipment
 
@@ -177,7 +176,7 @@ def add_line(
     scanned: str,
     quantity: str,
     key: str,
-    now: datetime | None = None,
+    clock: Clock,
 ) -> tuple[ShipmentLine, bool]:
     """Pick a lot onto the shipment by scanning its label. Returns the line and whether this
     form had been submitted before (a double tap picks once).
@@ -188,7 +187,7 @@ def add_line(
         (counting what is already picked onto this shipment).
     """
     require_role(actor, *ledger.WAREHOUSE, action="ship")
-    now = now or utcnow()
+    now = clock.now()
     earlier = idempotency.first_result(session, key, ShipmentLine)
     if earlier is not None:
         return earlier, True
@@ -199,7 +198,7 @@ def add_line(
     lot = _lot_from_scan(session, scanned)
     require(problems)
     assert amount is not None
-    gates = issuing.usability_problems(lot, now.date())
+    gates = issuing.usability_problems(lot, clock.today())
     free = ledger.balance(session, lot.id) - _picked(session, shipment, lot)  # type: ignore[arg-type]
     if amount > free:
         gates.append(
@@ -222,7 +221,7 @@ def add_line(
     session.add(line)
     session.flush()
     idempotency.remember(
-        session, key=key, form="pick", user=actor, result=f"line:{line.id}", now=now
+        session, key=key, form="pick", user=actor, result=f"line:{line.id}", clock=clock
     )
     audit.record(
         session,
@@ -231,21 +230,19 @@ def add_line(
         entity_type=RECORD_TYPE,
         entity_id=shipment.id,
         after={"lot_code": lot.lot_code, "quantity": amount, "unit": lot.unit},
-        now=now,
+        clock=clock,
     )
     return line, False
 
 
-def remove_line(
-    session: Session, *, actor: User, line_id: int, reason: str, now: datetime | None = None
-) -> None:
+def remove_line(session: Session, *, actor: User, line_id: int, reason: str, clock: Clock) -> None:
     """Take a mis-picked line off a shipment before despatch (kept, marked, with a reason).
 
     Raises:
         PermissionDenied, NotFound, Rejected.
     """
     require_role(actor, *ledger.WAREHOUSE, action="ship")
-    now = now or utcnow()
+    now = clock.now()
     line = session.get(ShipmentLine, line_id)
     if line is None or line.removed_at is not None:
         raise NotFound(f"There is no picked line {line_id}.")
@@ -268,12 +265,12 @@ def remove_line(
         entity_id=shipment.id,
         before={"line": line.id, "quantity": line.quantity},
         reason=reason.strip(),
-        now=now,
+        clock=clock,
     )
 
 
 def despatch(
-    session: Session, *, actor: User, shipment_no: str, key: str, now: datetime | None = None
+    session: Session, *, actor: User, shipment_no: str, key: str, clock: Clock
 ) -> tuple[Shipment, bool]:
     """Ship everything picked: shipment movements out of each lot, the KDEs in the trail.
     Returns the shipment and whether this form had been submitted before.
@@ -283,7 +280,7 @@ def despatch(
         lot stopped being shippable since it was picked (status, expiry or stock).
     """
     require_role(actor, *ledger.WAREHOUSE, action="ship")
-    now = now or utcnow()
+    now = clock.now()
     shipment = get_shipment(session, shipment_no)
     if idempotency.first_result(session, key, Shipment) is not None:
         return shipment, True
@@ -296,7 +293,7 @@ def despatch(
         wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[index]
     for lot_id, amount in wanted.items():
         lot = ledger.lock_lot(session, lot_id)
-        gates += issuing.usability_problems(lot, now.date())
+        gates += issuing.usability_problems(lot, clock.today())
         stock = ledger.balance(session, lot_id)
         if amount > stock:
             gates.append(
@@ -330,9 +327,9 @@ def despatch(
         entity_type=RECORD_TYPE,
         entity_id=shipment.id,
         after=advice.despatch_advice(session, shipment),
-        now=now,
+        clock=clock,
     )
     idempotency.remember(
-        session, key=key, form="despatch", user=actor, result=f"shipment:{shipment.id}", now=now
+        session, key=key, form="despatch", user=actor, result=f"shipment:{shipment.id}", clock=clock
     )
     return shipment, False
