@@ -11,7 +11,7 @@ from app.config import Settings
 
 def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     """Build the app from `settings` (default: the environment)."""
-    from app import assets, cli, web
+    from app import assets, cli, compression, web
     from app.db import Database
     from app.routes import register_blueprints
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["db"] = Database(settings.database_url)
 
+    compression.init_app(app)  # first, so its after_request runs last, on the finished response
     web.init_app(app)
     assets.init_app(app)
     register_blueprints(app)
