@@ -15,7 +15,7 @@ def create_app(
 ) -> Flask:
     """Build the app from `settings` (default: the environment) and `clock` (default: the real
     clock of the plant's zone; tests pass a stopped one)."""
-    from app import assets, cli, web
+    from app import assets, cli, compression, web
     from app.db import Database
     from app.routes import register_blueprints
 
@@ -34,6 +34,7 @@ def create_app(
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["clock"] = clock or system_clock(settings.plant_tz)
 
+    compression.init_app(app)  # first, so its after_request runs last, on the finished response
     web.init_app(app)
     assets.init_app(app)
     register_blueprints(app)

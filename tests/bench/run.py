@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flask.testing import FlaskClient
 from sqlmodel import func, select
 
 from app import create_app, migrate
@@ -41,6 +43,18 @@ def _median_ms(run: Callable[[], object], repeat: int) -> float:
         run()
         times.append((time.perf_counter() - start) * 1000)
     return round(statistics.median(times), 2)
+
+
+def _first_load_kb(client: FlaskClient, page: str, accept_encoding: str) -> float:
+    """Body bytes a browser with an empty cache downloads for `page`: the page and its assets."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
+    with client.get(page, headers=headers) as response:
+        total = len(response.get_data())
+    html = client.get(page).get_data(as_text=True)
+    for asset in sorted(set(re.findall(r'(?:href|src)="(/assets/[^"]+)"', html))):
+        with client.get(asset, headers=headers) as response:
+            total += len(response.get_data())
+    return round(total / 1024, 1)
 
 
 def bench(url: str) -> dict[str, float]:
@@ -94,6 +108,10 @@ def bench(url: str) -> dict[str, float]:
         pages.append(f"/recipes/revisions/{revision_id}")
     for page in pages:
         results[f"HTTP GET {page} as ada (ms)"] = _median_ms(lambda p=page: client.get(p), 30)
+    for encoding, label in (("", "raw"), ("gzip", "gzip"), ("br, gzip", "br")):
+        results[f"bytes: /lots/receive first load, page + assets, {label} (KB)"] = _first_load_kb(
+            client, "/lots/receive", encoding
+        )
     with db.session_scope() as s:
         assert find_user(s, "ada") is not None
     db.engine.dispose()
