@@ -74,3 +74,29 @@ def test_finished_goods_in_then_shipped_with_its_advice(
     assert advice["lines"][0]["traceability_lot_code"] == "VC500-26-0042"
     assert advice["lines"][0]["quantity"] == "40000"
     assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
+
+
+def test_a_scan_kit_pick_is_answered_in_place_and_recorded_once_per_scan_id(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    seed_demo(session, actor=SYSTEM)
+    walt = signed_in("warehouse")
+    walt.post("/shipments/", {"customer": "CUST-GREENLEAF", "reference": "PO-1"})
+    [(shipment, _)] = shipping.list_shipments(session)
+    lines = f"/shipments/{shipment.shipment_no}/lines"
+    scan_id = str(uuid.uuid4())  # the kit's own id for one scan, sent as the one-time key
+
+    refused = walt.post(lines, {"scan": "NO-SUCH-LOT", "quantity": "1", "key": scan_id}, htmx=True)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert html.lstrip().startswith('<section class="card stack" id="shipment-lines">')
+    assert 'id="pick-refused" data-scan-outcome' in html
+
+    scan = {"scan": "MCC-2610-01", "quantity": "2", "key": scan_id}
+    first = walt.post(lines, scan, htmx=True)
+    assert first.status_code == 200
+    assert "Picked 2 kg of lot MCC-2610-01." in first.get_data(as_text=True)
+    resent = walt.post(lines, scan, htmx=True)
+    assert resent.status_code == 200
+    assert "Already picked; nothing new (2 kg of lot MCC-2610-01)." in resent.get_data(as_text=True)
+    assert len(shipping.lines(session, shipment)) == 1

@@ -11,6 +11,7 @@ bp = Blueprint("pwa", __name__)
 SHELL_ASSETS = (
     "css/app.css",
     "js/app.js",
+    "js/scan.js",
     "lib/htmx.min.js",
     "icons/icon-192.png",
     "icons/icon-512.png",

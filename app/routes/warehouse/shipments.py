@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 
 from app.canonical import canonical_json
 from app.forms import new_key
-from app.htmx import full_redirect
-from app.models import PartyKind
+from app.htmx import full_redirect, wants_partial
+from app.models import PartyKind, ShipmentLine
 from app.services.core.errors import Rejected
 from app.services.masterdata import parties
 from app.services.trace import despatch_advice
@@ -89,12 +89,35 @@ def show(shipment_no: str) -> object:
     return _show(shipment_no)
 
 
+def _lines(
+    shipment_no: str,
+    *,
+    refused: Rejected | None = None,
+    picked: ShipmentLine | None = None,
+    again: bool = False,
+) -> tuple[str, int]:
+    """The picked lines with what the last scan did: the scan kit's answer to one scan."""
+    session = db_session()
+    shipment = shipping.get_shipment(session, shipment_no)
+    page = render_template(
+        "warehouse/shipments/_lines.html",
+        shipment=shipment,
+        lines=shipping.lines(session, shipment),
+        key=new_key(),
+        refused=refused,
+        picked=picked,
+        again=again,
+    )
+    return page, 422 if refused else 200
+
+
 @bp.post("/<shipment_no>/lines")
 @login_required
 def pick(shipment_no: str) -> object:
-    """Pick a scanned lot; a repeated form (double tap) picks once and says so."""
+    """Pick a scanned lot. The scan kit sends each scan with its own id as the one-time key, so
+    a resent scan (or a double tap of the plain form) picks once and says so."""
     try:
-        _, again = shipping.add_line(
+        line, again = shipping.add_line(
             db_session(),
             actor=current_user,
             shipment_no=shipment_no,
@@ -105,7 +128,9 @@ def pick(shipment_no: str) -> object:
         )
     except Rejected as exc:  # GateViolation included
         db_session().rollback()
-        return _show(shipment_no, exc)
+        return _lines(shipment_no, refused=exc) if wants_partial() else _show(shipment_no, exc)
+    if wants_partial():
+        return _lines(shipment_no, picked=line, again=again)
     flash("Already picked; nothing new." if again else "Picked.", "info" if again else "success")
     return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
 

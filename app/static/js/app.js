@@ -14,6 +14,7 @@
   }
   armIdleTimer();
   document.addEventListener("htmx:afterRequest", armIdleTimer);
+  document.addEventListener("scan:answered", armIdleTimer);  // the scan kit sends without htmx
 
   // A request that never reached the server must say so: nothing was saved.
   const banner = document.getElementById("network-banner");
