@@ -79,7 +79,7 @@ def test_finished_goods_in_then_shipped_with_its_advice(
 def test_a_scan_kit_pick_is_answered_in_place_and_recorded_once_per_scan_id(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
-    seed_demo(session, actor=SYSTEM)
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
     walt = signed_in("warehouse")
     walt.post("/shipments/", {"customer": "CUST-GREENLEAF", "reference": "PO-1"})
     [(shipment, _)] = shipping.list_shipments(session)
