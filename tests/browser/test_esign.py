@@ -22,7 +22,6 @@ from tests.browser.people import (
     open_document,
     sign_with_passkey,
 )
-from tests.clock import CLOCK
 
 # Date, time and the plant's UTC offset, as every manifestation shows them.
 PLANT_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}")
@@ -45,8 +44,8 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
     new_context: Callable[..., BrowserContext], live_server: LiveServer, phone: Phone
 ) -> None:
     admin = new_context(live_server.url, TABLET).new_page()
-    sign_in(admin, "ada", clock=CLOCK)
-    link = issue_enrolment_link(admin, "quinn", clock=CLOCK)
+    sign_in(admin, "ada")
+    link = issue_enrolment_link(admin, "quinn")
 
     # The admin who issued the link cannot use it for herself.
     admin.goto(link)
@@ -55,21 +54,21 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
 
     # Quinn, on her own phone: password once, then the passkey she creates.
     quinn = phone.page
-    sign_in(quinn, "quinn", clock=CLOCK)
+    sign_in(quinn, "quinn")
     enrol_passkey(quinn, link, "Quinn's phone")
     assert len(phone.credentials()) == 1
     expect(quinn.locator("#passkeys")).to_contain_text("last used never")
 
     # The one-time acknowledgement switches her e-signing on.
     expect(quinn.locator("#esign-status")).to_contain_text("Not active yet")
-    sign_with_passkey(quinn, "Sign the acknowledgement", clock=CLOCK)
+    sign_with_passkey(quinn, "Sign the acknowledgement")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")
     expect(quinn.locator("#messages")).to_contain_text("Signed: Acknowledged")
 
     # Read and understood, signed with the passkey; the page updates in place.
     open_document(quinn, "SOP-QA-001")
     sop_url = quinn.url
-    sign_with_passkey(quinn, "Sign: read and understood", clock=CLOCK)
+    sign_with_passkey(quinn, "Sign: read and understood")
     expect(quinn.locator("#sign-done")).to_have_text("Signed.")
     assert quinn.url == sop_url
     signature = quinn.locator(".signature").first
@@ -93,7 +92,7 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
     expect(admin.locator(".signature").first).to_contain_text("Quinn Adeyemi")
 
     # Usernameless sign-in with the same passkey.
-    sign_out(quinn, clock=CLOCK)
+    sign_out(quinn)
     quinn.get_by_role("button", name="Sign in with a passkey").click()
     expect(quinn.locator("#who .who-name")).to_have_text("Quinn Adeyemi")
     quinn.goto("/account")
@@ -104,12 +103,12 @@ def test_an_authenticator_that_does_not_verify_the_user_is_refused(
     new_context: Callable[..., BrowserContext], live_server: LiveServer
 ) -> None:
     admin = new_context(live_server.url, TABLET).new_page()
-    sign_in(admin, "ada", clock=CLOCK)
-    link = issue_enrolment_link(admin, "olivia", clock=CLOCK)
+    sign_in(admin, "ada")
+    link = issue_enrolment_link(admin, "olivia")
 
     # A second authenticator that only tests presence, never the person.
     careless = add_phone(new_context(live_server.url, HANDHELD), verifies_user=False)
-    sign_in(careless.page, "olivia", clock=CLOCK)
+    sign_in(careless.page, "olivia")
     careless.page.goto(link)
     careless.page.get_by_role("button", name="Create passkey").click()
 
@@ -125,13 +124,11 @@ def test_an_authenticator_that_does_not_verify_the_user_is_refused(
     expect(careless.page.locator("#passkeys")).to_contain_text("My phone")
 
     # And a signing whose biometric check fails records nothing.
-    sign_with_passkey(
-        careless.page, "Sign the acknowledgement", clock=CLOCK
-    )  # verified: activates signing
+    sign_with_passkey(careless.page, "Sign the acknowledgement")  # verified: activates signing
     expect(careless.page.locator("#esign-status")).to_contain_text("Active")
     careless.set_user_verified(False)
     open_document(careless.page, "SOP-PR-014")
-    sign_with_passkey(careless.page, "Sign: read and understood", clock=CLOCK)
+    sign_with_passkey(careless.page, "Sign: read and understood")
 
     expect(careless.page.locator("#sign-client-error")).to_contain_text("did not verify you")
     expect(careless.page.locator(".signature")).to_have_count(0)

@@ -17,7 +17,6 @@ from tests.browser.people import (
     sign_with_passkey,
     sign_with_password,
 )
-from tests.clock import CLOCK
 
 
 def open_revision(page: Page, recipe: str, revision: str) -> None:
@@ -35,9 +34,9 @@ def test_author_drafts_a_revision_qa_approves_with_a_passkey_and_the_old_one_is_
     new_context: Callable[..., BrowserContext], live_server: LiveServer
 ) -> None:
     ada = new_context(live_server.url, TABLET).new_page()
-    sign_in(ada, "ada", clock=CLOCK)
+    sign_in(ada, "ada")
     ada.goto("/account")
-    sign_with_password(ada, "Sign the acknowledgement", "ada", clock=CLOCK)
+    sign_with_password(ada, "Sign the acknowledgement", "ada")
     expect(ada.locator("#esign-status")).to_contain_text("Active")
 
     # A new draft, copied from the effective revision B.
@@ -80,20 +79,20 @@ def test_author_drafts_a_revision_qa_approves_with_a_passkey_and_the_old_one_is_
     expect(ada.locator("#messages")).to_contain_text("Sent to review")
     assert status_of(ada) == "in_review"
     expect(ada.locator("#add-step")).to_have_count(0)
-    sign_with_password(ada, "Sign as author", "ada", clock=CLOCK)
+    sign_with_password(ada, "Sign as author", "ada")
     expect(ada.locator(".signature")).to_contain_text("Authored")
     expect(ada.get_by_role("button", name="Approve (QA)")).to_be_visible()
 
     # Quinn enrols a passkey and approves on her tablet with one biometric prompt.
-    link = issue_enrolment_link(ada, "quinn", clock=CLOCK)
+    link = issue_enrolment_link(ada, "quinn")
     quinn_device = add_phone(new_context(live_server.url, TABLET))
     quinn = quinn_device.page
-    sign_in(quinn, "quinn", clock=CLOCK)
+    sign_in(quinn, "quinn")
     enrol_passkey(quinn, link, "Quinn's tablet")
-    sign_with_passkey(quinn, "Sign the acknowledgement", clock=CLOCK)
+    sign_with_passkey(quinn, "Sign the acknowledgement")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")
     open_revision(quinn, "VC500", "C")
-    sign_with_passkey(quinn, "Approve (QA)", clock=CLOCK)
+    sign_with_passkey(quinn, "Approve (QA)")
 
     expect(quinn.locator("#messages")).to_contain_text("Signed: Approved")
     assert status_of(quinn) == "effective"
@@ -119,7 +118,7 @@ def test_operator_preview_shows_the_steps_as_the_handheld_will(
     new_context: Callable[..., BrowserContext], live_server: LiveServer
 ) -> None:
     page = new_context(live_server.url).new_page()  # handheld
-    sign_in(page, "ada", clock=CLOCK)
+    sign_in(page, "ada")
     open_revision(page, "FS-200", "C")
     page.get_by_role("link", name="Operator preview").click()
 

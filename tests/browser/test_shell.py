@@ -16,7 +16,6 @@ from tests.browser.conftest import (
     sign_in,
     start_server,
 )
-from tests.clock import CLOCK
 
 # Whose home shows which panels (SCENARIOS.md demo people).
 HOMES = [
@@ -52,7 +51,7 @@ NO_HORIZONTAL_SCROLL_JS = "() => document.documentElement.scrollWidth <= window.
 def test_each_person_signs_in_to_their_role_home(
     handheld: Page, username: str, full_name: str, role: str, panels: list[str]
 ) -> None:
-    sign_in(handheld, username, clock=CLOCK)
+    sign_in(handheld, username)
 
     expect(handheld.locator("#who .who-name")).to_have_text(full_name)
     expect(handheld.locator("#who .who-roles")).to_contain_text(role)
@@ -87,7 +86,7 @@ def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
     handheld: Page, path: str
 ) -> None:
     if path != "/login":
-        sign_in(handheld, "ada", clock=CLOCK)
+        sign_in(handheld, "ada")
     handheld.goto(path)
 
     assert handheld.evaluate(SMALL_TARGETS_JS) == []
@@ -95,7 +94,7 @@ def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
 
 
 def test_a_post_without_its_csrf_token_is_refused(handheld: Page, live_server: LiveServer) -> None:
-    sign_in(handheld, "ada", clock=CLOCK)
+    sign_in(handheld, "ada")
     handheld.goto("/users/new")
     users_before = _user_count(live_server)
 
@@ -130,7 +129,7 @@ def test_a_post_without_its_csrf_token_is_refused(handheld: Page, live_server: L
 def test_htmx_form_errors_show_beside_the_fields_in_place(
     handheld: Page, live_server: LiveServer
 ) -> None:
-    sign_in(handheld, "ada", clock=CLOCK)
+    sign_in(handheld, "ada")
     handheld.goto("/users/new")
     users_before = _user_count(live_server)
 
@@ -162,7 +161,7 @@ def test_an_idle_handheld_signs_out_by_itself(
     new_context: Callable[..., BrowserContext], impatient_server: LiveServer
 ) -> None:
     page = new_context(impatient_server.url, HANDHELD).new_page()
-    sign_in(page, "olivia", clock=CLOCK)
+    sign_in(page, "olivia")
 
     # Nobody touches it; the page's own timer reloads and the server ends the session.
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=10_000)
@@ -177,7 +176,7 @@ def test_an_idle_session_is_refused_by_the_server_too(
 ) -> None:
     context = new_context(impatient_server.url, HANDHELD)
     page = context.new_page()
-    sign_in(page, "ada", clock=CLOCK)
+    sign_in(page, "ada")
     page.goto("/users/new")
     token = page.locator("input[name=csrf_token]").first.input_value()
     page.goto("about:blank")  # the tab is gone; its cookie is not
@@ -202,7 +201,7 @@ def test_an_idle_session_is_refused_by_the_server_too(
 
 
 def test_tablet_shows_role_panels_side_by_side(tablet: Page) -> None:
-    sign_in(tablet, "ada", clock=CLOCK)
+    sign_in(tablet, "ada")
 
     admin = tablet.locator("#panel-admin").bounding_box()
     qa = tablet.locator("#panel-qa").bounding_box()
@@ -213,7 +212,7 @@ def test_tablet_shows_role_panels_side_by_side(tablet: Page) -> None:
 
 
 def test_handheld_stacks_role_panels_in_one_column(handheld: Page) -> None:
-    sign_in(handheld, "ada", clock=CLOCK)
+    sign_in(handheld, "ada")
 
     admin = handheld.locator("#panel-admin").bounding_box()
     qa = handheld.locator("#panel-qa").bounding_box()
@@ -238,7 +237,7 @@ def test_installable_with_manifest_and_icons(handheld: Page) -> None:
 
 def test_offline_the_shell_says_actions_need_the_network(handheld: Page) -> None:
     context = handheld.context
-    sign_in(handheld, "olivia", clock=CLOCK)
+    sign_in(handheld, "olivia")
     handheld.wait_for_function(
         "navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)"
     )

@@ -30,7 +30,7 @@ def test_output_in_released_and_shipped_by_scanning(
         )  # type: ignore[arg-type]
 
     walt = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(walt, "walt", clock=CLOCK)
+    sign_in(walt, "walt")
     walt.get_by_role("link", name="Finished goods in").click()
     walt.locator("select[name=material]").select_option("VC500")
     walt.get_by_label("Batch number").fill("VC500-26-0042")
@@ -41,12 +41,12 @@ def test_output_in_released_and_shipped_by_scanning(
     expect(walt.locator("#lot-facts")).to_contain_text("batch VC500-26-0042")
 
     quinn = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(quinn, "quinn", clock=CLOCK)
+    sign_in(quinn, "quinn")
     quinn.goto("/account")
-    sign_with_password(quinn, "Sign the acknowledgement", "quinn", clock=CLOCK)
+    sign_with_password(quinn, "Sign the acknowledgement", "quinn")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")
     quinn.goto("/lots/VC500-26-0042")
-    sign_with_password(quinn, "Release", "quinn", clock=CLOCK)
+    sign_with_password(quinn, "Release", "quinn")
     expect(quinn.locator(".lot-status")).to_have_text("Released")
 
     walt.goto("/shipments/")

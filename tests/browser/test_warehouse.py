@@ -19,7 +19,6 @@ from tests.browser.people import (
     issue_enrolment_link,
     sign_with_passkey,
 )
-from tests.clock import CLOCK
 
 GS = "\x1d"
 # Ascorbic acid from Northbridge: GTIN, expiry 2028-05-31, supplier lot S-88231, 25.00 kg net.
@@ -39,7 +38,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     # Count print dialogs instead of opening one (headless Chromium has no printer).
     handheld.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
     walt = handheld.new_page()
-    sign_in(walt, "walt", clock=CLOCK)
+    sign_in(walt, "walt")
     walt.get_by_role("link", name="Receive").click()
     expect(walt.locator("#scan")).to_be_focused()
 
@@ -90,7 +89,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.wait_for_function("window.printed === 1")
     # Scanned back from the screen of a sharp display (a printer is sharper still).
     sharp = new_context(live_server.url, {**TABLET, "device_scale_factor": 3}).new_page()
-    sign_in(sharp, "walt", clock=CLOCK)
+    sign_in(sharp, "walt")
     sharp.goto(f"/lots/{lot_code}/label")
     picture = sharp.locator(".label-barcode svg").screenshot(scale="device")
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(picture)))
@@ -100,16 +99,16 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
 
     # Quinn releases it from her phone with one biometric prompt.
     admin = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(admin, "ada", clock=CLOCK)
-    link = issue_enrolment_link(admin, "quinn", clock=CLOCK)
+    sign_in(admin, "ada")
+    link = issue_enrolment_link(admin, "quinn")
     phone = add_phone(new_context(live_server.url, HANDHELD))
     quinn = phone.page
-    sign_in(quinn, "quinn", clock=CLOCK)
+    sign_in(quinn, "quinn")
     enrol_passkey(quinn, link, "Quinn's phone")
-    sign_with_passkey(quinn, "Sign the acknowledgement", clock=CLOCK)
+    sign_with_passkey(quinn, "Sign the acknowledgement")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")  # the page reloaded
     quinn.goto(f"/lots/{lot_code}")
-    sign_with_passkey(quinn, "Release", clock=CLOCK)
+    sign_with_passkey(quinn, "Release")
 
     expect(quinn.locator(".lot-status")).to_have_text("Released")
     expect(quinn.locator("#lot-signatures .signature")).to_contain_text("Released")
@@ -120,7 +119,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
 
     # Sam plans the batch from the effective revision; its bill of materials is scaled.
     sam = new_context(live_server.url, TABLET).new_page()
-    sign_in(sam, "sam", clock=CLOCK)
+    sign_in(sam, "sam")
     sam.get_by_role("link", name="Batches").click()
     sam.get_by_text("New batch").click()
     sam.get_by_label("Product").select_option("VC500")
@@ -148,7 +147,7 @@ def test_an_expired_lot_is_refused_at_issue_with_the_reason(
     new_context: Callable[..., BrowserContext], live_server: LiveServer
 ) -> None:
     walt = new_context(live_server.url, HANDHELD).new_page()
-    sign_in(walt, "walt", clock=CLOCK)
+    sign_in(walt, "walt")
     walt.goto("/lots/issue")
     walt.get_by_label("Batch number").fill("VC500-26-0042")
     walt.get_by_label("Scan the lot label").fill("ASC-2409-02")
