@@ -38,5 +38,6 @@ def create_app(
     web.init_app(app)
     assets.init_app(app)
     register_blueprints(app)
+    web.commit_before_answering(app)
     cli.init_app(app)
     return app

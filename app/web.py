@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
@@ -28,6 +31,7 @@ from app.services.esign.signers import SigningPolicy
 from app.services.esign.webauthn import RelyingParty
 
 log = logging.getLogger("batchbook.request")
+Result = TypeVar("Result")
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
@@ -71,7 +75,8 @@ def signing_policy() -> SigningPolicy:
 
 
 def db_session() -> Session:
-    """The request's session; the request commits it once at the end (or rolls it back)."""
+    """The request's session. The request is the unit of work: `act` (or, for a view that does
+    not use it, the view wrapper) commits it once, before the answer goes out."""
     if "db_session" not in g:
         g.db_session = database().new_session()
     return g.db_session  # type: ignore[no-any-return]
@@ -80,6 +85,83 @@ def db_session() -> Session:
 def rollback() -> None:
     if "db_session" in g:
         g.db_session.rollback()
+
+
+def commit() -> None:
+    """Commit the request's work now. If the commit fails, nothing this request said ("saved",
+    "created") reaches the user: its flashed messages are withdrawn and the error is raised."""
+    if "db_session" not in g:
+        return
+    try:
+        g.db_session.commit()
+    except Exception:
+        g.db_session.rollback()
+        _withdraw_flashes()
+        raise
+
+
+def _withdraw_flashes() -> None:
+    flashes = session.get("_flashes")
+    if flashes is not None:
+        session["_flashes"] = flashes[: g.get("flashes_before", 0)]
+
+
+def act(
+    call: Callable[[], Result],
+    *,
+    done: Callable[[Result], ResponseReturnValue],
+    refused: Callable[[Rejected], ResponseReturnValue] | None = None,
+) -> ResponseReturnValue:
+    """One service call as the request's unit of work: run it, commit, then answer with
+    `done(result)` (a redirect, a page, a partial). A refusal rolls everything back and answers
+    with `refused(exc)`, the form again with each message beside its field (HTTP 422); without
+    `refused`, the error handler shows it. Success is only ever shown after the commit."""
+    try:
+        result = call()
+    except Rejected as exc:
+        rollback()
+        if refused is None:
+            raise
+        return _with_status(refused(exc), exc.status_code)
+    commit()
+    return done(result)
+
+
+def go_to(url: str, message: str, category: str = "success") -> Callable[[object], Response]:
+    """A `done` for `act`: say what was saved and open `url` (the whole page, also for htmx)."""
+
+    def done(_result: object) -> Response:
+        flash(message, category)
+        return htmx.full_redirect(url)
+
+    return done
+
+
+def _with_status(answer: ResponseReturnValue, status: int) -> ResponseReturnValue:
+    if isinstance(answer, tuple):
+        return answer
+    if isinstance(answer, Response):
+        answer.status_code = status
+        return answer
+    return answer, status
+
+
+def commit_before_answering(app: Flask) -> None:
+    """Wrap every view so the request's work is committed before its answer is sent."""
+    for endpoint, view in list(app.view_functions.items()):
+        app.view_functions[endpoint] = _committing(view)
+
+
+def _committing(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Views that write without `act` still commit before their answer leaves the server."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        answer = view(*args, **kwargs)
+        commit()
+        return answer
+
+    return wrapper
 
 
 class _HttpsAwareSessionInterface(SecureCookieSessionInterface):
@@ -170,6 +252,7 @@ def _is_future(value: datetime | None) -> bool:
 
 def _start_request() -> None:
     g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+    g.flashes_before = len(session.get("_flashes", []))
     g.started = time.perf_counter()
 
 
@@ -214,8 +297,8 @@ def _enforce_idle_timeout() -> Response | None:
 
 
 def _finish_request(response: Response) -> Response:
-    if "db_session" in g and g.db_session.is_active:
-        g.db_session.commit()
+    # No commit here: the answer was rendered already, so a commit failing now could not take
+    # back a "saved" it shows. `act` and the view wrapper commit before answering.
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"
@@ -299,6 +382,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _unexpected_error(exc: Exception) -> Response:
     rollback()
+    _withdraw_flashes()
     logging.getLogger("batchbook").exception("unhandled error (request_id=%s)", g.get("request_id"))
     return render_error(
         "Something went wrong on the server and nothing was saved. "

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.htmx import full_redirect, wants_partial
-from app.models import Role
+from app.models import Role, User
 from app.services.accounts import users
 from app.services.core.actors import require_role
 from app.services.core.errors import NotFound, Rejected
 from app.services.esign import passkeys, signers
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -36,31 +37,30 @@ def new() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> tuple[str, int] | Response:
+def create() -> ResponseReturnValue:
     """Create an account; on bad input re-render the form with messages beside the fields."""
     form = {
         "username": request.form.get("username", ""),
         "full_name": request.form.get("full_name", ""),
         "roles": request.form.getlist("roles"),
     }
-    try:
-        user = users.create_user(
-            db_session(),
-            actor=current_user,
-            new=users.NewUser(
-                form["username"],
-                form["full_name"],
-                tuple(form["roles"]),
-                request.form.get("password", ""),
-            ),
-            clock=plant_clock(),
-        )
-    except Rejected as exc:
-        db_session().rollback()
+    new = users.NewUser(
+        form["username"], form["full_name"], tuple(form["roles"]), request.form.get("password", "")
+    )
+
+    def created(user: User) -> ResponseReturnValue:
+        flash(f"User {user.username} created.", "success")
+        return full_redirect(url_for("users.show", user_id=user.id))
+
+    def refused(errors: Rejected) -> str:
         template = "accounts/users/_form.html" if wants_partial() else "accounts/users/new.html"
-        return render_template(template, form=form, errors=exc, roles=list(Role)), 422
-    flash(f"User {user.username} created.", "success")
-    return full_redirect(url_for("users.show", user_id=user.id))
+        return render_template(template, form=form, errors=errors, roles=list(Role))
+
+    return act(
+        lambda: users.create_user(db_session(), actor=current_user, new=new, clock=plant_clock()),
+        done=created,
+        refused=refused,
+    )
 
 
 def _show(user_id: int, **extra: object) -> str:

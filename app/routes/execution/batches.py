@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from app.forms import parse_date
@@ -10,7 +13,7 @@ from app.htmx import full_redirect
 from app.services.core.errors import Rejected
 from app.services.execution import batches
 from app.services.mbr import reading
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -36,7 +39,8 @@ def index() -> str:
 @login_required
 def create() -> object:
     form = request.form
-    try:
+
+    def _do() -> Any:
         batch = batches.create_batch(
             db_session(),
             actor=current_user,
@@ -51,11 +55,16 @@ def create() -> object:
             ),
             clock=plant_clock(),
         )
-    except Rejected as exc:  # GateViolation included
-        db_session().rollback()
+        return batch
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _index(form, exc), 422
-    flash(f"Batch {batch.batch_no} created; its bill of materials is scaled.", "success")
-    return full_redirect(url_for("batches.show", batch_no=batch.batch_no))
+
+    def _done(batch: Any) -> ResponseReturnValue:
+        flash(f"Batch {batch.batch_no} created; its bill of materials is scaled.", "success")
+        return full_redirect(url_for("batches.show", batch_no=batch.batch_no))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.get("/<batch_no>")

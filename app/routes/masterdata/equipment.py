@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -14,7 +16,7 @@ from app.models import EquipmentKind
 from app.routes.masterdata.materials import import_page
 from app.services.core.errors import Rejected
 from app.services.masterdata import equipment
-from app.web import db_session, plant_clock, settings
+from app.web import act, db_session, go_to, plant_clock, settings
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -51,12 +53,13 @@ def new() -> str:
 @bp.post("/")
 @login_required
 def create() -> object:
-    try:
+    def _do() -> Any:
         item = equipment.create_equipment(
             db_session(), actor=current_user, new=_equipment_in(request.form), clock=plant_clock()
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return item
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         template = (
             "masterdata/equipment/_form.html"
             if wants_partial()
@@ -65,8 +68,12 @@ def create() -> object:
         return render_template(
             template, form=request.form, errors=exc, kinds=list(EquipmentKind)
         ), 422
-    flash(f"Equipment {item.code} created. Record its calibration before use.", "success")
-    return full_redirect(url_for("equipment.show", equipment_id=item.id))
+
+    def _done(item: Any) -> ResponseReturnValue:
+        flash(f"Equipment {item.code} created. Record its calibration before use.", "success")
+        return full_redirect(url_for("equipment.show", equipment_id=item.id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 def _show(equipment_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
@@ -86,14 +93,15 @@ def _show(equipment_id: int, failed: str | None = None, errors: Rejected | None 
     return (page, 422) if errors else page
 
 
-def _act(equipment_id: int, failed: str, action: Callable[[], object], done: str) -> object:
-    try:
-        action()
-    except Rejected as exc:
-        db_session().rollback()
-        return _show(equipment_id, failed, exc)
-    flash(done, "success")
-    return full_redirect(url_for("equipment.show", equipment_id=equipment_id))
+def _act(
+    equipment_id: int, failed: str, action: Callable[[], object], done: str
+) -> ResponseReturnValue:
+    """Run one command; on refusal show the page again with the messages beside the form."""
+    return act(
+        action,
+        done=go_to(url_for("equipment.show", equipment_id=equipment_id), done),
+        refused=lambda exc: _show(equipment_id, failed, exc),
+    )
 
 
 @bp.get("/<int:equipment_id>")

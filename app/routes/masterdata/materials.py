@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -10,7 +13,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import MaterialKind, Tracking
 from app.services.core.errors import Rejected
 from app.services.masterdata import imports, materials
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("materials", __name__, url_prefix="/materials")
 
@@ -53,20 +56,25 @@ def new() -> str:
 @bp.post("/")
 @login_required
 def create() -> object:
-    try:
+    def _do() -> Any:
         material = materials.create_material(
             db_session(), actor=current_user, new=_material_in(request.form), clock=plant_clock()
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return material
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         template = (
             "masterdata/materials/_form.html"
             if wants_partial()
             else "masterdata/materials/new.html"
         )
         return render_template(template, form=request.form, errors=exc, **_choices()), 422
-    flash(f"Material {material.code} created.", "success")
-    return full_redirect(url_for("materials.show", material_id=material.id))
+
+    def _done(material: Any) -> ResponseReturnValue:
+        flash(f"Material {material.code} created.", "success")
+        return full_redirect(url_for("materials.show", material_id=material.id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 def _show(material_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
@@ -93,8 +101,8 @@ def show(material_id: int) -> object:
 @bp.post("/<int:material_id>/edit")
 @login_required
 def edit(material_id: int) -> object:
-    try:
-        materials.update_material(
+    def _do() -> Any:
+        return materials.update_material(
             db_session(),
             actor=current_user,
             material_id=material_id,
@@ -102,19 +110,24 @@ def edit(material_id: int) -> object:
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _show(material_id, "edit", exc)
-    flash("Material saved.", "success")
-    return full_redirect(url_for("materials.show", material_id=material_id))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Material saved.", "success")
+        return full_redirect(url_for("materials.show", material_id=material_id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<int:material_id>/active")
 @login_required
 def set_active(material_id: int) -> object:
     active = request.form.get("active") == "1"
-    try:
-        materials.set_active(
+
+    def _do() -> Any:
+        return materials.set_active(
             db_session(),
             actor=current_user,
             material_id=material_id,
@@ -122,29 +135,37 @@ def set_active(material_id: int) -> object:
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _show(material_id, "active", exc)
-    flash("Material reactivated." if active else "Material deactivated.", "success")
-    return full_redirect(url_for("materials.show", material_id=material_id))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Material reactivated." if active else "Material deactivated.", "success")
+        return full_redirect(url_for("materials.show", material_id=material_id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<int:material_id>/suppliers")
 @login_required
 def approve_supplier(material_id: int) -> object:
-    try:
-        materials.approve_supplier(
+    def _do() -> Any:
+        return materials.approve_supplier(
             db_session(),
             actor=current_user,
             material_id=material_id,
             party_code=request.form.get("party", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _show(material_id, "supplier", exc)
-    flash("Supplier approved for this material.", "success")
-    return full_redirect(url_for("materials.show", material_id=material_id))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Supplier approved for this material.", "success")
+        return full_redirect(url_for("materials.show", material_id=material_id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 def import_page(kind_name: str) -> object:
@@ -153,7 +174,8 @@ def import_page(kind_name: str) -> object:
     if request.method == "GET":
         return render_template("masterdata/imports/index.html", kind=kind, report=None, errors=None)
     upload = request.files.get("file")
-    try:
+
+    def _do() -> Any:
         report = imports.run_import(
             db_session(),
             actor=current_user,
@@ -163,15 +185,20 @@ def import_page(kind_name: str) -> object:
             dry_run=request.form.get("mode") != "import",
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return report
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return render_template(
             "masterdata/imports/index.html", kind=kind, report=None, errors=exc
         ), 422
-    status = 200 if report.ok else 422
-    return render_template(
-        "masterdata/imports/index.html", kind=kind, report=report, errors=None
-    ), status
+
+    def _done(report: Any) -> ResponseReturnValue:
+        status = 200 if report.ok else 422
+        return render_template(
+            "masterdata/imports/index.html", kind=kind, report=report, errors=None
+        ), status
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.route("/import", methods=["GET", "POST"])

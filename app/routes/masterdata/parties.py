@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -10,7 +13,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import PartyKind
 from app.services.core.errors import Rejected
 from app.services.masterdata import parties
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("parties", __name__, url_prefix="/parties")
 
@@ -55,18 +58,23 @@ def new() -> str:
 @bp.post("/")
 @login_required
 def create() -> object:
-    try:
+    def _do() -> Any:
         party = parties.create_party(
             db_session(), actor=current_user, new=_party_in(request.form), clock=plant_clock()
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return party
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         template = (
             "masterdata/parties/_form.html" if wants_partial() else "masterdata/parties/new.html"
         )
         return render_template(template, form=request.form, errors=exc, kinds=list(PartyKind)), 422
-    flash(f"{party.business_name} created.", "success")
-    return full_redirect(url_for("parties.show", party_id=party.id))
+
+    def _done(party: Any) -> ResponseReturnValue:
+        flash(f"{party.business_name} created.", "success")
+        return full_redirect(url_for("parties.show", party_id=party.id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 def _show(party_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
@@ -91,8 +99,8 @@ def show(party_id: int) -> object:
 @bp.post("/<int:party_id>/edit")
 @login_required
 def edit(party_id: int) -> object:
-    try:
-        parties.update_party(
+    def _do() -> Any:
+        return parties.update_party(
             db_session(),
             actor=current_user,
             party_id=party_id,
@@ -100,19 +108,24 @@ def edit(party_id: int) -> object:
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _show(party_id, "edit", exc)
-    flash("Saved.", "success")
-    return full_redirect(url_for("parties.show", party_id=party_id))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Saved.", "success")
+        return full_redirect(url_for("parties.show", party_id=party_id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<int:party_id>/active")
 @login_required
 def set_active(party_id: int) -> object:
     active = request.form.get("active") == "1"
-    try:
-        parties.set_active(
+
+    def _do() -> Any:
+        return parties.set_active(
             db_session(),
             actor=current_user,
             party_id=party_id,
@@ -120,8 +133,12 @@ def set_active(party_id: int) -> object:
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _show(party_id, "active", exc)
-    flash("Reactivated." if active else "Deactivated.", "success")
-    return full_redirect(url_for("parties.show", party_id=party_id))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Reactivated." if active else "Deactivated.", "success")
+        return full_redirect(url_for("parties.show", party_id=party_id))
+
+    return act(_do, done=_done, refused=_refused)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from app.forms import parse_date
@@ -11,7 +14,7 @@ from app.models import Role
 from app.services.core.actors import require_role
 from app.services.core.errors import Rejected
 from app.services.masterdata import training
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
@@ -43,8 +46,9 @@ def index() -> tuple[str, int]:
 @login_required
 def record() -> object:
     """Record that a person was trained on a curriculum."""
-    try:
-        training.record_training(
+
+    def _do() -> Any:
+        return training.record_training(
             db_session(),
             actor=current_user,
             user_id=request.form.get("user_id", type=int) or 0,
@@ -55,18 +59,23 @@ def record() -> object:
                                   required=False),
             note=request.form.get("note"), clock=plant_clock(),
         )  # fmt: skip
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _page("record", exc)
-    flash("Training recorded.", "success")
-    return full_redirect(url_for("training.index"))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        flash("Training recorded.", "success")
+        return full_redirect(url_for("training.index"))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/curricula")
 @login_required
 def create_curriculum() -> object:
     """A new curriculum (an SOP or a product's MBR)."""
-    try:
+
+    def _do() -> Any:
         curriculum = training.create_curriculum(
             db_session(),
             actor=current_user,
@@ -76,8 +85,13 @@ def create_curriculum() -> object:
             validity_days=request.form.get("validity_days", type=int) or 0,
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return curriculum
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _page("curriculum", exc)
-    flash(f"Curriculum {curriculum.code} created.", "success")
-    return full_redirect(url_for("training.index"))
+
+    def _done(curriculum: Any) -> ResponseReturnValue:
+        flash(f"Curriculum {curriculum.code} created.", "success")
+        return full_redirect(url_for("training.index"))
+
+    return act(_do, done=_done, refused=_refused)

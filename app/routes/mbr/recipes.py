@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -16,7 +18,7 @@ from app.services.esign import signatures
 from app.services.masterdata import training
 from app.services.mbr import approval, bom, reading, revisions, steps
 from app.services.mbr import compare as comparison
-from app.web import db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("recipes", __name__, url_prefix="/recipes")
 LIMIT_ROWS = 4
@@ -99,15 +101,15 @@ def _editor(
     ), 422 if errors else 200
 
 
-def _act(revision_id: int, failed: str, action: Callable[[], object], done: str) -> object:
-    """Run one authoring command; on refusal show the editor again with the messages."""
-    try:
-        action()
-    except Rejected as exc:
-        db_session().rollback()
-        return _editor(revision_id, failed=failed, errors=exc)
-    flash(done, "success")
-    return full_redirect(url_for("recipes.revision", revision_id=revision_id))
+def _act(
+    revision_id: int, failed: str, action: Callable[[], object], done: str
+) -> ResponseReturnValue:
+    """Run one command; on refusal show the page again with the messages beside the form."""
+    return act(
+        action,
+        done=go_to(url_for("recipes.revision", revision_id=revision_id), done),
+        refused=lambda exc: _editor(revision_id, failed=failed, errors=exc),
+    )
 
 
 @bp.get("/")
@@ -127,7 +129,8 @@ def index() -> str:
 @login_required
 def create() -> object:
     """A new recipe with its first draft revision."""
-    try:
+
+    def _do() -> Any:
         revision = revisions.create_recipe(
             db_session(),
             actor=current_user,
@@ -137,8 +140,9 @@ def create() -> object:
             header=_header(request.form),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return revision
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         page = render_template(
             "mbr/recipes/index.html",
             recipes=reading.list_recipes(db_session()),
@@ -147,10 +151,15 @@ def create() -> object:
             Status=RevisionStatus,
         )
         return page, 422
-    flash(
-        f"Recipe {request.form.get('code', '').upper()} created with draft revision A.", "success"
-    )
-    return full_redirect(url_for("recipes.revision", revision_id=revision.id))
+
+    def _done(revision: Any) -> ResponseReturnValue:
+        flash(
+            f"Recipe {request.form.get('code', '').upper()} created with draft revision A.",
+            "success",
+        )
+        return full_redirect(url_for("recipes.revision", revision_id=revision.id))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<int:recipe_id>/revisions")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -15,7 +18,7 @@ from app.services.execution import batches
 from app.services.masterdata import materials
 from app.services.warehouse import disposition, issuing, labels, ledger, receipt
 from app.services.warehouse import output as production_output
-from app.web import db_session, plant_clock
+from app.web import act, db_session, plant_clock
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 
@@ -90,7 +93,8 @@ def scan() -> tuple[str, int]:
 def receive() -> object:
     """Record the delivery in quarantine; a repeated form records nothing new."""
     form = request.form
-    try:
+
+    def _do() -> Any:
         lot, again = receipt.receive(
             db_session(),
             actor=current_user,
@@ -106,17 +110,21 @@ def receive() -> object:
             ),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return lot, again
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _receipt_page(form, errors=exc, status=422)
-    if again:
-        flash(
-            f"This receipt was already recorded as lot {lot.lot_code}; nothing new was recorded.",
-            "info",
-        )
-    else:
-        flash(f"Received into quarantine as lot {lot.lot_code}. Print its label.", "success")
-    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        lot, again = _result
+        if again:
+            already = f"This receipt was already recorded as lot {lot.lot_code}"
+            flash(f"{already}; nothing new was recorded.", "info")
+        else:
+            flash(f"Received into quarantine as lot {lot.lot_code}. Print its label.", "success")
+        return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.get("/<lot_code>")
@@ -169,19 +177,24 @@ def label(lot_code: str) -> str:
 @login_required
 def print_label(lot_code: str) -> object:
     """Record the print (a reprint needs a reason), then open the print dialog."""
-    try:
-        labels.record_label_print(
+
+    def _do() -> Any:
+        return labels.record_label_print(
             db_session(),
             actor=current_user,
             lot_code=lot_code,
             reprint_reason=request.form.get("reason", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         flash(exc.message, "error")
         return full_redirect(url_for("lots.show", lot_code=lot_code))
-    return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.get("/pick")
@@ -221,7 +234,8 @@ def issue() -> object:
     """Issue material from a scanned lot to a batch (FEFO, status and balance gates)."""
     form = request.form
     session = db_session()
-    try:
+
+    def _do() -> Any:
         movement, again = issuing.issue(
             session,
             actor=current_user,
@@ -234,8 +248,9 @@ def issue() -> object:
             ),
             clock=plant_clock(),
         )
-    except Rejected as exc:  # GateViolation included
-        session.rollback()
+        return movement, again
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         fefo = []
         if isinstance(exc, GateViolation) and form.get("lot"):
             lot = ledger.get_lot(session, form["lot"])
@@ -248,20 +263,26 @@ def issue() -> object:
             fefo=fefo,
         )
         return page, 422
-    lot_code = form.get("lot", "").strip().upper()
-    if again:
-        flash("This issue was already recorded; nothing new was recorded.", "info")
-    else:
-        amount = f"{-movement.quantity} {movement.unit}"
-        flash(f"Issued {amount} of lot {lot_code} to {movement.batch_no}.", "success")
-    return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        movement, again = _result
+        lot_code = form.get("lot", "").strip().upper()
+        if again:
+            flash("This issue was already recorded; nothing new was recorded.", "info")
+        else:
+            amount = f"{-movement.quantity} {movement.unit}"
+            flash(f"Issued {amount} of lot {lot_code} to {movement.batch_no}.", "success")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<lot_code>/return")
 @login_required
 def return_to_stock(lot_code: str) -> object:
     form = request.form
-    try:
+
+    def _do() -> Any:
         _, again = issuing.return_to_stock(
             db_session(),
             actor=current_user,
@@ -271,12 +292,18 @@ def return_to_stock(lot_code: str) -> object:
             key=form.get("key", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return _, again
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         flash(exc.message, "error")
         return full_redirect(url_for("lots.show", lot_code=lot_code))
-    flash("Already recorded; nothing new." if again else "Returned to stock.", "success")
-    return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        _, again = _result
+        flash("Already recorded; nothing new." if again else "Returned to stock.", "success")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.get("/output")
@@ -301,7 +328,8 @@ def _output_page(form: object, errors: Rejected | None = None) -> str:
 @login_required
 def output() -> object:
     form = request.form
-    try:
+
+    def _do() -> Any:
         lot, again = production_output.receive_output(
             db_session(),
             actor=current_user,
@@ -314,13 +342,19 @@ def output() -> object:
             ),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return lot, again
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _output_page(form, exc), 422
-    message = (
-        "Already recorded; nothing new."
-        if again
-        else f"Lot {lot.lot_code} is in, in quarantine until QA releases it."
-    )
-    flash(message, "info" if again else "success")
-    return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        lot, again = _result
+        message = (
+            "Already recorded; nothing new."
+            if again
+            else f"Lot {lot.lot_code} is in, in quarantine until QA releases it."
+        )
+        flash(message, "info" if again else "success")
+        return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
+
+    return act(_do, done=_done, refused=_refused)

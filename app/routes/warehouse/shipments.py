@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from app.canonical import canonical_json
@@ -16,7 +18,7 @@ from app.services.core.errors import Rejected
 from app.services.masterdata import parties
 from app.services.trace import despatch_advice
 from app.services.warehouse import shipping
-from app.web import db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
@@ -36,7 +38,7 @@ def index() -> str:
 @bp.post("/")
 @login_required
 def start() -> object:
-    try:
+    def _do() -> Any:
         shipment = shipping.start_shipment(
             db_session(),
             actor=current_user,
@@ -44,8 +46,9 @@ def start() -> object:
             reference=request.form.get("reference", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:
-        db_session().rollback()
+        return shipment
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         session = db_session()
         return render_template(
             "warehouse/shipments/index.html",
@@ -55,7 +58,11 @@ def start() -> object:
             ],
             errors=exc,
         ), 422
-    return full_redirect(url_for("shipments.show", shipment_no=shipment.shipment_no))
+
+    def _done(shipment: Any) -> ResponseReturnValue:
+        return full_redirect(url_for("shipments.show", shipment_no=shipment.shipment_no))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 def _show(shipment_no: str, errors: Rejected | None = None) -> object:
@@ -73,14 +80,13 @@ def _show(shipment_no: str, errors: Rejected | None = None) -> object:
     return (page, 422) if errors else page
 
 
-def _act(shipment_no: str, action: Callable[[], object], done: str) -> object:
-    try:
-        action()
-    except Rejected as exc:  # GateViolation included
-        db_session().rollback()
-        return _show(shipment_no, exc)
-    flash(done, "success")
-    return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+def _act(shipment_no: str, action: Callable[[], object], done: str) -> ResponseReturnValue:
+    """Run one command; on refusal show the page again with the messages beside the form."""
+    return act(
+        action,
+        done=go_to(url_for("shipments.show", shipment_no=shipment_no), done),
+        refused=lambda exc: _show(shipment_no, exc),
+    )
 
 
 @bp.get("/<shipment_no>")
@@ -116,7 +122,8 @@ def _lines(
 def pick(shipment_no: str) -> object:
     """Pick a scanned lot. The scan kit sends each scan with its own id as the one-time key, so
     a resent scan (or a double tap of the plain form) picks once and says so."""
-    try:
+
+    def _do() -> Any:
         line, again = shipping.add_line(
             db_session(),
             actor=current_user,
@@ -126,13 +133,21 @@ def pick(shipment_no: str) -> object:
             key=request.form.get("key", ""),
             clock=plant_clock(),
         )
-    except Rejected as exc:  # GateViolation included
-        db_session().rollback()
+        return line, again
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
         return _lines(shipment_no, refused=exc) if wants_partial() else _show(shipment_no, exc)
-    if wants_partial():
-        return _lines(shipment_no, picked=line, again=again)
-    flash("Already picked; nothing new." if again else "Picked.", "info" if again else "success")
-    return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+
+    def _done(_result: Any) -> ResponseReturnValue:
+        line, again = _result
+        if wants_partial():
+            return _lines(shipment_no, picked=line, again=again)
+        flash(
+            "Already picked; nothing new." if again else "Picked.", "info" if again else "success"
+        )
+        return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+
+    return act(_do, done=_done, refused=_refused)
 
 
 @bp.post("/<shipment_no>/lines/<int:line_id>/remove")
