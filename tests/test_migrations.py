@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DatabaseError
 
 from app import migrate
@@ -63,5 +63,74 @@ def test_downgrade_to_empty_and_upgrade_again_keeps_the_guards(
             conn.execute(text("UPDATE audit_event SET action = 'b'"))
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text("DELETE FROM audit_event"))
+    finally:
+        engine.dispose()
+
+
+def _ledger_before_batch_keys(url: str, batch_no_of_movement: str) -> Engine:
+    """A database at the revision before movements named batches by key, holding one batch and
+    one issue movement that names it by its number (foreign keys off: only these rows matter)."""
+    migrate.upgrade(url, "a290b43d13a1")
+    # SQLite checks foreign keys only when asked (make_engine asks): a plain engine does not.
+    engine = make_engine(url) if url.startswith("postgresql") else create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(
+            text(
+                "INSERT INTO user_account (id, username, full_name, roles, password_hash, active,"
+                " created_at, failed_logins, signing_failures) VALUES (1, 'walt', 'Walter Brandt',"
+                " 'warehouse', 'x', TRUE, CURRENT_TIMESTAMP, 0, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO lot (id, lot_code, material_id, supplier_lot, status, unit,"
+                " containers, received_at, received_by_id) VALUES (1, 'ASC-2611-01', 1, 'S-1',"
+                " 'released', 'kg', 1, CURRENT_TIMESTAMP, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO batch (id, batch_no, recipe_id, revision_id, planned_quantity, unit,"
+                " status, customer_po, created_at, created_by_id) VALUES (7, 'VC500-26-0042', 1,"
+                " 1, '100000', 'tablet', 'planned', '', CURRENT_TIMESTAMP, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inventory_movement (lot_id, kind, quantity, unit, batch_no, reference,"
+                " at, by_id) VALUES (1, 'issue', '-2', 'kg', :batch_no, 'issue',"
+                " CURRENT_TIMESTAMP, 1)"
+            ),
+            {"batch_no": batch_no_of_movement},
+        )
+    return engine
+
+
+def test_movements_keep_their_batch_as_a_key_through_the_migration(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    url = fresh_database(backend)
+    engine = _ledger_before_batch_keys(url, "VC500-26-0042")
+    try:
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT batch_id FROM inventory_movement")).scalar_one() == 7
+        # The ledger is append-only again after the one rewrite.
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE inventory_movement SET batch_id = NULL"))
+    finally:
+        engine.dispose()
+
+
+def test_a_movement_naming_no_batch_stops_the_migration(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    url = fresh_database(backend)
+    engine = _ledger_before_batch_keys(url, "NO-SUCH-BATCH")
+    try:
+        with pytest.raises(RuntimeError, match="NO-SUCH-BATCH"):
+            migrate.upgrade(url)
     finally:
         engine.dispose()

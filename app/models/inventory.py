@@ -61,7 +61,7 @@ class InventoryMovement(SQLModel, table=True):
     kind: str = Field(max_length=20)  # MovementKind
     quantity: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))  # signed
     unit: str = Field(max_length=20)
-    batch_no: str | None = Field(default=None, max_length=60, index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     reference: str = Field(default="", max_length=120)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     at: datetime

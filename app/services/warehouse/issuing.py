@@ -149,7 +149,7 @@ def issue(
         kind=MovementKind.ISSUE.value,
         quantity=-quantity,
         unit=lot.unit,
-        batch_no=batch.batch_no,
+        batch_id=batch.id,
         reference=f"issue to {batch.batch_no}",
         reason=new.reason.strip() or None,
         at=now,
@@ -171,7 +171,7 @@ def issue(
         action="lot.issued",
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
-        after={"quantity": quantity, "unit": lot.unit, "batch_no": movement.batch_no,
+        after={"quantity": quantity, "unit": lot.unit, "batch_no": batch.batch_no,
                "balance": stock - quantity},
         reason=movement.reason,
         clock=clock,
@@ -204,12 +204,13 @@ def return_to_stock(
     require(problems)
     assert amount is not None
     lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
-    batch = batch_needs(session, batch_no)[0].batch_no
+    batch_row = batch_needs(session, batch_no)[0]
+    batch = batch_row.batch_no
     taken = -sum(
         session.exec(
             select(InventoryMovement.quantity).where(
                 InventoryMovement.lot_id == lot.id,
-                InventoryMovement.batch_no == batch,
+                InventoryMovement.batch_id == batch_row.id,
                 col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
             )
         ),
@@ -231,7 +232,7 @@ def return_to_stock(
         kind=MovementKind.RETURN.value,
         quantity=amount,
         unit=lot.unit,
-        batch_no=batch,
+        batch_id=batch_row.id,
         reference=f"return from {batch}",
         at=now,
         by_id=actor.id,  # type: ignore[arg-type]
@@ -292,7 +293,7 @@ def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, l
                 .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
                 .where(
                     Lot.material_id == need.material_id,
-                    InventoryMovement.batch_no == batch.batch_no,
+                    InventoryMovement.batch_id == batch.id,
                     col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
                 )
             ),

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.models import (
     AuditEvent,
+    Batch,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -61,6 +62,10 @@ class LotView:
     balance: Decimal
     movements: list[InventoryMovement]
     history: list[AuditEvent]
+    batch_numbers: dict[int, str]  # batch id -> batch number, for the batches its movements name
+
+    def batch_of(self, movement: InventoryMovement) -> str | None:
+        return self.batch_numbers.get(movement.batch_id) if movement.batch_id else None
 
     @property
     def status(self) -> LotStatus:
@@ -74,8 +79,9 @@ class LotView:
         """Batches that took from this lot, with the net quantity each kept."""
         used: dict[str, Decimal] = {}
         for m in self.movements:
-            if m.kind in (MovementKind.ISSUE, MovementKind.RETURN) and m.batch_no:
-                used[m.batch_no] = used.get(m.batch_no, Decimal(0)) - m.quantity
+            batch_no = self.batch_of(m)
+            if m.kind in (MovementKind.ISSUE, MovementKind.RETURN) and batch_no:
+                used[batch_no] = used.get(batch_no, Decimal(0)) - m.quantity
         return sorted(used.items())
 
 
@@ -91,13 +97,17 @@ def load_lot(session: Session, lot_code: str) -> LotView:
             .order_by(col(AuditEvent.id))
         )
     )
+    ledger = movements(session, lot.id)  # type: ignore[arg-type]
+    batch_ids = {m.batch_id for m in ledger if m.batch_id}
+    named = session.exec(select(Batch.id, Batch.batch_no).where(col(Batch.id).in_(batch_ids)))
     return LotView(
         lot,
         material,
         session.get(Party, lot.supplier_id) if lot.supplier_id else None,
-        balance(session, lot.id),  # type: ignore[arg-type]
-        movements(session, lot.id),  # type: ignore[arg-type]
+        sum((m.quantity for m in ledger), Decimal(0)),
+        ledger,
         history,
+        dict(named.all()),  # type: ignore[arg-type]
     )
 
 

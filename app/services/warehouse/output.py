@@ -93,7 +93,7 @@ def receive_output(
             expiry=expiry,
             gtin=material.gtin,
             lot_code=batch,
-            batch_no=batch,
+            batch=made,
         ),
         by=actor,
         at=now,

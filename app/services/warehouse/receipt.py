@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, func, select
 
 from app.models import (
+    Batch,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -138,7 +139,7 @@ class NewLot:
     gtin: str | None = None
     containers: int = 1
     lot_code: str | None = None  # default: the next internal code
-    batch_no: str | None = None  # production: the batch that made it
+    batch: Batch | None = None  # production: the batch that made it
 
 
 def create_lot(
@@ -178,7 +179,7 @@ def create_lot(
             kind=movement.value,
             quantity=new.quantity,
             unit=material.unit,
-            batch_no=new.batch_no,
+            batch_id=new.batch.id if new.batch else None,
             reference=reference,
             at=at,
             by_id=by.id,  # type: ignore[arg-type]
