@@ -5,20 +5,52 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
+from werkzeug.routing import IntegerConverter, Rule
 
 from app.models import User
 from app.services.core.clock import StoppedClock
 from tests.conftest import PASSWORD, audit_actions
 from tests.routes.conftest import Browser, csrf_token
 
+# What a person who is not signed in may reach: signing in (password or passkey), the shell a
+# browser loads by itself, and the load balancer's health check. Everything else is behind sign-in.
+PUBLIC = {
+    "auth.login",
+    "auth.login_post",
+    "auth.passkey_options",
+    "auth.passkey_finish",
+    "assets.file",
+    "health.healthz",
+    "pwa.manifest",
+    "pwa.service_worker",
+    "pwa.offline",
+}
 
-def test_pages_need_a_signed_in_user(client: FlaskClient) -> None:
-    for path in ("/", "/users/", "/audit/", "/users/new"):
-        response = client.get(path)
-        assert response.status_code == 302, path
-        assert response.headers["Location"].startswith("/login?next="), path
+
+def _example_url(rule: Rule) -> str:
+    values = {
+        name: 1 if isinstance(conv, IntegerConverter) else "X"
+        for name, conv in rule._converters.items()
+    }
+    return rule.build(values)[1]  # type: ignore[index]
+
+
+def test_pages_need_a_signed_in_user(app: Flask, client: FlaskClient) -> None:
+    token = csrf_token(client)
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC | {"static"}]
+    assert len(rules) > 60
+    for rule in rules:
+        path = _example_url(rule)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            if method == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, data={"csrf_token": token})
+            assert response.status_code == 302, f"{method} {path} ({rule.endpoint})"
+            assert response.headers["Location"].startswith("/login"), f"{method} {path}"
 
 
 def test_htmx_request_without_session_is_sent_to_login(client: FlaskClient) -> None:
