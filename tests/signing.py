@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session
 
-from app.models import Document, Meaning, Passkey, Role, User
+from app.models import Document, Lot, Meaning, Passkey, Role, Signature, User
+from app.services.core.clock import Clock
 from app.services.esign import passkeys, signable, signatures, signers
 from app.services.esign import webauthn as wa
 from app.services.masterdata import documents
-from tests.clock import NOW, at
+from tests.clock import CLOCK, NOW, at
 from tests.conftest import PASSWORD
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -130,4 +131,60 @@ def _test_record(session: Session, record_id: str) -> signable.Signable:
             Meaning.APPROVED: frozenset({Role.QA}),
             Meaning.REJECTED: frozenset({Role.QA}),
         },
+    )
+
+
+def answer_with_passkey(
+    session: Session, signer: User, challenge_id: int, credential: object, *, clock: Clock = CLOCK
+) -> Signature:
+    """Finish a signing ceremony with a passkey assertion (the test RP and signing policy)."""
+    return signatures.sign_with_passkey(
+        session,
+        signer=signer,
+        challenge_id=challenge_id,
+        credential=credential,  # type: ignore[arg-type]
+        rp=RP,
+        policy=POLICY,
+        clock=clock,
+    )
+
+
+def sign_with_password(
+    session: Session,
+    signer: User,
+    *,
+    record_type: str,
+    record_id: object,
+    meaning: str,
+    reason: str = "",
+    clock: Clock = CLOCK,
+) -> Signature:
+    """Sign a record with user ID and password, the whole ceremony (reason coded if given)."""
+    request = signatures.begin_signing(
+        session,
+        signer=signer,
+        record_type=record_type,
+        record_id=str(record_id),
+        meaning=meaning,
+        rp=RP,
+        policy=POLICY,
+        clock=clock,
+    )
+    return signatures.sign_with_password(
+        session,
+        signer=signer,
+        challenge_id=request.challenge_id,
+        username=signer.username,
+        password=PASSWORD,
+        reason_code="investigation" if reason else None,
+        reason_text=reason or None,
+        policy=POLICY,
+        clock=clock,
+    )
+
+
+def sign_lot(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "") -> None:
+    """A QC decision on a lot (released, rejected, held, hold_lifted) by password signature."""
+    sign_with_password(
+        session, signer, record_type="lot", record_id=lot.id, meaning=meaning, reason=reason
     )

@@ -16,7 +16,7 @@ from app.services.esign import signatures
 from app.services.masterdata import documents
 from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM
-from tests.signing import NOW, POLICY, RP, acknowledge, enrol
+from tests.signing import NOW, POLICY, RP, acknowledge, answer_with_passkey, enrol
 from tests.soft_authenticator import SoftAuthenticator
 
 BATCHBOOK = str(Path(sys.executable).parent / "batchbook")
@@ -77,14 +77,8 @@ def _signed_sop(url: str) -> tuple[int, int]:
             policy=POLICY,
             clock=at(NOW),
         )
-        sig = signatures.sign_with_passkey(
-            s,
-            signer=qa,
-            challenge_id=request.challenge_id,
-            credential=authenticator.get_assertion(request.passkey_options),
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
+        sig = answer_with_passkey(
+            s, qa, request.challenge_id, authenticator.get_assertion(request.passkey_options)
         )
         ids = (sop.id, sig.id)
     db.engine.dispose()

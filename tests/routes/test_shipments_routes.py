@@ -17,8 +17,7 @@ from app.services.warehouse import ledger, shipping
 from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
 from tests.routes.conftest import Browser
-from tests.services.test_inventory import sign
-from tests.signing import Signer
+from tests.signing import Signer, sign_lot
 
 
 def test_finished_goods_in_then_shipped_with_its_advice(
@@ -56,7 +55,7 @@ def test_finished_goods_in_then_shipped_with_its_advice(
     assert refused.status_code == 422
     assert "Lot VC500-26-0042 is quarantine, not released." in refused.get_data(as_text=True)
 
-    sign(session, make_signer("qa", username="qa-lead").user, lot, "released")
+    sign_lot(session, make_signer("qa", username="qa-lead").user, lot, "released")
     assert (
         walt.post(
             f"{page}/lines", {"scan": lot.lot_code, "quantity": "40000", "key": uuid.uuid4().hex}

@@ -22,7 +22,7 @@ from app.services.accounts.users import NewUser, create_user
 from app.services.core.errors import GateViolation, PermissionDenied, Rejected
 from app.services.demo import seed_demo
 from app.services.demo.master import OPENING_STOCK
-from app.services.esign import signatures
+from app.services.esign import signatures, signers
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.warehouse import issuing, labels, ledger, receipt
@@ -30,7 +30,7 @@ from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
-from tests.signing import NOW, POLICY, RP, Signer
+from tests.signing import NOW, Signer, acknowledge, sign_lot
 
 
 @pytest.fixture
@@ -70,30 +70,6 @@ def receive(
         clock=at(NOW),
     )  # fmt: skip
     return lot
-
-
-def sign(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "") -> None:
-    request = signatures.begin_signing(
-        session,
-        signer=signer,
-        record_type="lot",
-        record_id=str(lot.id),
-        meaning=meaning,
-        rp=RP,
-        policy=POLICY,
-        clock=at(NOW),
-    )
-    signatures.sign_with_password(
-        session,
-        signer=signer,
-        challenge_id=request.challenge_id,
-        username=signer.username,
-        password=PASSWORD,
-        reason_code="investigation" if reason else None,
-        reason_text=reason or None,
-        policy=POLICY,
-        clock=at(NOW),
-    )
 
 
 def issue(session: Session, walt: User, lot: Lot, qty: str, reason: str = "") -> object:
@@ -184,17 +160,17 @@ def test_qa_releases_rejects_holds_and_lifts_by_signature(
     session: Session, walt: User, qa: Signer
 ) -> None:
     lot = receive(session, walt)
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     assert lot.status == "released"
 
     with pytest.raises(Rejected, match="Choose a reason code"):
-        sign(session, qa.user, lot, "held")
-    sign(session, qa.user, lot, "held", reason="Supplier recall notice 2026-11")
+        sign_lot(session, qa.user, lot, "held")
+    sign_lot(session, qa.user, lot, "held", reason="Supplier recall notice 2026-11")
     assert lot.status == "on_hold"
-    sign(session, qa.user, lot, "hold_lifted", reason="Recall did not cover this lot")
+    sign_lot(session, qa.user, lot, "hold_lifted", reason="Recall did not cover this lot")
     assert lot.status == "released"  # back to what it was before the hold
     with pytest.raises(PermissionDenied, match="is released: it cannot be “Released” now"):
-        sign(session, qa.user, lot, "released")
+        sign_lot(session, qa.user, lot, "released")
 
     assert audit_actions(session, entity_type="lot", entity_id=str(lot.id)) == [
         "lot.received",
@@ -219,10 +195,10 @@ def test_only_qa_decides_and_rejection_needs_a_reason(
     lot = receive(session, walt)
     warehouse_signer = make_signer("warehouse")
     with pytest.raises(PermissionDenied, match="Only QA can sign"):
-        sign(session, warehouse_signer.user, lot, "released")
+        sign_lot(session, warehouse_signer.user, lot, "released")
     with pytest.raises(Rejected, match="reason"):
-        sign(session, qa.user, lot, "rejected")
-    sign(session, qa.user, lot, "rejected", reason="Damaged drums")
+        sign_lot(session, qa.user, lot, "rejected")
+    sign_lot(session, qa.user, lot, "rejected", reason="Damaged drums")
     assert lot.status == "rejected"
 
 
@@ -235,7 +211,7 @@ def test_unreleased_lots_are_never_issued(
 ) -> None:
     lot = receive(session, walt)
     if status == "rejected":
-        sign(session, qa.user, lot, "rejected", reason="Damaged")
+        sign_lot(session, qa.user, lot, "rejected", reason="Damaged")
     with pytest.raises(GateViolation, match=words):
         issue(session, walt, lot, "1")
     assert ledger.balance(session, lot.id) == Decimal("25")
@@ -243,7 +219,7 @@ def test_unreleased_lots_are_never_issued(
 
 def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: Signer) -> None:
     lot = receive(session, walt, expiry=(NOW + timedelta(days=1)).date())
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     with pytest.raises(GateViolation, match="expired on"):
         issuing.issue(
             session,
@@ -251,7 +227,7 @@ def test_expired_and_on_hold_lots_are_refused(session: Session, walt: User, qa: 
             new=IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key()),
             clock=at(NOW + timedelta(days=3)),
         )
-    sign(session, qa.user, lot, "held", reason="Investigation")
+    sign_lot(session, qa.user, lot, "held", reason="Investigation")
     with pytest.raises(GateViolation, match="is on hold"):
         issue(session, walt, lot, "1")
 
@@ -262,7 +238,7 @@ def test_fefo_asks_a_reason_for_a_later_expiring_lot(
     late = receive(session, walt, expiry=date(2028, 5, 31), supplier_lot="S-2")
     early = receive(session, walt, expiry=date(2027, 1, 31), supplier_lot="S-1")
     for lot in (late, early):
-        sign(session, qa.user, lot, "released")
+        sign_lot(session, qa.user, lot, "released")
 
     assert [
         lot.lot_code for lot, _ in issuing.fefo_lots(session, late.material_id, NOW.date())
@@ -286,7 +262,7 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
     session: Session, walt: User, qa: Signer
 ) -> None:
     lot = receive(session, walt, qty="10")
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     issue(session, walt, lot, "9.5")
 
     with pytest.raises(GateViolation, match="has only 0.5 kg left; 1 cannot be issued"):
@@ -351,7 +327,15 @@ def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
         walt_user = find_user(s, "walt")
         lot = receive(s, walt_user, qty="1")  # type: ignore[arg-type]
         lot_code = lot.lot_code
-        s.execute(text("UPDATE lot SET status = 'released' WHERE id = :id"), {"id": lot.id})
+        quality = create_user(
+            s, actor=SYSTEM, new=NewUser("qa2", "Second QA", ("qa",), PASSWORD), clock=CLOCK
+        )
+        signers.record_identity_check(
+            s, actor=find_user(s, "ada"), user_id=quality.id, document_type="passport",
+            document_reference="X1", clock=CLOCK,
+        )  # type: ignore[arg-type]  # fmt: skip
+        acknowledge(s, quality)
+        sign_lot(s, quality, lot, "released")
     people, outcomes = ["walt", "w2"] * 3, []
     barrier = threading.Barrier(len(people))
 
@@ -389,7 +373,7 @@ def test_pick_list_offers_released_lots_of_the_batch_bom_first_expiring_first(
     session: Session, walt: User, qa: Signer
 ) -> None:
     fresh = receive(session, walt)
-    sign(session, qa.user, fresh, "released")
+    sign_lot(session, qa.user, fresh, "released")
 
     batch, lines = issuing.pick_list(session, batch_no="vc500-26-0042", today=NOW.date())
 
@@ -423,7 +407,7 @@ def test_issue_needs_an_existing_batch_that_uses_the_material(
         new=ReceiptIn("HSG-200", "SUP-POLYFORM", "P-1", "10", date(2030, 1, 1), key=key()),
         clock=at(NOW),
     )
-    sign(session, qa.user, hsg, "released")
+    sign_lot(session, qa.user, hsg, "released")
     with pytest.raises(GateViolation, match="is HSG-200, which batch VC500-26-0042 does not use"):
         issue(session, walt, hsg, "1")
 
@@ -452,7 +436,7 @@ def test_expiry_follows_the_plant_date_in_zones_ahead_of_and_behind_utc(
     from app.services.core.clock import StoppedClock
 
     lot = receive(session, walt, expiry=date(2026, 12, 3))
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     plant = StoppedClock(datetime.fromisoformat(instant), ZoneInfo(zone))
     attempt = IssueIn(lot.lot_code, "1", "VC500-26-0042", key=key())
     if usable:

@@ -24,8 +24,7 @@ from app.services.warehouse import output as production_output
 from app.services.warehouse.output import OutputIn
 from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM, audit_actions, count
-from tests.services.test_inventory import sign
-from tests.signing import NOW, Signer
+from tests.signing import NOW, Signer, sign_lot
 
 
 @pytest.fixture
@@ -115,7 +114,7 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
     session: Session, walt: User, qa: Signer
 ) -> None:
     lot, _ = output(session, walt)
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
         session, actor=walt, customer_code="cust-greenleaf", reference="PO-8812", clock=at(NOW)
     )
@@ -157,7 +156,7 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
 
 def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, qa: Signer) -> None:
     lot, _ = output(session, walt)
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
         session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
     )
@@ -165,7 +164,7 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
         session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
         quantity="100", clock=at(NOW),
     )  # fmt: skip
-    sign(session, qa.user, lot, "held", reason="Complaint under investigation")
+    sign_lot(session, qa.user, lot, "held", reason="Complaint under investigation")
 
     with pytest.raises(GateViolation, match="is on hold"):
         despatch(session, walt, shipment)
@@ -180,7 +179,7 @@ def test_a_hold_after_picking_stops_the_despatch(session: Session, walt: User, q
 
 def test_a_double_tap_picks_and_despatches_once(session: Session, walt: User, qa: Signer) -> None:
     lot, _ = output(session, walt)
-    sign(session, qa.user, lot, "released")
+    sign_lot(session, qa.user, lot, "released")
     shipment = shipping.start_shipment(
         session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
     )

@@ -21,7 +21,7 @@ from app.services.esign import passkeys, reverify, signable, signatures, signers
 from app.services.masterdata import documents
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, audit_actions
-from tests.signing import NOW, POLICY, RP, Signer
+from tests.signing import NOW, POLICY, RP, Signer, answer_with_passkey
 
 
 def begin(
@@ -41,14 +41,11 @@ def begin(
 
 def sign(session: Session, s: Signer, sop: Document) -> Signature:
     request = begin(session, s.user, sop)
-    return signatures.sign_with_passkey(
+    return answer_with_passkey(
         session,
-        signer=s.user,
-        challenge_id=request.challenge_id,
-        credential=s.authenticator.get_assertion(request.passkey_options),
-        rp=RP,
-        policy=POLICY,
-        clock=at(NOW),
+        s.user,
+        request.challenge_id,
+        s.authenticator.get_assertion(request.passkey_options),
     )
 
 
@@ -121,15 +118,7 @@ def test_assertion_for_one_record_does_not_sign_another(
     for_other = begin(session, s.user, other)
     assertion = s.authenticator.get_assertion(for_sop.passkey_options)
     with pytest.raises(SignatureRefused, match="challenge"):
-        signatures.sign_with_passkey(
-            session,
-            signer=s.user,
-            challenge_id=for_other.challenge_id,
-            credential=assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, s.user, for_other.challenge_id, assertion)
     assert session.exec(select(Signature).where(Signature.record_type == "sop")).all() == []
 
 
@@ -163,15 +152,7 @@ def test_assertion_for_one_meaning_does_not_sign_another(
     )
     assertion = s.authenticator.get_assertion(first.passkey_options)
     with pytest.raises(SignatureRefused, match="challenge"):
-        signatures.sign_with_passkey(
-            session,
-            signer=s.user,
-            challenge_id=second.challenge_id,
-            credential=assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, s.user, second.challenge_id, assertion)
 
 
 def test_assertion_of_one_user_does_not_sign_for_another(
@@ -182,25 +163,9 @@ def test_assertion_of_one_user_does_not_sign_for_another(
     bob_request = begin(session, bob.user, sop)
     alice_assertion = alice.authenticator.get_assertion(alice_request.passkey_options)
     with pytest.raises(SignatureRefused, match="another person"):  # Bob submits Alice's assertion
-        signatures.sign_with_passkey(
-            session,
-            signer=bob.user,
-            challenge_id=bob_request.challenge_id,
-            credential=alice_assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, bob.user, bob_request.challenge_id, alice_assertion)
     with pytest.raises(SignatureRefused, match="another person"):  # Bob finishes Alice's ceremony
-        signatures.sign_with_passkey(
-            session,
-            signer=bob.user,
-            challenge_id=alice_request.challenge_id,
-            credential=alice_assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, bob.user, alice_request.challenge_id, alice_assertion)
 
 
 def test_replayed_assertion_is_refused(
@@ -209,36 +174,12 @@ def test_replayed_assertion_is_refused(
     s = make_signer()
     request = begin(session, s.user, sop)
     assertion = s.authenticator.get_assertion(request.passkey_options)
-    signatures.sign_with_passkey(
-        session,
-        signer=s.user,
-        challenge_id=request.challenge_id,
-        credential=assertion,
-        rp=RP,
-        policy=POLICY,
-        clock=at(NOW),
-    )
+    answer_with_passkey(session, s.user, request.challenge_id, assertion)
     with pytest.raises(SignatureRefused, match="already used"):
-        signatures.sign_with_passkey(
-            session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, s.user, request.challenge_id, assertion)
     fresh = begin(session, s.user, sop)  # same record and meaning, new nonce: old assertion useless
     with pytest.raises(SignatureRefused, match="challenge"):
-        signatures.sign_with_passkey(
-            session,
-            signer=s.user,
-            challenge_id=fresh.challenge_id,
-            credential=assertion,
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        answer_with_passkey(session, s.user, fresh.challenge_id, assertion)
     assert len(session.exec(select(Signature).where(Signature.record_type == "sop")).all()) == 1
 
 
@@ -248,13 +189,11 @@ def test_expired_ceremony_is_refused(
     s = make_signer()
     request = begin(session, s.user, sop)
     with pytest.raises(SignatureRefused, match="expired"):
-        signatures.sign_with_passkey(
+        answer_with_passkey(
             session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=s.authenticator.get_assertion(request.passkey_options),
-            rp=RP,
-            policy=POLICY,
+            s.user,
+            request.challenge_id,
+            s.authenticator.get_assertion(request.passkey_options),
             clock=at(NOW + timedelta(minutes=6)),
         )
 
@@ -268,16 +207,13 @@ def test_revoked_passkey_cannot_sign(
         session, actor=s.user, passkey_id=s.passkey.id, reason="phone lost", clock=at(NOW)
     )  # type: ignore[arg-type]
     with pytest.raises(SignatureRefused, match="revoked"):
-        signatures.sign_with_passkey(
+        answer_with_passkey(
             session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=s.authenticator.get_assertion(
+            s.user,
+            request.challenge_id,
+            s.authenticator.get_assertion(
                 challenge_b64=json.loads(request.passkey_options or "{}")["challenge"]
             ),
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
         )
 
 
@@ -289,14 +225,11 @@ def test_sign_count_that_does_not_increase_is_refused(
     s.authenticator.counter = 0  # a cloned authenticator would report an old count
     request = begin(session, s.user, sop)
     with pytest.raises(SignatureRefused, match="sign count"):
-        signatures.sign_with_passkey(
+        answer_with_passkey(
             session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=s.authenticator.get_assertion(request.passkey_options),
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
+            s.user,
+            request.challenge_id,
+            s.authenticator.get_assertion(request.passkey_options),
         )
 
 
@@ -307,14 +240,11 @@ def test_assertion_without_user_verification_is_refused(
     s.authenticator.user_verified = False
     request = begin(session, s.user, sop)
     with pytest.raises(SignatureRefused, match="[Uu]ser verification"):
-        signatures.sign_with_passkey(
+        answer_with_passkey(
             session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=s.authenticator.get_assertion(request.passkey_options),
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
+            s.user,
+            request.challenge_id,
+            s.authenticator.get_assertion(request.passkey_options),
         )
 
 
@@ -543,14 +473,11 @@ def test_record_changed_while_the_dialog_was_open_is_refused(
         session, actor=admin, document_id=sop.id, body="New text.", reason="update", clock=at(NOW)
     )  # type: ignore[arg-type]
     with pytest.raises(SignatureRefused, match="changed after you opened"):
-        signatures.sign_with_passkey(
+        answer_with_passkey(
             session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            credential=s.authenticator.get_assertion(request.passkey_options),
-            rp=RP,
-            policy=POLICY,
-            clock=at(NOW),
+            s.user,
+            request.challenge_id,
+            s.authenticator.get_assertion(request.passkey_options),
         )
 
 
