@@ -13,7 +13,7 @@ from app.services.accounts.auth import LockoutPolicy
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
 from app.services.esign import devices, passkeys, signers
 from tests.clock import at
-from tests.conftest import audit_actions
+from tests.conftest import PASSWORD, audit_actions
 from tests.signing import NOW, RP, Signer, enrol
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -207,3 +207,40 @@ def test_revoked_passkey_cannot_sign_in(
             clock=at(NOW),
         )
     assert audit_actions(session, action="login.failed") == ["login.failed"]
+
+
+@pytest.mark.parametrize("state", ["locked", "deactivated"])
+def test_one_sign_in_rule_for_password_and_passkey(
+    session: Session, make_signer: Callable[..., Signer], state: str
+) -> None:
+    """A locked or deactivated account gets the same answer whichever way it tries."""
+    from app.services.accounts import auth
+
+    s = make_signer()
+    policy = LockoutPolicy(max_failures=2, lock_seconds=600)
+    if state == "locked":
+        for _ in range(2):
+            auth.sign_in(
+                session, username=s.user.username, password="no", policy=policy, clock=at(NOW)
+            )
+    else:
+        s.user.active = False
+    by_password = auth.sign_in(
+        session, username=s.user.username, password=PASSWORD, policy=policy, clock=at(NOW)
+    )
+    assert by_password.user is None
+    challenge_id, options = passkeys.begin_login(session, rp=RP, clock=at(NOW))
+    with pytest.raises(SignatureRefused) as refused:
+        passkeys.finish_login(
+            session,
+            challenge_id=challenge_id,
+            credential=s.authenticator.get_assertion(options),
+            rp=RP,
+            policy=policy,
+            clock=at(NOW),
+        )
+    assert refused.value.message == by_password.message
+    if state == "locked":
+        assert "locked" in refused.value.message and "CET" in refused.value.message
+    else:
+        assert refused.value.message == auth.WRONG_CREDENTIALS

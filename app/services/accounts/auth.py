@@ -52,11 +52,40 @@ def find_user(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username.strip().lower())).first()
 
 
-def _locked_message(user: User, policy: LockoutPolicy) -> str:
-    until = user.locked_until.strftime("%H:%M UTC") if user.locked_until else "later"
+def _locked_message(user: User, policy: LockoutPolicy, clock: Clock) -> str:
+    until = f"{clock.local(user.locked_until):%H:%M %Z}" if user.locked_until else "later"
     return (
         f"This account is locked after {policy.max_failures} failed sign-ins. "
         f"Try again after {until}, or ask an admin to unlock it."
+    )
+
+
+def sign_in_refusal(user: User, *, policy: LockoutPolicy, clock: Clock) -> str | None:
+    """Why `user` may not sign in now, by any method (None: they may). The one sign-in rule: a
+    deactivated account gets the same answer as wrong credentials, a locked one says until when."""
+    if not user.active:
+        return WRONG_CREDENTIALS
+    if user.locked_until is not None and user.locked_until > clock.now():
+        return _locked_message(user, policy, clock)
+    return None
+
+
+def record_sign_in(
+    session: Session, *, user: User, method: str, clock: Clock, **detail: object
+) -> None:
+    """A successful sign-in by any method: failures reset, lock cleared, time kept, audited."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = clock.now()
+    session.add(user)
+    audit.record(
+        session,
+        actor=user,
+        action="login.succeeded",
+        entity_type="user",
+        entity_id=user.id,
+        after={"method": method, **detail},
+        clock=clock,
     )
 
 
@@ -84,7 +113,7 @@ def sign_in(
         )
         return SignInResult(None, WRONG_CREDENTIALS)
 
-    if user.locked_until is not None and user.locked_until > now:
+    if user.active and sign_in_refusal(user, policy=policy, clock=clock):
         audit.record(
             session,
             actor=None,
@@ -93,7 +122,7 @@ def sign_in(
             entity_id=user.id,
             clock=clock,
         )
-        return SignInResult(None, _locked_message(user, policy))
+        return SignInResult(None, _locked_message(user, policy, clock))
 
     if not password_matches(user.password_hash, password) or not user.active:
         before = {"failed_logins": user.failed_logins}
@@ -124,23 +153,12 @@ def sign_in(
             )
             session.add(user)
             session.flush()
-            return SignInResult(None, _locked_message(user, policy))
+            return SignInResult(None, _locked_message(user, policy, clock))
         session.add(user)
         session.flush()
         return SignInResult(None, WRONG_CREDENTIALS)
 
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
-    audit.record(
-        session,
-        actor=user,
-        action="login.succeeded",
-        entity_type="user",
-        entity_id=user.id,
-        clock=clock,
-    )
+    record_sign_in(session, user=user, method="password", clock=clock)
     return SignInResult(user)
 
 

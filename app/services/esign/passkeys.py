@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from app.models import Ceremony, Device, EnrolmentLink, Passkey, Role, User
-from app.services.accounts.auth import LockoutPolicy
+from app.services.accounts.auth import LockoutPolicy, record_sign_in, sign_in_refusal
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
@@ -325,7 +325,6 @@ def finish_login(
     clock: Clock,
 ) -> User:
     """Verify a passkey sign-in. Raises SignatureRefused (audited and kept)."""
-    now = clock.now()
     row = wa.consume_challenge(
         session, challenge_id=challenge_id, ceremony=Ceremony.LOGIN, user_id=None, clock=clock
     )
@@ -333,13 +332,10 @@ def finish_login(
         assertion = wa.Assertion.parse(credential)
         passkey = usable_passkey(session, credential_id=assertion.credential_id, owner=None)
         user = session.get(User, passkey.user_id)
-        if user is None or not user.active:
-            raise SignatureRefused("This account is deactivated.")
-        locked = user.locked_until
-        if locked is not None and locked > now:
-            raise SignatureRefused(
-                "This account is locked after repeated failed sign-ins. Ask an admin."
-            )
+        assert user is not None  # a passkey always has its owner
+        refusal = sign_in_refusal(user, policy=policy, clock=clock)
+        if refusal:
+            raise SignatureRefused(refusal)
         new_count = wa.verify_assertion(
             rp, assertion=assertion, challenge=row.challenge, passkey=passkey
         )
@@ -355,16 +351,5 @@ def finish_login(
         )
         raise
     record_use(session, passkey=passkey, sign_count=new_count, clock=clock)
-    user.last_login_at = now
-    user.failed_logins = 0
-    session.add(user)
-    audit.record(
-        session,
-        actor=user,
-        action="login.succeeded",
-        entity_type="user",
-        entity_id=user.id,
-        after={"method": "passkey", "passkey_id": passkey.id},
-        clock=clock,
-    )
+    record_sign_in(session, user=user, method="passkey", clock=clock, passkey_id=passkey.id)
     return user
