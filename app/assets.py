@@ -58,7 +58,7 @@ def file(version: str, filename: str) -> Response:
     if current is None:
         abort(404)
     if current != version:
-        return redirect(url_for("assets.file", version=current, filename=filename))  # type: ignore[return-value]
+        return redirect(url_for("assets.file", version=current, filename=filename))
     variants = current_app.extensions["asset_encodings"].get(filename, {})
     coding = compression.negotiate(request, tuple(c for c in compression.CODINGS if c in variants))
     if coding is not None:

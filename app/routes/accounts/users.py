@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -39,7 +41,7 @@ def new() -> str:
 @login_required
 def create() -> ResponseReturnValue:
     """Create an account; on bad input re-render the form with messages beside the fields."""
-    form = {
+    form: dict[str, Any] = {
         "username": request.form.get("username", ""),
         "full_name": request.form.get("full_name", ""),
         "roles": request.form.getlist("roles"),
@@ -97,7 +99,7 @@ def identity_check(user_id: int) -> Response:
         clock=plant_clock(),
     )
     flash("Identity check recorded.", "success")
-    return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
+    return redirect(url_for("users.show", user_id=user_id))
 
 
 @bp.post("/<int:user_id>/enrolment-link")
@@ -123,7 +125,7 @@ def unlock_signing(user_id: int) -> Response:
         clock=plant_clock(),
     )
     flash("Signing unlocked.", "success")
-    return redirect(url_for("users.show", user_id=user_id))  # type: ignore[return-value]
+    return redirect(url_for("users.show", user_id=user_id))
 
 
 _CHANGES = {

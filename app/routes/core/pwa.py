@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, jsonify, render_template, url_for
 from werkzeug.wrappers import Response
 
@@ -21,7 +23,7 @@ SHELL_ASSETS = (
 @bp.get("/manifest.webmanifest")
 def manifest() -> Response:
     """The web app manifest (installable on handhelds and tablets)."""
-    asset = current_app.jinja_env.globals["asset"]
+    asset: Callable[[str], str] = current_app.jinja_env.globals["asset"]  # type: ignore[assignment]
     response = jsonify(
         name="Batchbook",
         short_name="Batchbook",
@@ -50,7 +52,7 @@ def manifest() -> Response:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     """The service worker, versioned by the hash of every static asset it caches."""
-    asset = current_app.jinja_env.globals["asset"]
+    asset: Callable[[str], str] = current_app.jinja_env.globals["asset"]  # type: ignore[assignment]
     body = render_template(
         "core/pwa/sw.js",
         release=current_app.extensions["assets_release"],

@@ -37,7 +37,7 @@ def index() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> object:
+def create() -> ResponseReturnValue:
     form = request.form
 
     def _do() -> Any:

@@ -52,7 +52,7 @@ def new() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> object:
+def create() -> ResponseReturnValue:
     def _do() -> Any:
         item = equipment.create_equipment(
             db_session(), actor=current_user, new=_equipment_in(request.form), clock=plant_clock()
@@ -76,7 +76,9 @@ def create() -> object:
     return act(_do, done=_done, refused=_refused)
 
 
-def _show(equipment_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
+def _show(
+    equipment_id: int, failed: str | None = None, errors: Rejected | None = None
+) -> ResponseReturnValue:
     session = db_session()
     item = equipment.get_equipment(session, equipment_id)
     page = render_template(
@@ -106,13 +108,13 @@ def _act(
 
 @bp.get("/<int:equipment_id>")
 @login_required
-def show(equipment_id: int) -> object:
+def show(equipment_id: int) -> ResponseReturnValue:
     return _show(equipment_id)
 
 
 @bp.post("/<int:equipment_id>/calibrations")
 @login_required
-def calibrate(equipment_id: int) -> object:
+def calibrate(equipment_id: int) -> ResponseReturnValue:
     form = request.form
     return _act(
         equipment_id,
@@ -135,7 +137,7 @@ def calibrate(equipment_id: int) -> object:
 
 @bp.post("/<int:equipment_id>/cleanings")
 @login_required
-def clean(equipment_id: int) -> object:
+def clean(equipment_id: int) -> ResponseReturnValue:
     form = request.form
     return _act(
         equipment_id,
@@ -157,7 +159,7 @@ def clean(equipment_id: int) -> object:
 
 @bp.post("/<int:equipment_id>/service")
 @login_required
-def service(equipment_id: int) -> object:
+def service(equipment_id: int) -> ResponseReturnValue:
     in_service = request.form.get("in_service") == "1"
     return _act(
         equipment_id,
@@ -176,7 +178,7 @@ def service(equipment_id: int) -> object:
 
 @bp.post("/<int:equipment_id>/edit")
 @login_required
-def edit(equipment_id: int) -> object:
+def edit(equipment_id: int) -> ResponseReturnValue:
     return _act(
         equipment_id,
         "edit",
@@ -194,6 +196,6 @@ def edit(equipment_id: int) -> object:
 
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
-def import_csv() -> object:
+def import_csv() -> ResponseReturnValue:
     """Load equipment from an ERP's CSV export."""
     return import_page("equipment")

@@ -55,7 +55,7 @@ def new() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> object:
+def create() -> ResponseReturnValue:
     def _do() -> Any:
         material = materials.create_material(
             db_session(), actor=current_user, new=_material_in(request.form), clock=plant_clock()
@@ -77,7 +77,9 @@ def create() -> object:
     return act(_do, done=_done, refused=_refused)
 
 
-def _show(material_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
+def _show(
+    material_id: int, failed: str | None = None, errors: Rejected | None = None
+) -> ResponseReturnValue:
     session = db_session()
     material = materials.get_material(session, material_id)
     page = render_template(
@@ -94,13 +96,13 @@ def _show(material_id: int, failed: str | None = None, errors: Rejected | None =
 
 @bp.get("/<int:material_id>")
 @login_required
-def show(material_id: int) -> object:
+def show(material_id: int) -> ResponseReturnValue:
     return _show(material_id)
 
 
 @bp.post("/<int:material_id>/edit")
 @login_required
-def edit(material_id: int) -> object:
+def edit(material_id: int) -> ResponseReturnValue:
     def _do() -> Any:
         return materials.update_material(
             db_session(),
@@ -123,7 +125,7 @@ def edit(material_id: int) -> object:
 
 @bp.post("/<int:material_id>/active")
 @login_required
-def set_active(material_id: int) -> object:
+def set_active(material_id: int) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
 
     def _do() -> Any:
@@ -148,7 +150,7 @@ def set_active(material_id: int) -> object:
 
 @bp.post("/<int:material_id>/suppliers")
 @login_required
-def approve_supplier(material_id: int) -> object:
+def approve_supplier(material_id: int) -> ResponseReturnValue:
     def _do() -> Any:
         return materials.approve_supplier(
             db_session(),
@@ -168,7 +170,7 @@ def approve_supplier(material_id: int) -> object:
     return act(_do, done=_done, refused=_refused)
 
 
-def import_page(kind_name: str) -> object:
+def import_page(kind_name: str) -> ResponseReturnValue:
     """GET shows the upload form; POST checks (dry run) or imports a CSV file."""
     kind = imports.KINDS[kind_name]
     if request.method == "GET":
@@ -203,6 +205,6 @@ def import_page(kind_name: str) -> object:
 
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
-def import_csv() -> object:
+def import_csv() -> ResponseReturnValue:
     """Load materials from an ERP's CSV export."""
     return import_page("materials")

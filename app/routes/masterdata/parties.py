@@ -57,7 +57,7 @@ def new() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> object:
+def create() -> ResponseReturnValue:
     def _do() -> Any:
         party = parties.create_party(
             db_session(), actor=current_user, new=_party_in(request.form), clock=plant_clock()
@@ -77,7 +77,9 @@ def create() -> object:
     return act(_do, done=_done, refused=_refused)
 
 
-def _show(party_id: int, failed: str | None = None, errors: Rejected | None = None) -> object:
+def _show(
+    party_id: int, failed: str | None = None, errors: Rejected | None = None
+) -> ResponseReturnValue:
     party = parties.get_party(db_session(), party_id)
     page = render_template(
         "masterdata/parties/show.html",
@@ -92,13 +94,13 @@ def _show(party_id: int, failed: str | None = None, errors: Rejected | None = No
 
 @bp.get("/<int:party_id>")
 @login_required
-def show(party_id: int) -> object:
+def show(party_id: int) -> ResponseReturnValue:
     return _show(party_id)
 
 
 @bp.post("/<int:party_id>/edit")
 @login_required
-def edit(party_id: int) -> object:
+def edit(party_id: int) -> ResponseReturnValue:
     def _do() -> Any:
         return parties.update_party(
             db_session(),
@@ -121,7 +123,7 @@ def edit(party_id: int) -> object:
 
 @bp.post("/<int:party_id>/active")
 @login_required
-def set_active(party_id: int) -> object:
+def set_active(party_id: int) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
 
     def _do() -> Any:

@@ -44,7 +44,7 @@ def index() -> tuple[str, int]:
 
 @bp.post("/records")
 @login_required
-def record() -> object:
+def record() -> ResponseReturnValue:
     """Record that a person was trained on a curriculum."""
 
     def _do() -> Any:
@@ -72,7 +72,7 @@ def record() -> object:
 
 @bp.post("/curricula")
 @login_required
-def create_curriculum() -> object:
+def create_curriculum() -> ResponseReturnValue:
     """A new curriculum (an SOP or a product's MBR)."""
 
     def _do() -> Any:

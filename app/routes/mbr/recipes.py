@@ -127,7 +127,7 @@ def index() -> str:
 
 @bp.post("/")
 @login_required
-def create() -> object:
+def create() -> ResponseReturnValue:
     """A new recipe with its first draft revision."""
 
     def _do() -> Any:
@@ -182,7 +182,7 @@ def revision(revision_id: int) -> tuple[str, int]:
 
 @bp.post("/revisions/<int:revision_id>/header")
 @login_required
-def header(revision_id: int) -> object:
+def header(revision_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         "header",
@@ -199,7 +199,7 @@ def header(revision_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/steps")
 @login_required
-def add_step(revision_id: int) -> object:
+def add_step(revision_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         "step-new",
@@ -216,7 +216,7 @@ def add_step(revision_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/steps/<int:step_id>")
 @login_required
-def update_step(revision_id: int, step_id: int) -> object:
+def update_step(revision_id: int, step_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         f"step-{step_id}",
@@ -233,7 +233,7 @@ def update_step(revision_id: int, step_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/steps/<int:step_id>/move")
 @login_required
-def move_step(revision_id: int, step_id: int) -> object:
+def move_step(revision_id: int, step_id: int) -> ResponseReturnValue:
     offset = -1 if request.form.get("direction") == "up" else 1
     return _act(
         revision_id,
@@ -247,7 +247,7 @@ def move_step(revision_id: int, step_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/steps/<int:step_id>/remove")
 @login_required
-def remove_step(revision_id: int, step_id: int) -> object:
+def remove_step(revision_id: int, step_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         f"step-{step_id}",
@@ -260,7 +260,7 @@ def remove_step(revision_id: int, step_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/bom")
 @login_required
-def add_bom_line(revision_id: int) -> object:
+def add_bom_line(revision_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         "bom-new",
@@ -277,7 +277,7 @@ def add_bom_line(revision_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/bom/<int:line_id>")
 @login_required
-def update_bom_line(revision_id: int, line_id: int) -> object:
+def update_bom_line(revision_id: int, line_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         f"bom-{line_id}",
@@ -294,7 +294,7 @@ def update_bom_line(revision_id: int, line_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/bom/<int:line_id>/remove")
 @login_required
-def remove_bom_line(revision_id: int, line_id: int) -> object:
+def remove_bom_line(revision_id: int, line_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         f"bom-{line_id}",
@@ -307,7 +307,7 @@ def remove_bom_line(revision_id: int, line_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/submit")
 @login_required
-def submit(revision_id: int) -> object:
+def submit(revision_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         "review",
@@ -320,7 +320,7 @@ def submit(revision_id: int) -> object:
 
 @bp.post("/revisions/<int:revision_id>/return")
 @login_required
-def return_to_draft(revision_id: int) -> object:
+def return_to_draft(revision_id: int) -> ResponseReturnValue:
     return _act(
         revision_id,
         "return",

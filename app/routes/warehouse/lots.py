@@ -90,7 +90,7 @@ def scan() -> tuple[str, int]:
 
 @bp.post("/receive")
 @login_required
-def receive() -> object:
+def receive() -> ResponseReturnValue:
     """Record the delivery in quarantine; a repeated form records nothing new."""
     form = request.form
 
@@ -175,7 +175,7 @@ def label(lot_code: str) -> str:
 
 @bp.post("/<lot_code>/label")
 @login_required
-def print_label(lot_code: str) -> object:
+def print_label(lot_code: str) -> ResponseReturnValue:
     """Record the print (a reprint needs a reason), then open the print dialog."""
 
     def _do() -> Any:
@@ -199,11 +199,12 @@ def print_label(lot_code: str) -> object:
 
 @bp.get("/pick")
 @login_required
-def pick() -> object:
+def pick() -> ResponseReturnValue:
     """Picking for a batch: each material of its scaled BOM, released lots first-expiring first."""
     batch_no = request.args.get("batch_no", "")
     session = db_session()
-    batch, lines, errors = None, [], None
+    batch, errors = None, None
+    lines: list[issuing.PickLine] = []
     if batch_no:
         try:
             batch, lines = issuing.pick_list(
@@ -230,7 +231,7 @@ def issue_page() -> str:
 
 @bp.post("/issue")
 @login_required
-def issue() -> object:
+def issue() -> ResponseReturnValue:
     """Issue material from a scanned lot to a batch (FEFO, status and balance gates)."""
     form = request.form
     session = db_session()
@@ -279,7 +280,7 @@ def issue() -> object:
 
 @bp.post("/<lot_code>/return")
 @login_required
-def return_to_stock(lot_code: str) -> object:
+def return_to_stock(lot_code: str) -> ResponseReturnValue:
     form = request.form
 
     def _do() -> Any:
@@ -326,7 +327,7 @@ def _output_page(form: object, errors: Rejected | None = None) -> str:
 
 @bp.post("/output")
 @login_required
-def output() -> object:
+def output() -> ResponseReturnValue:
     form = request.form
 
     def _do() -> Any:

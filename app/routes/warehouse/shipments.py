@@ -37,7 +37,7 @@ def index() -> str:
 
 @bp.post("/")
 @login_required
-def start() -> object:
+def start() -> ResponseReturnValue:
     def _do() -> Any:
         shipment = shipping.start_shipment(
             db_session(),
@@ -65,7 +65,7 @@ def start() -> object:
     return act(_do, done=_done, refused=_refused)
 
 
-def _show(shipment_no: str, errors: Rejected | None = None) -> object:
+def _show(shipment_no: str, errors: Rejected | None = None) -> ResponseReturnValue:
     session = db_session()
     shipment = shipping.get_shipment(session, shipment_no)
     page = render_template(
@@ -91,7 +91,7 @@ def _act(shipment_no: str, action: Callable[[], object], done: str) -> ResponseR
 
 @bp.get("/<shipment_no>")
 @login_required
-def show(shipment_no: str) -> object:
+def show(shipment_no: str) -> ResponseReturnValue:
     return _show(shipment_no)
 
 
@@ -119,7 +119,7 @@ def _lines(
 
 @bp.post("/<shipment_no>/lines")
 @login_required
-def pick(shipment_no: str) -> object:
+def pick(shipment_no: str) -> ResponseReturnValue:
     """Pick a scanned lot. The scan kit sends each scan with its own id as the one-time key, so
     a resent scan (or a double tap of the plain form) picks once and says so."""
 
@@ -152,7 +152,7 @@ def pick(shipment_no: str) -> object:
 
 @bp.post("/<shipment_no>/lines/<int:line_id>/remove")
 @login_required
-def unpick(shipment_no: str, line_id: int) -> object:
+def unpick(shipment_no: str, line_id: int) -> ResponseReturnValue:
     return _act(
         shipment_no,
         lambda: shipping.remove_line(
@@ -168,7 +168,7 @@ def unpick(shipment_no: str, line_id: int) -> object:
 
 @bp.post("/<shipment_no>/despatch")
 @login_required
-def despatch(shipment_no: str) -> object:
+def despatch(shipment_no: str) -> ResponseReturnValue:
     return _act(
         shipment_no,
         lambda: shipping.despatch(

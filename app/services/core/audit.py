@@ -64,7 +64,7 @@ def record(
 ) -> AuditEvent:
     """Append one audit event to the chain (flushes; the caller's transaction commits it)."""
     actor_id, actor_username = actor_identity(actor)
-    event = AuditEvent(
+    event = AuditEvent(  # type: ignore[call-arg]
         occurred_at=clock.now(),
         actor_id=actor_id,
         actor_username=actor_username,

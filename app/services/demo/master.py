@@ -131,15 +131,15 @@ def seed_master_data(session: Session, *, actor: Actor, clock: Clock) -> list[st
             parties.create_party(session, actor=actor, new=party, clock=clock)
             created.append(f"party {party.code}")
     for material_code, party_code in SUPPLIED_BY.items():
-        material = materials.get_by_code(session, material_code)
+        material = materials.get_by_code(session, material_code)  # type: ignore[assignment]
         assert material is not None
-        if not any(p.code == party_code for p in materials.suppliers_of(session, material.id)):  # type: ignore[arg-type]
+        if not any(p.code == party_code for p in materials.suppliers_of(session, material.id)):  # type: ignore[attr-defined]
             materials.approve_supplier(
                 session,
                 actor=actor,
-                material_id=material.id,
+                material_id=material.id,  # type: ignore[attr-defined]
                 party_code=party_code,
-                clock=clock,  # type: ignore[arg-type]
+                clock=clock,
             )
             created.append(f"supplier {party_code} for {material_code}")
     # A cleaning names the person who cleaned: Olivia (the demo operator) when she exists, else

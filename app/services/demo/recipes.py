@@ -124,8 +124,8 @@ def seed_recipes(session: Session, *, actor: SystemActor, clock: Clock) -> list[
         person = find_user(session, username)
         if (
             person is None
-            or training.training_state(session, user=person, code=code, today=clock.today()).latest
-        ):  # type: ignore[union-attr]
+            or training.training_state(session, user=person, code=code, today=clock.today()).latest  # type: ignore[union-attr]
+        ):
             continue
         trained = clock.today() - timedelta(days=ago)
         training.record_training(
@@ -214,23 +214,38 @@ def _effective(
             session.flush()
     else:
         revision = revisions.start_revision(
-            session, actor=ada, recipe_id=recipe.id, clock=clock.at(when)
-        )  # type: ignore[arg-type]
+            session,
+            actor=ada,
+            recipe_id=recipe.id,
+            clock=clock.at(when),  # type: ignore[arg-type]
+        )
         revisions.update_header(
-            session, actor=ada, revision_id=revision.id, header=header, clock=clock.at(when)
-        )  # type: ignore[arg-type]
+            session,
+            actor=ada,
+            revision_id=revision.id,
+            header=header,
+            clock=clock.at(when),  # type: ignore[arg-type]
+        )
         for s in reading.load_revision(session, revision.id).steps:  # type: ignore[arg-type]
             mbr_steps.remove_step(session, actor=ada, step_id=s.step.id, clock=clock.at(when))  # type: ignore[arg-type]
         for b in reading.load_revision(session, revision.id).bom:  # type: ignore[arg-type]
             mbr_bom.remove_bom_line(session, actor=ada, line_id=b.line.id, clock=clock.at(when))  # type: ignore[arg-type]
     for step in steps:
         mbr_steps.add_step(
-            session, actor=ada, revision_id=revision.id, new=step, clock=clock.at(when)
-        )  # type: ignore[arg-type]
+            session,
+            actor=ada,
+            revision_id=revision.id,
+            new=step,
+            clock=clock.at(when),  # type: ignore[arg-type]
+        )
     for line in bom:
         mbr_bom.add_bom_line(
-            session, actor=ada, revision_id=revision.id, new=line, clock=clock.at(when)
-        )  # type: ignore[arg-type]
+            session,
+            actor=ada,
+            revision_id=revision.id,
+            new=line,
+            clock=clock.at(when),  # type: ignore[arg-type]
+        )
     approval.submit_for_review(session, actor=ada, revision_id=revision.id, clock=clock.at(when))  # type: ignore[arg-type]
     approval.approve_outside_the_system(
         session,

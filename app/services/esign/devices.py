@@ -37,9 +37,9 @@ def register_device(
         token_hash=hash_token(token),
         name=name.strip(),
         shared=shared,
-        registered_by_id=actor.id,
+        registered_by_id=actor.id,  # type: ignore[arg-type]
         registered_at=now,
-    )  # type: ignore[arg-type]
+    )
     session.add(device)
     session.flush()
     audit.record(

@@ -106,11 +106,11 @@ def issue_enrolment_link(
     token = secrets.token_urlsafe(32)
     link = EnrolmentLink(
         token_hash=hash_token(token),
-        user_id=user.id,
-        issued_by_id=actor.id,
+        user_id=user.id,  # type: ignore[arg-type]
+        issued_by_id=actor.id,  # type: ignore[arg-type]
         issued_at=now,
         expires_at=now + ENROLMENT_LINK_LIFETIME,
-    )  # type: ignore[arg-type]
+    )
     session.add(link)
     session.flush()
     audit.record(
@@ -187,9 +187,9 @@ def begin_registration(
     roaming_only = bool(device and device.shared)
     options = wa.registration_options(
         rp,
-        user_id=user.id,
+        user_id=user.id,  # type: ignore[arg-type]
         username=user.username,
-        display_name=user.full_name,  # type: ignore[arg-type]
+        display_name=user.full_name,
         challenge=wa.base64url_to_bytes(challenge.challenge),
         existing=active_passkeys(session, user.id),  # type: ignore[arg-type]
         roaming_only=roaming_only,
@@ -240,9 +240,9 @@ def finish_registration(
             "anyone who unlocks it. Enrol a personal security key here, or use your own phone."
         )
     passkey = Passkey(
-        user_id=user.id,
+        user_id=user.id,  # type: ignore[arg-type]
         credential_id=new.credential_id,
-        public_key=new.public_key,  # type: ignore[arg-type]
+        public_key=new.public_key,
         sign_count=new.sign_count,
         name=label,
         attachment=new.attachment,

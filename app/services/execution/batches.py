@@ -54,7 +54,7 @@ def load_batch(session: Session, batch_no: str) -> BatchView:
         .where(BatchMaterial.batch_id == batch.id)
         .order_by(col(BatchMaterial.position))
     ).all()
-    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows))  # type: ignore[arg-type]
+    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows))
 
 
 def list_batches(session: Session) -> list[Batch]:
@@ -113,7 +113,7 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
         customer_po=new.customer_po.strip(),
         due_date=new.due_date,
         created_at=now,
-        created_by_id=actor.id,
+        created_by_id=actor.id,  # type: ignore[arg-type]
     )
     session.add(batch)
     session.flush()

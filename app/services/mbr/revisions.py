@@ -188,15 +188,15 @@ def start_revision(
     for sv in source.steps:
         step = RecipeStep(
             **sv.step.model_dump(exclude={"id", "revision_id"}),
-            revision_id=revision.id,
+            revision_id=revision.id,  # type: ignore[arg-type]
         )
         session.add(step)
         session.flush()
         for li in sv.limits:
-            session.add(StepLimit(**li.model_dump(exclude={"id", "step_id"}), step_id=step.id))
+            session.add(StepLimit(**li.model_dump(exclude={"id", "step_id"}), step_id=step.id))  # type: ignore[arg-type]
     for b in source.bom:
         session.add(
-            BomLine(**b.line.model_dump(exclude={"id", "revision_id"}), revision_id=revision.id)
+            BomLine(**b.line.model_dump(exclude={"id", "revision_id"}), revision_id=revision.id)  # type: ignore[arg-type]
         )
     session.flush()
     audit_revision(

@@ -165,7 +165,7 @@ def add_step(
         .where(RecipeStep.revision_id == revision.id)
         .order_by(col(RecipeStep.position).desc())
     ).first()
-    step = RecipeStep(revision_id=revision.id, position=(last or 0) + 1)  # type: ignore[arg-type]
+    step = RecipeStep(revision_id=revision.id, position=(last or 0) + 1)  # type: ignore[arg-type, call-arg]
     _apply_step(step, new)
     session.add(step)
     session.flush()

@@ -51,7 +51,7 @@ def list_shipments(session: Session) -> list[tuple[Shipment, Party]]:
             .join(Party, col(Party.id) == Shipment.customer_id)
             .order_by(col(Shipment.id).desc())
         ).all()
-    )  # type: ignore[arg-type]
+    )
 
 
 def _our_site(session: Session) -> Party:
@@ -122,7 +122,7 @@ def lines(session: Session, shipment: Shipment) -> list[tuple[ShipmentLine, Lot,
             .where(ShipmentLine.shipment_id == shipment.id, col(ShipmentLine.removed_at).is_(None))
             .order_by(col(ShipmentLine.id))
         ).all()
-    )  # type: ignore[arg-type]
+    )
 
 
 def _lot_from_scan(session: Session, scanned: str) -> Lot:
@@ -290,7 +290,7 @@ def despatch(
     gates: list[Violation] = []
     wanted: dict[int, Decimal] = {}
     for line, lot, _ in picked:
-        wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[index]
+        wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[arg-type, index]
     for lot_id, amount in wanted.items():
         lot = ledger.lock_lot(session, lot_id)
         gates += issuing.usability_problems(lot, clock.today())
