@@ -272,7 +272,8 @@ def issue() -> ResponseReturnValue:
             flash("This issue was already recorded; nothing new was recorded.", "info")
         else:
             amount = f"{-movement.quantity} {movement.unit}"
-            flash(f"Issued {amount} of lot {lot_code} to {movement.batch_no}.", "success")
+            batch_no = form.get("batch_no", "").strip().upper()
+            flash(f"Issued {amount} of lot {lot_code} to {batch_no}.", "success")
         return full_redirect(url_for("lots.show", lot_code=lot_code))
 
     return act(_do, done=_done, refused=_refused)
