@@ -9,13 +9,15 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session, func, select
 
 from app import create_app, migrate
@@ -154,6 +156,44 @@ def make_user(session: Session) -> Callable[..., User]:
     return make
 
 
+@dataclass
+class Counted:
+    """The SQL statements seen while counting (each as sent to the driver)."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(connection: Connection) -> Callable[[], AbstractContextManager[Counted]]:
+    """Count the SQL statements run on the test's connection: those of direct service calls
+    (the `session` fixture) and of requests through the test client (the `app` fixture binds the
+    app's database to the same connection), savepoints included.
+
+        with count_statements() as counted:
+            client.get("/lots/")
+        assert counted.n == ...
+    """
+
+    @contextmanager
+    def counting() -> Iterator[Counted]:
+        counted = Counted()
+
+        def seen(*args: Any) -> None:
+            counted.statements.append(args[2])  # (conn, cursor, statement, parameters, ...)
+
+        event.listen(connection, "before_cursor_execute", seen)
+        try:
+            yield counted
+        finally:
+            event.remove(connection, "before_cursor_execute", seen)
+
+    return counting
+
+
 def count(session: Session, model: type[Any]) -> int:
     return session.exec(select(func.count()).select_from(model)).one()  # type: ignore[no-any-return]
 
@@ -165,4 +205,4 @@ def audit_actions(session: Session, **where: Any) -> list[str]:
     return list(session.exec(query))
 
 
-__all__ = ["PASSWORD", "SYSTEM", "Path", "audit_actions", "count", "make_settings"]
+__all__ = ["PASSWORD", "SYSTEM", "Counted", "Path", "audit_actions", "count", "make_settings"]

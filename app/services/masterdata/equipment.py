@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, Role, User
@@ -169,14 +171,41 @@ def cleanings(session: Session, equipment_id: int) -> list[CleaningEvent]:
     )
 
 
+def _latest(
+    session: Session, event: type[CalibrationEvent] | type[CleaningEvent], equipment_ids: list[int]
+) -> dict[int, Any]:
+    """The newest event of each piece of equipment in one query (newest as `calibrations` and
+    `cleanings` order them), by equipment id; equipment without one is left out."""
+    when = CalibrationEvent.performed_on if event is CalibrationEvent else CleaningEvent.cleaned_at
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(event.equipment_id), order_by=(col(when).desc(), col(event.id).desc())
+        )
+        .label("rank")
+    )
+    ranked = select(event, rank).where(col(event.equipment_id).in_(equipment_ids)).subquery()
+    newest: Any = aliased(event, ranked)
+    rows = session.exec(select(newest).where(ranked.c.rank == 1))
+    return {row.equipment_id: row for row in rows}
+
+
+def _statuses(
+    session: Session, items: list[Equipment], clock: Clock
+) -> list[tuple[Equipment, EquipmentStatus]]:
+    """Each piece of equipment with its status, in two queries however many there are."""
+    ids = [e.id for e in items]
+    calibration = _latest(session, CalibrationEvent, ids)  # type: ignore[arg-type]
+    cleaning = _latest(session, CleaningEvent, ids)  # type: ignore[arg-type]
+    return [
+        (e, equipment_status(e, calibration.get(e.id), cleaning.get(e.id), clock=clock))  # type: ignore[arg-type]
+        for e in items
+    ]
+
+
 def get_status(session: Session, equipment_id: int, clock: Clock) -> EquipmentStatus:
     """Raises NotFound."""
-    equipment = get_equipment(session, equipment_id)
-    cal = calibrations(session, equipment_id)
-    clean = cleanings(session, equipment_id)
-    return equipment_status(
-        equipment, cal[0] if cal else None, clean[0] if clean else None, clock=clock
-    )
+    return _statuses(session, [get_equipment(session, equipment_id)], clock)[0][1]
 
 
 def status_by_code(session: Session, code: str, clock: Clock) -> tuple[Equipment, EquipmentStatus]:
@@ -188,10 +217,8 @@ def status_by_code(session: Session, code: str, clock: Clock) -> tuple[Equipment
 
 
 def list_with_status(session: Session, clock: Clock) -> list[tuple[Equipment, EquipmentStatus]]:
-    return [
-        (e, get_status(session, e.id, clock=clock))  # type: ignore[arg-type]
-        for e in session.exec(select(Equipment).order_by(Equipment.code))
-    ]
+    items = list(session.exec(select(Equipment).order_by(Equipment.code)))
+    return _statuses(session, items, clock) if items else []
 
 
 def create_equipment(

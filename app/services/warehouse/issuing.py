@@ -27,7 +27,14 @@ from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity
-from app.services.warehouse.ledger import RECORD_TYPE, WAREHOUSE, balance, get_lot, lock_lot
+from app.services.warehouse.ledger import (
+    RECORD_TYPE,
+    WAREHOUSE,
+    balance,
+    balances,
+    get_lot,
+    lock_lot,
+)
 
 
 @dataclass(frozen=True)
@@ -63,18 +70,29 @@ def batch_needs(session: Session, batch_no: str) -> tuple[Batch, list[BatchMater
 
 def fefo_lots(session: Session, material_id: int, today: date) -> list[tuple[Lot, Decimal]]:
     """Released, unexpired lots of a material with stock, first-expiring first."""
-    lots = session.exec(
-        select(Lot)
-        .where(Lot.material_id == material_id, Lot.status == LotStatus.RELEASED)
-        .order_by(col(Lot.expiry).asc(), col(Lot.id))
-    ).all()
-    found = []
+    return _fefo_by_material(session, [material_id], today)[material_id]
+
+
+def _fefo_by_material(
+    session: Session, material_ids: list[int], today: date
+) -> dict[int, list[tuple[Lot, Decimal]]]:
+    """`fefo_lots` of each material, by material id, in two queries however many there are."""
+    found: dict[int, list[tuple[Lot, Decimal]]] = {m: [] for m in material_ids}
+    if not material_ids:
+        return found
+    lots = [
+        lot
+        for lot in session.exec(
+            select(Lot)
+            .where(col(Lot.material_id).in_(material_ids), Lot.status == LotStatus.RELEASED)
+            .order_by(col(Lot.expiry).asc(), col(Lot.id))
+        )
+        if lot.expiry is None or lot.expiry >= today
+    ]
+    stock = balances(session, [lot.id for lot in lots])  # type: ignore[misc]
     for lot in lots:
-        if lot.expiry is not None and lot.expiry < today:
-            continue
-        stock = balance(session, lot.id)  # type: ignore[arg-type]
-        if stock > 0:
-            found.append((lot, stock))
+        if stock[lot.id] > 0:  # type: ignore[index]
+            found[lot.material_id].append((lot, stock[lot.id]))  # type: ignore[index]
     return found
 
 
@@ -283,29 +301,33 @@ def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, l
         Rejected: no such batch.
     """
     batch, needs = batch_needs(session, batch_no)
-    lines = []
-    for need in needs:
-        material = session.get(Material, need.material_id)
-        assert material is not None
-        issued = -sum(
-            session.exec(
-                select(InventoryMovement.quantity)
-                .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
-                .where(
-                    Lot.material_id == need.material_id,
-                    InventoryMovement.batch_id == batch.id,
-                    col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
-                )
-            ),
-            Decimal(0),
+    material_ids = list(dict.fromkeys(n.material_id for n in needs))
+    if not material_ids:
+        return batch, []
+    material = {
+        m.id: m for m in session.exec(select(Material).where(col(Material.id).in_(material_ids)))
+    }
+    issued = dict.fromkeys(material_ids, Decimal(0))
+    taken = session.exec(
+        select(col(Lot.material_id), col(InventoryMovement.quantity))
+        .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+        .where(
+            col(Lot.material_id).in_(material_ids),
+            InventoryMovement.batch_id == batch.id,
+            col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
         )
-        lines.append(
-            PickLine(
-                material=material,
-                required=need.quantity,
-                unit=need.unit,
-                issued=issued,
-                lots=fefo_lots(session, need.material_id, today),
-            )
+    )
+    for material_id, quantity in taken:
+        issued[material_id] -= quantity
+    stock = _fefo_by_material(session, material_ids, today)
+    lines = [
+        PickLine(
+            material=material[need.material_id],
+            required=need.quantity,
+            unit=need.unit,
+            issued=issued[need.material_id],
+            lots=stock[need.material_id],
         )
+        for need in needs
+    ]
     return batch, lines

@@ -44,6 +44,21 @@ def balance(session: Session, lot_id: int) -> Decimal:
     return sum(rows, Decimal(0))
 
 
+def balances(session: Session, lot_ids: list[int]) -> dict[int, Decimal]:
+    """The balance of each lot in one query, by lot id (zero for a lot without movements).
+    Summed here, not in SQL: quantities are stored as exact decimal text."""
+    found = {lot_id: Decimal(0) for lot_id in lot_ids}
+    if lot_ids:
+        rows = session.exec(
+            select(col(InventoryMovement.lot_id), col(InventoryMovement.quantity)).where(
+                col(InventoryMovement.lot_id).in_(lot_ids)
+            )
+        )
+        for lot_id, quantity in rows:
+            found[lot_id] += quantity
+    return found
+
+
 def movements(session: Session, lot_id: int) -> list[InventoryMovement]:
     return list(
         session.exec(
