@@ -44,9 +44,10 @@ test: install ## Run the whole suite (T="-k name" to pick tests), then services 
 bench: install ## Measure what people wait on (SQLite and, if reachable, PostgreSQL)
 	.venv/bin/python -m tests.bench.run
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check, mypy --strict over app/ and bridge/
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 fmt: install ## Format and fix what ruff can
 	.venv/bin/ruff format .

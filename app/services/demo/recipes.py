@@ -216,15 +216,15 @@ def _effective(
         revision = revisions.start_revision(
             session,
             actor=ada,
-            recipe_id=recipe.id,
-            clock=clock.at(when),  # type: ignore[arg-type]
+            recipe_id=recipe.id,  # type: ignore[arg-type]
+            clock=clock.at(when),
         )
         revisions.update_header(
             session,
             actor=ada,
-            revision_id=revision.id,
+            revision_id=revision.id,  # type: ignore[arg-type]
             header=header,
-            clock=clock.at(when),  # type: ignore[arg-type]
+            clock=clock.at(when),
         )
         for s in reading.load_revision(session, revision.id).steps:  # type: ignore[arg-type]
             mbr_steps.remove_step(session, actor=ada, step_id=s.step.id, clock=clock.at(when))  # type: ignore[arg-type]
@@ -234,17 +234,17 @@ def _effective(
         mbr_steps.add_step(
             session,
             actor=ada,
-            revision_id=revision.id,
+            revision_id=revision.id,  # type: ignore[arg-type]
             new=step,
-            clock=clock.at(when),  # type: ignore[arg-type]
+            clock=clock.at(when),
         )
     for line in bom:
         mbr_bom.add_bom_line(
             session,
             actor=ada,
-            revision_id=revision.id,
+            revision_id=revision.id,  # type: ignore[arg-type]
             new=line,
-            clock=clock.at(when),  # type: ignore[arg-type]
+            clock=clock.at(when),
         )
     approval.submit_for_review(session, actor=ada, revision_id=revision.id, clock=clock.at(when))  # type: ignore[arg-type]
     approval.approve_outside_the_system(

@@ -226,7 +226,7 @@ def return_to_stock(
     batch = batch_row.batch_no
     taken = -sum(
         session.exec(
-            select(InventoryMovement.quantity).where(
+            select(col(InventoryMovement.quantity)).where(
                 InventoryMovement.lot_id == lot.id,
                 InventoryMovement.batch_id == batch_row.id,
                 col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),

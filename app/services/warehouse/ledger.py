@@ -39,7 +39,7 @@ def get_lot(session: Session, lot_code: str) -> Lot:
 
 def balance(session: Session, lot_id: int) -> Decimal:
     rows = session.exec(
-        select(InventoryMovement.quantity).where(InventoryMovement.lot_id == lot_id)
+        select(col(InventoryMovement.quantity)).where(InventoryMovement.lot_id == lot_id)
     )
     return sum(rows, Decimal(0))
 
@@ -139,7 +139,7 @@ def list_lots(session: Session, *, search: str = "") -> list[tuple[Lot, Material
             | col(Lot.supplier_lot).ilike(like)
             | col(Material.code).ilike(like)
         )
-    return list(session.exec(query).all())  # type: ignore[arg-type]
+    return list(session.exec(query).all())
 
 
 def lock_lot(session: Session, lot_id: int) -> Lot:
