@@ -13,7 +13,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import MaterialKind, Tracking
 from app.services.core.errors import Rejected
 from app.services.masterdata import imports, materials
-from app.web import act, db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("materials", __name__, url_prefix="/materials")
 
@@ -103,24 +103,18 @@ def show(material_id: int) -> ResponseReturnValue:
 @bp.post("/<int:material_id>/edit")
 @login_required
 def edit(material_id: int) -> ResponseReturnValue:
-    def _do() -> Any:
-        return materials.update_material(
+    return act(
+        lambda: materials.update_material(
             db_session(),
             actor=current_user,
             material_id=material_id,
             new=_material_in(request.form),
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _show(material_id, "edit", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Material saved.", "success")
-        return full_redirect(url_for("materials.show", material_id=material_id))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=go_to(url_for("materials.show", material_id=material_id), "Material saved."),
+        refused=lambda exc: _show(material_id, "edit", exc),
+    )
 
 
 @bp.post("/<int:material_id>/active")
@@ -128,46 +122,40 @@ def edit(material_id: int) -> ResponseReturnValue:
 def set_active(material_id: int) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
 
-    def _do() -> Any:
-        return materials.set_active(
+    return act(
+        lambda: materials.set_active(
             db_session(),
             actor=current_user,
             material_id=material_id,
             active=active,
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _show(material_id, "active", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Material reactivated." if active else "Material deactivated.", "success")
-        return full_redirect(url_for("materials.show", material_id=material_id))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=go_to(
+            url_for("materials.show", material_id=material_id),
+            "Material reactivated." if active else "Material deactivated.",
+        ),
+        refused=lambda exc: _show(material_id, "active", exc),
+    )
 
 
 @bp.post("/<int:material_id>/suppliers")
 @login_required
 def approve_supplier(material_id: int) -> ResponseReturnValue:
-    def _do() -> Any:
-        return materials.approve_supplier(
+    return act(
+        lambda: materials.approve_supplier(
             db_session(),
             actor=current_user,
             material_id=material_id,
             party_code=request.form.get("party", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _show(material_id, "supplier", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Supplier approved for this material.", "success")
-        return full_redirect(url_for("materials.show", material_id=material_id))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=go_to(
+            url_for("materials.show", material_id=material_id),
+            "Supplier approved for this material.",
+        ),
+        refused=lambda exc: _show(material_id, "supplier", exc),
+    )
 
 
 def import_page(kind_name: str) -> ResponseReturnValue:

@@ -13,7 +13,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import PartyKind
 from app.services.core.errors import Rejected
 from app.services.masterdata import parties
-from app.web import act, db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("parties", __name__, url_prefix="/parties")
 
@@ -101,24 +101,18 @@ def show(party_id: int) -> ResponseReturnValue:
 @bp.post("/<int:party_id>/edit")
 @login_required
 def edit(party_id: int) -> ResponseReturnValue:
-    def _do() -> Any:
-        return parties.update_party(
+    return act(
+        lambda: parties.update_party(
             db_session(),
             actor=current_user,
             party_id=party_id,
             new=_party_in(request.form),
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _show(party_id, "edit", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Saved.", "success")
-        return full_redirect(url_for("parties.show", party_id=party_id))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=go_to(url_for("parties.show", party_id=party_id), "Saved."),
+        refused=lambda exc: _show(party_id, "edit", exc),
+    )
 
 
 @bp.post("/<int:party_id>/active")
@@ -126,21 +120,17 @@ def edit(party_id: int) -> ResponseReturnValue:
 def set_active(party_id: int) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
 
-    def _do() -> Any:
-        return parties.set_active(
+    return act(
+        lambda: parties.set_active(
             db_session(),
             actor=current_user,
             party_id=party_id,
             active=active,
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _show(party_id, "active", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Reactivated." if active else "Deactivated.", "success")
-        return full_redirect(url_for("parties.show", party_id=party_id))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=go_to(
+            url_for("parties.show", party_id=party_id), "Reactivated." if active else "Deactivated."
+        ),
+        refused=lambda exc: _show(party_id, "active", exc),
+    )

@@ -14,7 +14,7 @@ from app.models import Role
 from app.services.core.actors import require_role
 from app.services.core.errors import Rejected
 from app.services.masterdata import training
-from app.web import act, db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
@@ -47,27 +47,24 @@ def index() -> tuple[str, int]:
 def record() -> ResponseReturnValue:
     """Record that a person was trained on a curriculum."""
 
-    def _do() -> Any:
-        return training.record_training(
+    return act(
+        lambda: training.record_training(
             db_session(),
             actor=current_user,
             user_id=request.form.get("user_id", type=int) or 0,
             curriculum_code=request.form.get("curriculum", ""),
-            trained_on=parse_date(request.form.get("trained_on", ""), "trained_on",
-                                  "training date"),  # type: ignore[arg-type]
-            expires_on=parse_date(request.form.get("expires_on", ""), "expires_on", "expiry date",
-                                  required=False),
-            note=request.form.get("note"), clock=plant_clock(),
-        )  # fmt: skip
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _page("record", exc)
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        flash("Training recorded.", "success")
-        return full_redirect(url_for("training.index"))
-
-    return act(_do, done=_done, refused=_refused)
+            trained_on=parse_date(
+                request.form.get("trained_on", ""), "trained_on", "training date"
+            ),  # type: ignore[arg-type]
+            expires_on=parse_date(
+                request.form.get("expires_on", ""), "expires_on", "expiry date", required=False
+            ),
+            note=request.form.get("note"),
+            clock=plant_clock(),
+        ),
+        done=go_to(url_for("training.index"), "Training recorded."),
+        refused=lambda exc: _page("record", exc),
+    )
 
 
 @bp.post("/curricula")
