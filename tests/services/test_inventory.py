@@ -30,7 +30,7 @@ from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
-from tests.signing import NOW, Signer, acknowledge, sign_lot
+from tests.signing import NOW, POLICY, RP, Signer, acknowledge, sign_lot
 
 
 @pytest.fixture
@@ -169,7 +169,10 @@ def test_qa_releases_rejects_holds_and_lifts_by_signature(
     assert lot.status == "on_hold"
     sign_lot(session, qa.user, lot, "hold_lifted", reason="Recall did not cover this lot")
     assert lot.status == "released"  # back to what it was before the hold
-    with pytest.raises(PermissionDenied, match="is released: it cannot be “Released” now"):
+    with pytest.raises(
+        PermissionDenied,
+        match=r"is released \(signed by .* UTC — reload the page\): it cannot be “Released” now",
+    ):
         sign_lot(session, qa.user, lot, "released")
 
     assert audit_actions(session, entity_type="lot", entity_id=str(lot.id)) == [
@@ -464,3 +467,71 @@ def test_a_lot_expiring_on_the_plant_today_is_still_usable_that_day() -> None:
     assert issuing.usability_problems(lot, chicago.today()) == []
     chicago.advance(timedelta(minutes=2))
     assert [v.code for v in issuing.usability_problems(lot, chicago.today())] == ["lot.expired"]
+
+
+def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    """Release and reject signed at the same moment: one decision stands, the other is refused
+    naming it; never both signatures, never a rejected lot that ends up released."""
+    from app.models import Signature
+    from app.services.core.errors import PermissionDenied as Refused
+
+    url = fresh_database(backend)
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.session_scope() as s:
+        seed_demo(s, actor=SYSTEM, clock=CLOCK)
+        deciders = []
+        for name in ("qa1", "qa2"):
+            person = create_user(
+                s, actor=SYSTEM, new=NewUser(name, name.upper(), ("qa",), PASSWORD), clock=CLOCK
+            )
+            signers.record_identity_check(
+                s, actor=find_user(s, "ada"), user_id=person.id, document_type="passport",
+                document_reference=name, clock=CLOCK,
+            )  # type: ignore[arg-type]  # fmt: skip
+            acknowledge(s, person)
+            deciders.append(person)
+        lot = receive(s, find_user(s, "walt"), qty="1")  # type: ignore[arg-type]
+        lot_id = lot.id
+        requests = [
+            (person.username, meaning, signatures.begin_signing(
+                s, signer=person, record_type="lot", record_id=str(lot.id), meaning=meaning,
+                rp=RP, policy=POLICY, clock=CLOCK,
+            ).challenge_id)
+            for person, meaning in zip(deciders, ("released", "rejected"), strict=True)
+        ]  # fmt: skip
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(username: str, meaning: str, challenge_id: int) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope() as s:
+                signatures.sign_with_password(
+                    s, signer=find_user(s, username), challenge_id=challenge_id,
+                    username=username, password=PASSWORD, policy=POLICY,
+                    reason_code="out_of_specification" if meaning == "rejected" else None,
+                    reason_text="Assay low" if meaning == "rejected" else None, clock=CLOCK,
+                )  # type: ignore[arg-type]  # fmt: skip
+            outcomes[meaning] = "signed"
+        except Refused as exc:
+            outcomes[meaning] = exc.message
+
+    threads = [threading.Thread(target=decide, args=request) for request in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session_scope() as s:
+        final = s.get(Lot, lot_id).status  # type: ignore[union-attr]
+        stored = list(s.exec(select(Signature.meaning).where(Signature.record_type == "lot")))
+    db.engine.dispose()
+
+    winner = [m for m, o in outcomes.items() if o == "signed"]
+    assert len(winner) == 1, outcomes
+    assert stored == winner
+    assert final == winner[0]  # "released" or "rejected", as signed
+    loser = next(o for m, o in outcomes.items() if o != "signed")
+    assert f"is {winner[0]} (signed by QA" in loser and "reload the page)" in loser

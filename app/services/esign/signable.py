@@ -45,6 +45,9 @@ class Signable:
     batch_no: str | None = None
     rules: Rules | None = field(default=None, compare=False)
     after_signing: AfterSigning | None = field(default=None, compare=False)
+    # Takes the record's row lock for this transaction, so two people deciding on one record at
+    # the same moment are serialised: the second sees the first's decision and is refused.
+    lock: Callable[[Session], object] | None = field(default=None, compare=False)
     # Signing changes what the record's page shows (its state, its next action): reload it.
     changes_page: bool = False
 

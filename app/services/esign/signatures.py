@@ -193,6 +193,9 @@ def _prepare(
     meaning = Meaning(payload["meaning"])
     reason = _reason(meaning, reason_code, reason_text)
     target = signable.load(session, record["type"], record["id"])
+    if target.lock is not None:
+        target.lock(session)  # waits for a decision in flight on the same record, then re-reads
+        target = signable.load(session, record["type"], record["id"])
     problems = signers.signing_violations(
         session, signer=signer, target=target, meaning=meaning, clock=clock
     )

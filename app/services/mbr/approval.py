@@ -254,4 +254,14 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         rules=_rules(revision_id),
         after_signing=_after_signing,
         changes_page=True,
+        lock=lambda s: _lock_revision(s, revision_id),
     )
+
+
+def _lock_revision(session: Session, revision_id: int) -> RecipeRevision:
+    """The revision row, locked for this transaction: two approvals never both make it effective."""
+    revision = session.exec(
+        select(RecipeRevision).where(RecipeRevision.id == revision_id).with_for_update()
+    ).one()
+    session.refresh(revision)
+    return revision

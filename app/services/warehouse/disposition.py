@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.models import (
     Lot,
@@ -17,7 +17,7 @@ from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
 from app.services.esign import signable
-from app.services.warehouse.ledger import RECORD_TYPE
+from app.services.warehouse.ledger import RECORD_TYPE, lock_lot
 
 # Which QC decision may follow which status, and the status it leads to.
 DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
@@ -35,15 +35,29 @@ def _disposition_rules(lot_id: int) -> signable.Rules:
         allowed_from, _ = DISPOSITIONS[meaning]
         if LotStatus(lot.status) not in allowed_from:
             status = LotStatus(lot.status).label.lower()
+            since = _decided(session, lot)
             return [
                 Violation(
                     "lot.status",
-                    f"Lot {lot.lot_code} is {status}: it cannot be “{meaning.label}” now.",
+                    f"Lot {lot.lot_code} is {status}{since}: it cannot be “{meaning.label}” now.",
                 )
             ]
         return []
 
     return rules
+
+
+def _decided(session: Session, lot: Lot) -> str:
+    """ " (signed by Quinn Adeyemi at 14:02 UTC — reload the page)": who made the lot what it is
+    now, for the person whose decision just lost the race."""
+    last = session.exec(
+        select(Signature)
+        .where(Signature.record_type == RECORD_TYPE, Signature.record_id == str(lot.id))
+        .order_by(col(Signature.id).desc())
+    ).first()
+    if last is None:
+        return ""
+    return f" (signed by {last.printed_name} at {last.signed_at:%H:%M} UTC — reload the page)"
 
 
 def _after_disposition(session: Session, signature: Signature, clock: Clock) -> None:
@@ -95,6 +109,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         },
         meanings={m: frozenset({Role.QA}) for m in DISPOSITIONS},
         rules=_disposition_rules(lot.id),  # type: ignore[arg-type]
+        lock=lambda s: lock_lot(s, lot.id),  # type: ignore[arg-type]
         after_signing=_after_disposition,
         changes_page=True,
     )
