@@ -110,3 +110,12 @@ class ShipmentLine(SQLModel, table=True):
     added_at: datetime
     removed_at: datetime | None = None  # a mis-pick taken off before despatch, with a reason
     removed_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class NumberSequence(SQLModel, table=True):
+    """The last number handed out under a prefix (e.g. "ASC-2612-", "SH-261203-")."""
+
+    __tablename__ = "number_sequence"
+
+    prefix: str = Field(primary_key=True, max_length=40)
+    last_value: int = Field(default=0)

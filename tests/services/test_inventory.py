@@ -535,3 +535,59 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
     assert final == winner[0]  # "released" or "rejected", as signed
     loser = next(o for m, o in outcomes.items() if o != "signed")
     assert f"is {winner[0]} (signed by QA" in loser and "reload the page)" in loser
+
+
+def test_lot_codes_and_shipment_numbers_never_collide_under_concurrent_use(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    """Four receipts of one material and three shipment starts at the same moment each get
+    their own number (they were counted from the rows, and collided)."""
+    from app.models import Shipment
+    from app.services.warehouse import shipping
+
+    url = fresh_database(backend)
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.session_scope() as s:
+        seed_demo(s, actor=SYSTEM, clock=CLOCK)
+    barrier = threading.Barrier(7)
+    failures: list[str] = []
+
+    def receive_one(n: int) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope() as s:
+                receipt.receive(
+                    s, actor=find_user(s, "walt"),
+                    new=ReceiptIn("RM-MGS", "SUP-LUBRICHEM", f"L-{n}", "5", date(2028, 1, 31),
+                                  key=key()),
+                    clock=CLOCK,
+                )  # type: ignore[arg-type]  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            failures.append(repr(exc))
+
+    def start_one(n: int) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope() as s:
+                shipping.start_shipment(
+                    s, actor=find_user(s, "walt"), customer_code="CUST-GREENLEAF",
+                    reference=f"PO-{n}", clock=CLOCK,
+                )  # type: ignore[arg-type]  # fmt: skip
+        except Exception as exc:  # noqa: BLE001
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=receive_one, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=start_one, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session_scope() as s:
+        codes = sorted(s.exec(select(Lot.lot_code).where(Lot.lot_code.startswith("MGS-2611-"))))  # type: ignore[attr-defined]
+        numbers = sorted(s.exec(select(Shipment.shipment_no)))
+    db.engine.dispose()
+
+    assert failures == []
+    assert codes == ["MGS-2611-01", "MGS-2611-02", "MGS-2611-03", "MGS-2611-04"]
+    assert numbers == ["SH-261122-01", "SH-261122-02", "SH-261122-03"]

@@ -18,7 +18,7 @@ from app.models import (
     Party,
     User,
 )
-from app.services.core import audit, gs1
+from app.services.core import audit, gs1, numbering
 from app.services.core.actors import Actor, SystemActor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied, Rejected, Violation, require
@@ -46,7 +46,7 @@ def _next_lot_code(session: Session, material: Material, at: datetime) -> str:
     taken = session.exec(
         select(func.count()).select_from(Lot).where(col(Lot.lot_code).startswith(prefix))
     ).one()
-    return f"{prefix}{taken + 1:02d}"
+    return f"{prefix}{numbering.next_number(session, prefix, taken=taken):02d}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def create_lot(
     """A lot with its first movement and its audit event (the one way lots come to exist)."""
     material = new.material
     lot = Lot(
-        lot_code=new.lot_code or _next_lot_code(session, material, at),
+        lot_code=new.lot_code or _next_lot_code(session, material, clock.local(at)),
         material_id=material.id,  # type: ignore[arg-type]
         supplier_id=new.supplier.id if new.supplier else None,
         supplier_lot=new.supplier_lot.strip(),

@@ -23,7 +23,7 @@ from app.models import (
     ShipmentStatus,
     User,
 )
-from app.services.core import audit, gs1, idempotency, quantities
+from app.services.core import audit, gs1, idempotency, numbering, quantities
 from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
@@ -84,13 +84,14 @@ def start_shipment(
     if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
         raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
     site = _our_site(session)
-    count = session.exec(
+    prefix = f"SH-{clock.local(now):%y%m%d}-"
+    taken = session.exec(
         select(func.count())
         .select_from(Shipment)
-        .where(col(Shipment.shipment_no).startswith(f"SH-{now:%y%m%d}-"))
+        .where(col(Shipment.shipment_no).startswith(prefix))
     ).one()
     shipment = Shipment(
-        shipment_no=f"SH-{now:%y%m%d}-{count + 1:02d}",
+        shipment_no=f"{prefix}{numbering.next_number(session, prefix, taken=taken):02d}",
         customer_id=customer.id,  # type: ignore[arg-type]
         ship_from_id=site.id,  # type: ignore[arg-type]
         reference=reference.strip(),
