@@ -1,19 +1,81 @@
-"""Quantities typed by people, read into exact decimals."""
+"""Numbers typed by people, read into exact decimals, one rule for every field.
+
+Only the digits 0-9 and a point for decimals are read. A comma, an apostrophe or a space is
+refused, never guessed: "100,000" is a hundred thousand in one plant and a hundred in another,
+and reading it as 100.000 once made a batch of 100 tablets out of a planned hundred thousand.
+Exponents, other scripts' digits and absurd lengths are refused with a sentence, too.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from app.services.core.errors import Violation
 
+MAX_WHOLE_DIGITS = 12
+MAX_DECIMALS = 6
+_NUMBER = re.compile(rf"-?\d{{1,{MAX_WHOLE_DIGITS}}}(\.\d{{1,{MAX_DECIMALS}}})?", re.ASCII)
+_DIGITS = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+_GROUPED = re.compile(r"[\d][\d.,' \u00a0\u202f]*", re.ASCII)
+# Units counted in whole pieces: a quantity of them is a whole number.
+COUNT_UNITS = frozenset({"pcs", "tablets", "tablet", "capsules", "capsule", "units", "unit"})
 
-def parse_quantity(raw: str, problems: list[Violation], field: str = "quantity") -> Decimal | None:
-    try:
-        value = Decimal((raw or "").strip().replace(",", "."))
-    except InvalidOperation:
-        problems.append(Violation(f"{field}.number", "Enter the quantity as a number.", field))
+
+def read_number(
+    raw: str,
+    *,
+    field: str,
+    label: str,
+    problems: list[Violation],
+    positive: bool = True,
+    unit: str | None = None,
+    empty: str | None = None,
+) -> Decimal | None:
+    """`raw` as an exact decimal, or None with the reason added to `problems`."""
+    text = (raw or "").strip()
+    if not text:
+        problems.append(Violation(f"{field}.empty", empty or f"Enter the {label}.", field))
         return None
-    if not value.is_finite() or value <= 0:
-        problems.append(Violation(f"{field}.range", "The quantity must be more than zero.", field))
+    if not _NUMBER.fullmatch(text):
+        problems.append(Violation(f"{field}.number", _why_not(text, label), field))
+        return None
+    value = Decimal(text)
+    if value <= 0 if positive else value < 0:
+        word = "more than zero" if positive else "zero or more"
+        problems.append(Violation(f"{field}.range", f"The {label} must be {word}.", field))
+        return None
+    if unit in COUNT_UNITS and value != value.to_integral_value():
+        problems.append(
+            Violation(f"{field}.whole", f"The {label} is counted in {unit}: a whole number.", field)
+        )
         return None
     return value
+
+
+def _why_not(text: str, label: str) -> str:
+    if _DIGITS.fullmatch(text):
+        return (
+            f"The {label} has too many digits: at most {MAX_WHOLE_DIGITS} before the point "
+            f"and {MAX_DECIMALS} after it."
+        )
+    if _GROUPED.fullmatch(text) and any(c in text for c in ",' \u00a0\u202f"):
+        return (
+            f"Write the {label} without thousands separators, with a point for decimals: "
+            "100000 or 0.5."
+        )
+    return f"The {label} must be a number, written with the digits 0-9 and a point for decimals."
+
+
+def parse_quantity(
+    raw: str, problems: list[Violation], field: str = "quantity", unit: str | None = None
+) -> Decimal | None:
+    """A quantity (more than zero; whole in count units)."""
+    return read_number(
+        raw,
+        field=field,
+        label="quantity",
+        problems=problems,
+        unit=unit,
+        empty="Enter the quantity as a number.",
+    )

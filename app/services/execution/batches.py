@@ -99,7 +99,7 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
         problems.append(
             Violation("batch_no.taken", f"Batch {batch_no} already exists.", "batch_no")
         )
-    planned = parse_quantity(new.planned, problems, "planned")
+    planned = parse_quantity(new.planned, problems, "planned", unit=revision.batch_unit)
     require(problems)
     assert planned is not None
     view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]

@@ -16,26 +16,14 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation
+from app.services.core.quantities import read_number
 from app.services.mbr.reading import AUTHORS, RECORD_TYPE, get_revision
 
 
 def read_decimal(
     raw: str, *, field: str, label: str, problems: list[Violation], positive: bool = True
 ) -> Decimal | None:
-    text = (raw or "").strip().replace(",", ".")
-    if not text:
-        problems.append(Violation(f"{field}.empty", f"Enter the {label}.", field))
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        problems.append(Violation(f"{field}.number", f"The {label} must be a number.", field))
-        return None
-    if not value.is_finite() or (value <= 0 if positive else value < 0):
-        word = "more than zero" if positive else "zero or more"
-        problems.append(Violation(f"{field}.range", f"The {label} must be {word}.", field))
-        return None
-    return value
+    return read_number(raw, field=field, label=label, problems=problems, positive=positive)
 
 
 def read_optional_decimal(raw: str, *, field: str, label: str, problems: list[Violation]) -> Any:

@@ -75,7 +75,9 @@ def receive_output(
                     "material",
                 )
             )
-    quantity = quantities.parse_quantity(new.quantity, problems)
+    quantity = quantities.parse_quantity(
+        new.quantity, problems, unit=material.unit if material else None
+    )
     expiry = new.expiry
     if expiry is None and material is not None and material.shelf_life_days:
         expiry = clock.today() + timedelta(days=material.shelf_life_days)

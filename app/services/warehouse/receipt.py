@@ -101,7 +101,7 @@ def _check_receipt(
         problems.append(
             Violation("supplier_lot.empty", "Enter the supplier's lot number.", "supplier_lot")
         )
-    quantity = parse_quantity(new.quantity, problems)
+    quantity = parse_quantity(new.quantity, problems, unit=material.unit if material else None)
     if new.expiry is None:
         problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
     elif new.expiry <= today and not opening:
