@@ -148,6 +148,8 @@ class EnrolmentLink(SQLModel, table=True):
     issued_at: datetime
     expires_at: datetime
     redeemed_at: datetime | None = None
+    # A newer link for the same person replaces this one: only the latest link can enrol.
+    replaced_at: datetime | None = None
 
 
 class Alert(SQLModel, table=True):

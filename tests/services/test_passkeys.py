@@ -244,3 +244,27 @@ def test_one_sign_in_rule_for_password_and_passkey(
         assert "locked" in refused.value.message and "CET" in refused.value.message
     else:
         assert refused.value.message == auth.WRONG_CREDENTIALS
+
+
+def test_a_new_enrolment_link_replaces_the_older_ones(
+    session: Session, make_user: Callable[..., User], admin: User
+) -> None:
+    quinn = make_user("qa", username="quinn2")
+    signers.record_identity_check(
+        session, actor=admin, user_id=quinn.id, document_type="passport",
+        document_reference="X1", clock=at(NOW),
+    )  # type: ignore[arg-type]  # fmt: skip
+    _first, old_token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=quinn.id, clock=at(NOW)
+    )  # type: ignore[arg-type]
+    _second, new_token = passkeys.issue_enrolment_link(
+        session, actor=admin, user_id=quinn.id, clock=at(NOW + timedelta(minutes=5))
+    )  # type: ignore[arg-type]
+    later = at(NOW + timedelta(minutes=10))
+    with pytest.raises(Rejected, match="newer enrolment link"):
+        passkeys.begin_registration(
+            session, user=quinn, token=old_token, device=None, rp=RP, clock=later
+        )
+    assert passkeys.begin_registration(
+        session, user=quinn, token=new_token, device=None, rp=RP, clock=later
+    )

@@ -103,6 +103,17 @@ def issue_enrolment_link(
             ]
         )
     now = clock.now()
+    older = session.exec(
+        select(EnrolmentLink).where(
+            EnrolmentLink.user_id == user.id,
+            col(EnrolmentLink.redeemed_at).is_(None),
+            col(EnrolmentLink.replaced_at).is_(None),
+            col(EnrolmentLink.expires_at) > now,
+        )
+    ).all()
+    for old in older:
+        old.replaced_at = now
+        session.add(old)
     token = secrets.token_urlsafe(32)
     link = EnrolmentLink(
         token_hash=hash_token(token),
@@ -119,7 +130,11 @@ def issue_enrolment_link(
         action="passkey.enrolment_link_issued",
         entity_type="user",
         entity_id=user.id,
-        after={"link_id": link.id, "expires_at": link.expires_at},
+        after={
+            "link_id": link.id,
+            "expires_at": link.expires_at,
+            "replaces": [old.id for old in older],
+        },
         clock=clock,
     )
     return link, token
@@ -149,6 +164,16 @@ def redeemable_link(session: Session, *, token: str, user: User, clock: Clock) -
             [
                 Violation(
                     "link.used", "This enrolment link was already used. Ask an admin for a new one."
+                )
+            ]
+        )
+    if link.replaced_at is not None:
+        raise Rejected(
+            [
+                Violation(
+                    "link.replaced",
+                    "A newer enrolment link was issued for you; this one no longer works. "
+                    "Use the newest link.",
                 )
             ]
         )
