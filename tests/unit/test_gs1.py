@@ -65,3 +65,9 @@ def test_lot_label_puts_the_variable_length_lot_last() -> None:
 
 def test_lot_label_without_gtin_or_expiry() -> None:
     assert lot_label(gtin=None, lot_code="HSG-2611-01", expiry=None).hri == "(10)HSG-2611-01"
+
+
+@pytest.mark.parametrize("raw", ["]C1", "]d2", "]Q3 ", "]C1\r"])
+def test_a_scan_of_only_the_barcode_type_says_so(raw: str) -> None:
+    with pytest.raises(Rejected, match="only the barcode type"):
+        parse_scan(raw)

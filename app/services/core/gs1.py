@@ -82,6 +82,10 @@ def parse_scan(raw: str) -> Scan:
     if not text:
         raise Rejected([Violation("scan.empty", "Nothing was scanned.", "scan")])
     symbology = text[:3] if text.startswith("]") else None
+    if symbology is not None and not text[3:].strip():
+        raise _refused(
+            f"The scan held only the barcode type ({symbology}) and no data. Scan the label again."
+        )
     message = _message(text)
     scan = Scan(raw=raw, hri=message.as_hri(), symbology=symbology)
     for es in message.element_strings:
