@@ -35,6 +35,7 @@ def create_app(
     app.extensions["clock"] = clock or system_clock(settings.plant_tz)
 
     compression.init_app(app)  # first, so its after_request runs last, on the finished response
+    app.url_map.converters["int"] = web.RecordId  # before any route is registered
     web.init_app(app)
     assets.init_app(app)
     register_blueprints(app)

@@ -19,6 +19,7 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from app import htmx
 from app.config import Settings
@@ -187,9 +188,30 @@ CSP = "; ".join(
 )
 
 
+class RecordId(IntegerConverter):
+    """A record id in a URL: a positive whole number that fits the database's integer, so
+    /users/99999999999999999999 is "not found", never a database overflow."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _refuse_nul_characters() -> Response | None:
+    # PostgreSQL cannot store or compare NUL; a value with one is nonsense from any form.
+    values = [*request.args.values(), *request.form.values(), request.path]
+    if any("\x00" in value for value in values):
+        return render_error(
+            "The request contained a NUL character, which no field accepts. "
+            "Check what was typed or scanned.",
+            400,
+        )
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = _HttpsAwareSessionInterface()
     app.before_request(_start_request)  # before CSRF's check, so refusals are logged with an id
+    app.before_request(_refuse_nul_characters)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
