@@ -39,11 +39,16 @@ def new_revision(url: str, message: str) -> None:
 
 # Tables whose rows the application may add and read but never change (on top of the triggers).
 APPEND_ONLY_TABLES = ("audit_event",)
+# The only rows the application ever deletes: the content of a draft master record, edited in
+# place until it is approved. The freeze triggers refuse the same DELETE on an effective or
+# superseded revision's rows, so the grant reaches drafts only.
+DRAFT_CONTENT_TABLES = ("recipe_step", "bom_line", "step_limit")
 
 
 def grant_app_role(connection: Connection, role: str) -> None:
-    """Give a PostgreSQL login role what the app needs and no more: nothing is ever deleted,
-    and append-only tables cannot be updated either. Idempotent; re-run after each upgrade.
+    """Give a PostgreSQL login role what the app needs and no more: nothing is ever deleted
+    (but a draft's own content), and append-only tables cannot be updated either. Idempotent;
+    re-run after each upgrade.
 
     Raises:
         ValueError: not PostgreSQL, or `role` is not a plain identifier.
@@ -58,6 +63,7 @@ def grant_app_role(connection: Connection, role: str) -> None:
         f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
         *(f"REVOKE UPDATE ON {table} FROM {role}" for table in APPEND_ONLY_TABLES),
+        *(f"GRANT DELETE ON {table} TO {role}" for table in DRAFT_CONTENT_TABLES),
         f"REVOKE ALL ON alembic_version FROM {role}",
         f"GRANT SELECT ON alembic_version TO {role}",
     ]

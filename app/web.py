@@ -17,6 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -240,6 +241,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IntegrityError, _collision)
     app.register_error_handler(Exception, _unexpected_error)
 
     app.add_template_filter(_plant_time, "plant_time")
@@ -400,6 +402,31 @@ def _http_error(exc: HTTPException) -> Any:
     if exc.code is None or exc.code < 400:
         return exc
     return render_error(exc.description or exc.name, exc.code)
+
+
+def _collision(exc: IntegrityError) -> Response:
+    """A unique key taken by a request that committed a moment earlier (the same thing sent
+    twice at once, where no one-time key caught it): nothing of this request was saved, and the
+    user is told so in a sentence, not a server error."""
+    if not _is_unique_violation(exc):
+        return _unexpected_error(exc)
+    rollback()
+    _withdraw_flashes()
+    logging.getLogger("batchbook").warning(
+        "unique collision (request_id=%s): %s", g.get("request_id"), exc.orig
+    )
+    return render_error(
+        "This was already recorded by another request at the same moment; nothing was recorded "
+        "twice. Reload the page to see what was saved.",
+        409,
+    )
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)  # psycopg
+    if code is not None:
+        return bool(code == "23505")  # unique_violation
+    return "UNIQUE constraint failed" in str(exc.orig)  # sqlite3
 
 
 def _unexpected_error(exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import Connection, Engine, event
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func, select, text
 
 from app import create_app, migrate
 from app.config import Settings
@@ -89,17 +89,33 @@ def fresh_database(
         testdb.drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def app_database(fresh_database: Callable[[str], str]) -> Callable[[str], str]:
+    """A factory: a migrated database of the given backend, its URL as the app connects to it.
+    On PostgreSQL that is the least-privilege app role, as in production (a missing grant fails
+    the tests instead of a plant's first shift)."""
+
+    def make(backend: str) -> str:
+        url = fresh_database(backend)
+        migrate.upgrade(url)
+        if backend == "sqlite":
+            return url
+        testdb.ensure_app_role(url)
+        return testdb.as_app_role(url)
+
+    return make
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")
-def migrated_engine(backend: str, fresh_database: Callable[[str], str]) -> Iterator[Engine]:
-    """One migrated database per backend for the whole session (tests roll back)."""
-    url = fresh_database(backend)
-    migrate.upgrade(url)
-    engine = make_engine(url)
+def migrated_engine(backend: str, app_database: Callable[[str], str]) -> Iterator[Engine]:
+    """One migrated database per backend for the whole session (tests roll back), connected
+    as the app role on PostgreSQL."""
+    engine = make_engine(app_database(backend))
     yield engine
     engine.dispose()
 
@@ -156,6 +172,21 @@ def make_user(session: Session) -> Callable[..., User]:
     return make
 
 
+@contextmanager
+def behind_the_apps_back(connection: Connection | Session) -> Iterator[None]:
+    """Act as the database superuser inside the test's transaction (what an attacker with the
+    server's keys could do); back to the app role after. SQLite has no roles."""
+    dialect = (connection.get_bind() if isinstance(connection, Session) else connection).dialect
+    if dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SET ROLE NONE"))
+    try:
+        yield
+    finally:
+        connection.execute(text(f"SET ROLE {testdb.APP_ROLE}"))
+
+
 @dataclass
 class Counted:
     """The SQL statements seen while counting (each as sent to the driver)."""
@@ -205,4 +236,13 @@ def audit_actions(session: Session, **where: Any) -> list[str]:
     return list(session.exec(query))
 
 
-__all__ = ["PASSWORD", "SYSTEM", "Counted", "Path", "audit_actions", "count", "make_settings"]
+__all__ = [
+    "PASSWORD",
+    "SYSTEM",
+    "Counted",
+    "behind_the_apps_back",
+    "Path",
+    "audit_actions",
+    "count",
+    "make_settings",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -56,6 +57,41 @@ def drop_pg_database(url: str) -> None:
         raise RuntimeError(f"refusing to drop non-test database {name!r}")
     with _admin(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The role every PostgreSQL test runs as: what `batchbook db grant-app-role` gives, nothing more.
+APP_ROLE = "batchbook_test_app"
+
+
+def ensure_app_role(url: str) -> None:
+    """Create the (cluster-wide, login-less) app role once and grant it what the app needs in
+    `url`'s database: run after migrating, as production re-runs grant-app-role after upgrade."""
+    from sqlalchemy import create_engine
+
+    from app import migrate
+
+    with _admin(url) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+        if not exists:
+            # Another test run may make it meanwhile.
+            with contextlib.suppress(psycopg.errors.DuplicateObject):
+                conn.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            migrate.grant_app_role(connection, APP_ROLE)
+    finally:
+        engine.dispose()
+
+
+def as_app_role(url: str) -> str:
+    """`url`, with every connection switched to the app role when it opens (libpq `options`).
+    A test that must act as the superuser behind the app's back says so: `SET ROLE NONE`."""
+    return (
+        make_url(url)
+        .update_query_dict({"options": f"-c role={APP_ROLE}"})
+        .render_as_string(hide_password=False)
+    )
 
 
 def sqlite_url(path: Path) -> str:

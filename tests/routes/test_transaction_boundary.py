@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
+import psycopg
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -60,3 +62,46 @@ def test_a_refused_form_rolls_back_and_answers_422_in_place(
     assert response.status_code == 422
     assert 'name="username"' in response.get_data(as_text=True)
     assert find_user(session, "newop") is None
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        psycopg.errors.UniqueViolation("duplicate key value violates unique constraint"),
+        sqlite3.IntegrityError("UNIQUE constraint failed: lot.lot_code"),
+    ],
+    ids=["postgresql", "sqlite"],
+)
+def test_a_unique_collision_at_commit_is_a_409_sentence_not_a_server_error(
+    signed_in: Callable[..., Browser],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    driver_error: Exception,
+) -> None:
+    """The same thing sent twice at once where no one-time key catches it: the later copy
+    learns it was already recorded (and nothing of it is saved)."""
+    admin = signed_in("admin")
+
+    def collided(self: OrmSession) -> None:
+        raise IntegrityError("INSERT", {}, driver_error)
+
+    with monkeypatch.context() as m:
+        m.setattr(OrmSession, "commit", collided)
+        response = admin.post("/users/", NEW_USER, htmx=True)
+    assert response.status_code == 409
+    assert "already recorded by another request" in response.get_data(as_text=True)
+    assert find_user(session, "newop") is None
+
+
+def test_another_integrity_error_is_still_a_server_error(
+    signed_in: Callable[..., Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = signed_in("admin")
+
+    def broken(self: OrmSession) -> None:
+        raise IntegrityError("INSERT", {}, psycopg.errors.ForeignKeyViolation("no such row"))
+
+    with monkeypatch.context() as m:
+        m.setattr(OrmSession, "commit", broken)
+        response = admin.post("/users/", NEW_USER)
+    assert response.status_code == 500

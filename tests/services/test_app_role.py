@@ -21,6 +21,7 @@ def test_app_role_may_add_but_never_change_or_delete(
             migrate.grant_app_role(connection, "bmr_app")
         return
     make_user("operator")
+    connection.exec_driver_sql("SET ROLE NONE")  # creating roles takes the superuser
     role = f"bmr_app_{uuid.uuid4().hex[:8]}"
     # Inside the test's transaction: the role and its grants vanish with the rollback.
     connection.exec_driver_sql(f"CREATE ROLE {role}")
@@ -43,3 +44,18 @@ def test_app_role_may_add_but_never_change_or_delete(
 def test_role_name_must_be_plain(connection: Connection) -> None:
     with pytest.raises(ValueError, match="plain role name"):
         migrate.grant_app_role(connection, "x; DROP TABLE audit_event")
+
+
+def test_the_postgresql_tests_run_as_the_least_privilege_app_role(
+    connection: Connection, app: object
+) -> None:
+    """Every service and route test meets the grants production has (a missing grant fails
+    here, not on a plant's first shift)."""
+    from tests.db import APP_ROLE
+
+    if connection.dialect.name != "postgresql":
+        return
+    assert connection.execute(text("SELECT current_user")).scalar_one() == APP_ROLE
+    assert not connection.execute(
+        text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).scalar_one()

@@ -17,7 +17,7 @@ from app.services.core import audit
 from app.services.core.actors import SystemActor
 from app.services.core.errors import PermissionDenied, Rejected
 from tests.clock import CLOCK
-from tests.conftest import SYSTEM, audit_actions, count
+from tests.conftest import SYSTEM, audit_actions, behind_the_apps_back, count
 
 
 def test_events_chain_each_to_the_previous(
@@ -100,14 +100,22 @@ def test_database_refuses_to_change_audit_rows(
     session: Session, make_user: Callable[..., User], statement: str
 ) -> None:
     make_user("admin")
-    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+    with (
+        behind_the_apps_back(session),
+        pytest.raises(DBAPIError, match="append-only"),
+        session.begin_nested(),
+    ):
         session.execute(text(statement))
     assert count(session, AuditEvent) == 1
 
 
 def test_database_refuses_to_delete_users(session: Session, make_user: Callable[..., User]) -> None:
     make_user("operator")
-    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+    with (
+        behind_the_apps_back(session),
+        pytest.raises(DBAPIError, match="append-only"),
+        session.begin_nested(),
+    ):
         session.execute(text("DELETE FROM user_account"))
     assert count(session, User) == 1
 
@@ -119,13 +127,20 @@ def test_database_refuses_to_empty_the_audit_table(
     # SQLite has no TRUNCATE; its truncate optimisation is an unqualified DELETE.
     pg = session.get_bind().dialect.name == "postgresql"
     statement = "TRUNCATE audit_event CASCADE" if pg else "DELETE FROM audit_event"
-    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+    with (
+        behind_the_apps_back(session),
+        pytest.raises(DBAPIError, match="append-only"),
+        session.begin_nested(),
+    ):
         session.execute(text(statement))
     assert count(session, AuditEvent) == 1
 
 
 def _drop_guard(session: Session) -> None:
-    """What a superuser could do behind the app's back: remove the trigger."""
+    """What a superuser could do behind the app's back: remove the trigger (and stay superuser
+    for the rest of the test)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET ROLE NONE"))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("DROP TRIGGER audit_event_guard ON audit_event"))
     else:
@@ -164,13 +179,10 @@ def test_verify_detects_a_removed_row(session: Session, make_user: Callable[...,
 
 
 def test_concurrent_writers_do_not_fork_the_chain(
-    backend: str, fresh_database: Callable[[str], str]
+    backend: str, app_database: Callable[[str], str]
 ) -> None:
-    from app import migrate
 
-    url = fresh_database(backend)
-    migrate.upgrade(url)
-    db = Database(url)
+    db = Database(app_database(backend))
     writers, per_writer = 4, 15
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []

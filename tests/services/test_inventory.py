@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from app import migrate
 from app.db import Database
 from app.models import InventoryMovement, Lot, User
 from app.services.accounts.auth import find_user
@@ -307,12 +306,10 @@ def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, wal
 
 
 def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(
-    backend: str, fresh_database: Callable[[str], str]
+    backend: str, app_database: Callable[[str], str]
 ) -> None:
     """Real commits from concurrent sessions: the balance ends exact, never negative."""
-    url = fresh_database(backend)
-    migrate.upgrade(url)
-    db = Database(url)
+    db = Database(app_database(backend))
     with db.session_scope() as s:
         seed_demo(s, actor=SYSTEM, clock=at(NOW))
         create_user(
@@ -470,16 +467,14 @@ def test_a_lot_expiring_on_the_plant_today_is_still_usable_that_day() -> None:
 
 
 def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
-    backend: str, fresh_database: Callable[[str], str]
+    backend: str, app_database: Callable[[str], str]
 ) -> None:
     """Release and reject signed at the same moment: one decision stands, the other is refused
     naming it; never both signatures, never a rejected lot that ends up released."""
     from app.models import Signature
     from app.services.core.errors import PermissionDenied as Refused
 
-    url = fresh_database(backend)
-    migrate.upgrade(url)
-    db = Database(url)
+    db = Database(app_database(backend))
     with db.session_scope() as s:
         seed_demo(s, actor=SYSTEM, clock=CLOCK)
         deciders = []
@@ -538,16 +533,14 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
 
 
 def test_lot_codes_and_shipment_numbers_never_collide_under_concurrent_use(
-    backend: str, fresh_database: Callable[[str], str]
+    backend: str, app_database: Callable[[str], str]
 ) -> None:
     """Four receipts of one material and three shipment starts at the same moment each get
     their own number (they were counted from the rows, and collided)."""
     from app.models import Shipment
     from app.services.warehouse import shipping
 
-    url = fresh_database(backend)
-    migrate.upgrade(url)
-    db = Database(url)
+    db = Database(app_database(backend))
     with db.session_scope() as s:
         seed_demo(s, actor=SYSTEM, clock=CLOCK)
     barrier = threading.Barrier(7)

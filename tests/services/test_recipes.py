@@ -223,6 +223,27 @@ def test_steps_reorder_and_remove_and_bom_lines_follow_renamed_steps(
     assert "mbr.step_removed" in audit_actions(session, entity_type="mbr_revision")
 
 
+def test_a_drafts_bom_line_and_step_limits_are_replaced_as_the_app_role(
+    session: Session, draft: RecipeRevision, author: Signer
+) -> None:
+    """On PostgreSQL this runs as the least-privilege app role (issue 9 point 3): editing a
+    draft deletes its own rows, which the role may do only there (the freeze triggers guard
+    every effective or superseded revision's rows)."""
+    view = reading.load_revision(session, draft.id)
+    blend = view.steps[1].step
+    steps.update_step(session, actor=author.user, step_id=blend.id, new=BLEND.__class__(
+        code="40", kind="record_values", title="Blend", equipment_kind="blender",
+        training_code="VC500", limits=(LimitIn("Blend time", "min", "15", "17"),),
+    ), clock=CLOCK)  # fmt: skip
+    bom.remove_bom_line(session, actor=author.user, line_id=view.bom[0].line.id, clock=CLOCK)
+    view = reading.load_revision(session, draft.id)
+    assert [(li.name, li.low, li.high) for li in view.steps[1].limits] == [
+        ("Blend time", Decimal("15"), Decimal("17"))
+    ]
+    assert view.bom == []
+    assert "mbr.bom_removed" in audit_actions(session, entity_type="mbr_revision")
+
+
 def test_operators_cannot_author(
     session: Session, draft: RecipeRevision, make_user: Callable[..., User]
 ) -> None:
@@ -390,7 +411,8 @@ def test_effective_revision_never_changes_the_database_refuses(
             "frozen",
         ),
         ("UPDATE step_limit SET high = '99'", "frozen"),
-        ("DELETE FROM recipe_revision WHERE id = :rev", "append-only"),
+        # The app role has no DELETE here at all; the owner meets the trigger.
+        ("DELETE FROM recipe_revision WHERE id = :rev", "append-only|permission denied"),
     ]
     for sql, words in statements:
         with pytest.raises(DatabaseError, match=words), session.begin_nested():

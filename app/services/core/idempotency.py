@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from app.models import (
@@ -24,6 +25,7 @@ def first_result(session: Session, key: str, model: type[Row]) -> Row | None:
         Rejected: the form carries no usable key (a stale page).
     """
     _check_key(key)
+    _wait_for_the_same_form(session, key)
     earlier = session.get(Submission, key)
     if earlier is None:
         return None
@@ -39,6 +41,22 @@ def remember(
         return
     session.add(Submission(key=key, form=form, user_id=user.id, result=result, at=now))  # type: ignore[arg-type]
     session.flush()
+
+
+# A constant naming "one-time form keys" in PostgreSQL's two-key advisory-lock space (which
+# does not overlap the single-key space the audit chain's lock lives in).
+_FORM_KEY_LOCKS = 7_391
+
+
+def _wait_for_the_same_form(session: Session, key: str) -> None:
+    """Two copies of one form sent at the same moment (a double tap on a slow network): the
+    second waits here until the first has committed, then finds its result instead of recording
+    again and failing on the key. SQLite's write transactions are serial already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": _FORM_KEY_LOCKS, "key": key},
+        )
 
 
 def _check_key(key: str) -> None:

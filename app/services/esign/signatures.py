@@ -208,6 +208,42 @@ def _prepare(
     return row.payload or "", target, meaning, reason, row.challenge
 
 
+def _prepare_once(
+    session: Session,
+    *,
+    signer: User,
+    challenge_id: int,
+    reason_code: str | None,
+    reason_text: str | None,
+    clock: Clock,
+) -> tuple[str, signable.Signable, Meaning, tuple[str | None, str | None], str]:
+    """`_prepare`, saying so plainly when this very request was signed already (the same
+    answer sent twice: a double tap, a retry): nothing is signed again."""
+    try:
+        return _prepare(
+            session,
+            signer=signer,
+            challenge_id=challenge_id,
+            reason_code=reason_code,
+            reason_text=reason_text,
+            clock=clock,
+        )
+    except wa.ChallengeUsed as exc:
+        first = session.exec(
+            select(Signature).where(
+                Signature.challenge_hash == sha256_hex(exc.challenge.payload or ""),
+                Signature.signer_id == signer.id,
+            )
+        ).first()
+        if first is None:
+            raise
+        raise SignatureRefused(
+            f"{exc.message} This signature was already recorded at "
+            f"{clock.local(first.signed_at):%H:%M %Z} ({Meaning(first.meaning).label}, "
+            f"{first.printed_name}); nothing was signed again."
+        ) from exc
+
+
 def _store(
     session: Session,
     *,
@@ -282,7 +318,7 @@ def sign_with_passkey(
             (the failed attempt is counted, audited and kept).
         PermissionDenied, Rejected: the signer may not sign, or the reason is missing.
     """
-    payload_text, target, meaning, reason, challenge = _prepare(
+    payload_text, target, meaning, reason, challenge = _prepare_once(
         session,
         signer=signer,
         challenge_id=challenge_id,
@@ -350,7 +386,7 @@ def sign_with_password(
         raise PermissionDenied(
             "This plant signs with passkeys only; password signing is switched off."
         )
-    payload_text, target, meaning, reason, _challenge = _prepare(
+    payload_text, target, meaning, reason, _challenge = _prepare_once(
         session,
         signer=signer,
         challenge_id=challenge_id,

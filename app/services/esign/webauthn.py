@@ -89,6 +89,14 @@ def issue_challenge(
     return row
 
 
+class ChallengeUsed(SignatureRefused):
+    """The challenge was answered before (a replay, or the same answer sent twice)."""
+
+    def __init__(self, message: str, *, challenge: WebAuthnChallenge) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
 def consume_challenge(
     session: Session, *, challenge_id: int, ceremony: Ceremony, user_id: int | None, clock: Clock
 ) -> WebAuthnChallenge:
@@ -98,14 +106,17 @@ def consume_challenge(
         SignatureRefused: the challenge cannot be used.
     """
     now = clock.now()
-    row = session.get(WebAuthnChallenge, challenge_id)
+    # Locked: the same answer sent twice at once is decided once; the copy waits, then finds
+    # the challenge used.
+    row = session.get(WebAuthnChallenge, challenge_id, with_for_update=True, populate_existing=True)
     if row is None or row.ceremony != ceremony.value:
         raise SignatureRefused("This signing request is unknown. Start again.")
     if row.user_id is not None and row.user_id != user_id:
         raise SignatureRefused("This signing request belongs to another person.")
     if row.used_at is not None:
-        raise SignatureRefused(
-            "This signing request was already used; a signature cannot be replayed."
+        raise ChallengeUsed(
+            "This signing request was already used; a signature cannot be replayed.",
+            challenge=row,
         )
     if row.expires_at < now:
         raise SignatureRefused("This signing request expired after 5 minutes. Start again.")
