@@ -67,6 +67,11 @@ class Settings:
     signing_lock_seconds: int = 30 * 60
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def production(self) -> bool:
+        """Served over HTTPS only: Secure cookies and HSTS, whatever the proxy says."""
+        return self.env == "production"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ.get("BATCHBOOK_ENV", "development")

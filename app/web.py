@@ -8,14 +8,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, render_template, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -26,11 +25,12 @@ from app import htmx
 from app.config import Settings
 from app.db import Database
 from app.models import User
-from app.services.accounts import auth
+from app.services.accounts import auth, web_sessions
 from app.services.core.clock import Clock
 from app.services.core.errors import DomainError, Rejected
 from app.services.esign.signers import SigningPolicy
 from app.services.esign.webauthn import RelyingParty
+from app.session_store import ServerSession, ServerSessionInterface
 
 log = logging.getLogger("batchbook.request")
 Result = TypeVar("Result")
@@ -166,12 +166,6 @@ def _committing(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _HttpsAwareSessionInterface(SecureCookieSessionInterface):
-    # Secure cookies whenever the request came over HTTPS (directly or via a trusted proxy).
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
-
-
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -210,7 +204,9 @@ def _refuse_nul_characters() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    app.session_interface = _HttpsAwareSessionInterface()
+    app.session_interface = ServerSessionInterface(
+        secure_always=app.extensions["settings"].production
+    )
     app.before_request(_start_request)  # before CSRF's check, so refusals are logged with an id
     app.before_request(_refuse_nul_characters)
     csrf.init_app(app)
@@ -295,29 +291,63 @@ NOT_ACTIVITY = frozenset(
 )
 
 
+ACTIVITY_RESOLUTION_SECONDS = 10
+
+
 def _enforce_idle_timeout() -> Response | None:
-    """End a session left idle too long (Part 11 §11.200: controlled, continuous access)."""
+    """End a session left idle too long (Part 11 §11.200: controlled, continuous access). The
+    last activity is kept on the server, so every app server and every tab agrees."""
     if request.endpoint in NOT_ACTIVITY:
         return None
     if not current_user.is_authenticated:
         return None
-    now = plant_clock().now().timestamp()
-    last_seen = session.get("last_seen", now)
-    if now - float(last_seen) > settings().idle_timeout_seconds:
+    server_session = _server_session()
+    clock = plant_clock()
+    if server_session.last_seen_at is not None and clock.now() - server_session.last_seen_at > (
+        timedelta(seconds=settings().idle_timeout_seconds)
+    ):
         auth.sign_out(
-            db_session(),
-            user=current_user._get_current_object(),
-            expired=True,
-            clock=plant_clock(),
+            db_session(), user=current_user._get_current_object(), expired=True, clock=clock
         )
-        db_session().commit()
-        logout_user()
-        session.clear()
+        end_signed_in_session(web_sessions.IDLE)
+        commit()
         minutes = max(1, round(settings().idle_timeout_seconds / 60))
         flash(f"You were signed out after {minutes} min without activity. Sign in again.", "info")
         return htmx.full_redirect(url_for("auth.login", expired=1))
-    session["last_seen"] = now
+    # Activity moves the server's clock of the session; at most every few seconds, so a page
+    # and its partials do not each write it.
+    server_session.touched = server_session.last_seen_at is None or (
+        clock.now() - server_session.last_seen_at >= timedelta(seconds=ACTIVITY_RESOLUTION_SECONDS)
+    )
     return None
+
+
+def _server_session() -> ServerSession:
+    target = session._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(target, ServerSession)
+    return target
+
+
+def begin_signed_in_session(user: User) -> None:
+    """Sign `user` in on a new session id (the anonymous one before ends: no fixation)."""
+    _end_this_session(web_sessions.REPLACED)
+    login_user(user)
+
+
+def end_signed_in_session(reason: str) -> None:
+    """Sign out here: the server-side session ends in this request's unit of work, so its
+    cookie is worthless from the moment the answer leaves."""
+    logout_user()
+    _end_this_session(reason)
+
+
+def _end_this_session(reason: str) -> None:
+    server_session = _server_session()
+    if server_session.row_id is not None:
+        web_sessions.end_by_id(
+            db_session(), server_session.row_id, reason=reason, clock=plant_clock()
+        )
+    server_session.forget()
 
 
 def _finish_request(response: Response) -> Response:
@@ -328,6 +358,9 @@ def _finish_request(response: Response) -> Response:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
+    if settings().production:
+        # Production is served over HTTPS only (BATCHBOOK_ENV=production), proxy or not.
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
     if "Cache-Control" not in headers and response.mimetype == "text/html":
         # Batch data must never come back from a cache after sign-out or on the back button.

@@ -43,7 +43,7 @@ from app.models.recipe import (
     ToleranceKind,
 )
 from app.models.training import Curriculum, TrainingRecord
-from app.models.user import Role, User
+from app.models.user import Role, User, WebSession
 
 __all__ = [
     "Alert",
@@ -91,6 +91,7 @@ __all__ = [
     "Tracking",
     "TrainingRecord",
     "User",
+    "WebSession",
     "WebAuthnChallenge",
     "metadata",
 ]

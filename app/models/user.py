@@ -62,3 +62,21 @@ class User(SQLModel, table=True):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in (or anonymous) browser session, kept on the server so that every app server
+    sees the same one and an ended session stays ended: the cookie carries only a random token,
+    stored here as its hash. Never deleted; ended with a time and a reason."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    device: str = Field(default="", max_length=200)  # the browser as it names itself
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=40)
+    data: str = Field(default="{}")  # the session's values (flashes, CSRF token, who)

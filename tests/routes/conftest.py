@@ -31,9 +31,12 @@ class Browser:
     def login(self, user: User | str, password: str = PASSWORD) -> TestResponse:
         username = user if isinstance(user, str) else user.username
         token = csrf_token(self.client)
-        return self.client.post(
+        answer = self.client.post(
             "/login", data={"username": username, "password": password, "csrf_token": token}
         )
+        if answer.status_code == 302:
+            self.client.get("/")  # the new session's form token, as the first page makes it
+        return answer
 
     def post(
         self, path: str, data: dict[str, object] | None = None, *, htmx: bool = False

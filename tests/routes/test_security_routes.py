@@ -82,7 +82,9 @@ def test_session_cookie_is_httponly_and_lax_and_secure_only_over_https(
             "/login",
             base_url=base,
             data={"username": user.username, "password": PASSWORD, "csrf_token": token},
+            headers={"Referer": f"{base}/login"},  # CSRF over HTTPS checks the referrer
         )
+        assert response.status_code == 302
         cookie = _session_cookie(response.headers.getlist("Set-Cookie"))
         assert "HttpOnly" in cookie
         assert "SameSite=Lax" in cookie

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.services.accounts import auth
+from app.services.accounts import auth, web_sessions
 from app.services.core.errors import Rejected, Violation
 from app.services.esign import passkeys
-from app.web import db_session, plant_clock, relying_party, safe_local_path, settings
+from app.web import (
+    begin_signed_in_session,
+    db_session,
+    end_signed_in_session,
+    plant_clock,
+    relying_party,
+    safe_local_path,
+    settings,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -37,7 +45,7 @@ def login_post() -> tuple[str, int] | Response:
         policy=auth.LockoutPolicy(s.login_max_failures, s.login_lock_seconds),
         clock=plant_clock(),
     )
-    if not result.ok:
+    if result.user is None:
         # The failed attempt (and any lock) is committed with this 401: it must be kept.
         return render_template(
             "accounts/auth/login.html",
@@ -45,9 +53,7 @@ def login_post() -> tuple[str, int] | Response:
             username=request.form.get("username", ""),
             next=request.form.get("next", ""),
         ), 401
-    session.clear()  # a new session id on privilege change (session fixation)
-    login_user(result.user)
-    session["last_seen"] = plant_clock().now().timestamp()
+    begin_signed_in_session(result.user)
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -58,8 +64,7 @@ def logout() -> Response:
     auth.sign_out(
         db_session(), user=current_user._get_current_object(), expired=False, clock=plant_clock()
     )
-    logout_user()
-    session.clear()
+    end_signed_in_session(web_sessions.SIGNED_OUT)
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -90,7 +95,5 @@ def passkey_finish() -> Response:
         policy=auth.LockoutPolicy(s.login_max_failures, s.login_lock_seconds),
         clock=plant_clock(),
     )
-    session.clear()
-    login_user(user)
-    session["last_seen"] = plant_clock().now().timestamp()
+    begin_signed_in_session(user)
     return jsonify(redirect=_safe_next(body.get("next")))

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.htmx import full_redirect, wants_partial
 from app.models import Role, User
-from app.services.accounts import users
+from app.services.accounts import users, web_sessions
 from app.services.core.actors import require_role
 from app.services.core.errors import NotFound, Rejected
 from app.services.esign import passkeys, signers
@@ -75,6 +75,7 @@ def _show(user_id: int, **extra: object) -> str:
         roles=list(Role),
         esign=signers.status(session, user, clock=plant_clock()),
         keys=passkeys.list_passkeys(session, viewer=current_user, user_id=user_id),
+        open_sessions=web_sessions.open_sessions(session, user_id=user_id),
         **extra,
     )
 
@@ -126,6 +127,23 @@ def unlock_signing(user_id: int) -> Response:
     )
     flash("Signing unlocked.", "success")
     return redirect(url_for("users.show", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/sessions/end")
+@login_required
+def end_sessions(user_id: int) -> ResponseReturnValue:
+    """Sign a person out everywhere (a lost handheld, a login suspected to be shared)."""
+
+    def ended(count: int) -> Response:
+        flash(f"{count} session(s) ended; that person must sign in again.", "success")
+        return full_redirect(url_for("users.show", user_id=user_id))
+
+    return act(
+        lambda: web_sessions.end_sessions_of(
+            db_session(), actor=current_user, user_id=user_id, clock=plant_clock()
+        ),
+        done=ended,
+    )
 
 
 _CHANGES = {

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from app.models import User
+from app.services.accounts import web_sessions
 from app.services.core import audit
 from app.services.core.clock import Clock
 
@@ -149,6 +150,13 @@ def sign_in(
                 entity_id=user.id,
                 after={"locked_until": user.locked_until},
                 reason=f"{policy.max_failures} failed sign-ins",
+                clock=clock,
+            )
+            # Someone is guessing this password: whoever holds a session of it is signed out.
+            web_sessions.end_all_for(
+                session,
+                user_id=user.id,
+                reason=web_sessions.LOCKED,
                 clock=clock,
             )
             session.add(user)

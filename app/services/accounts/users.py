@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.models import Role, User
+from app.services.accounts import web_sessions
 from app.services.accounts.auth import find_user, hash_password
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
@@ -240,7 +241,7 @@ def deactivate_user(
             raise Rejected([Violation("user.inactive", f"{user.username} is already deactivated.")])
         user.active = False
 
-    return _change(
+    user = _change(
         session,
         actor=actor,
         user_id=user_id,
@@ -249,6 +250,8 @@ def deactivate_user(
         clock=clock.at(clock.now()),
         apply=apply,
     )
+    web_sessions.end_all_for(session, user_id=user_id, reason=web_sessions.DEACTIVATED, clock=clock)
+    return user
 
 
 def reactivate_user(

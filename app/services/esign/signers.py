@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.models import Alert, IdentityCheck, Meaning, Role, Signature, User
+from app.services.accounts import web_sessions
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
@@ -235,6 +236,13 @@ def record_failure(
             entity_type="user",
             entity_id=signer.id,
             after={"locked_until": signer.signing_locked_until, "alert_id": alert.id},
+            clock=clock,
+        )
+        # Failed signings in a signed-in session: perhaps not its owner at the keyboard.
+        web_sessions.end_all_for(
+            session,
+            user_id=signer.id,
+            reason=web_sessions.LOCKED,
             clock=clock,
         )
         session.add(signer)
