@@ -73,6 +73,26 @@ def test_a_bad_scan_is_answered_in_place(
     assert '<option value="RM-ASC" selected>' in filled.get_data(as_text=True)
 
 
+def test_a_digital_link_scan_fills_the_receipt_like_the_element_string(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
+    walt = signed_in("warehouse")
+    link = "https://example.com/01/04012345000016/10/S-88231?17=280531&3102=002500"
+    filled = walt.post("/lots/receive/scan", {"scan": link}, htmx=True)
+    html = filled.get_data(as_text=True)
+    assert filled.status_code == 200
+    assert '<option value="RM-ASC" selected>' in html
+    assert 'value="S-88231"' in html
+    assert 'value="2028-05-31"' in html
+    assert 'value="25.00"' in html
+    assert 'value="04012345000016"' in html  # the GTIN travels on to the receipt
+
+    other = walt.post("/lots/receive/scan", {"scan": "https://example.com/about"}, htmx=True)
+    assert other.status_code == 422
+    assert "is not a GS1 Digital Link" in other.get_data(as_text=True)
+
+
 def test_a_form_without_its_one_time_key_is_stale(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:
