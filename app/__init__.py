@@ -15,7 +15,7 @@ def create_app(
 ) -> Flask:
     """Build the app from `settings` (default: the environment) and `clock` (default: the real
     clock of the plant's zone; tests pass a stopped one)."""
-    from app import assets, cli, compression, web
+    from app import assets, cli, compression, formatting, web
     from app.db import Database
     from app.routes import register_blueprints
 
@@ -38,6 +38,7 @@ def create_app(
     app.url_map.converters["int"] = web.RecordId  # before any route is registered
     web.init_app(app)
     assets.init_app(app)
+    formatting.init_app(app)
     register_blueprints(app)
     web.commit_before_answering(app)
     cli.init_app(app)

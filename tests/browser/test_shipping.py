@@ -37,7 +37,7 @@ def test_output_in_released_and_shipped_by_scanning(
     walt.get_by_label("Quantity").fill("98500")
     walt.get_by_role("button", name="Confirm receipt").click()
     expect(walt.locator(".lot-status")).to_have_text("Quarantine")
-    expect(walt.locator("#lot-balance")).to_have_text("98500 tablets")
+    expect(walt.locator("#lot-balance")).to_have_text("98,500 tablets")
     expect(walt.locator("#lot-facts")).to_contain_text("batch VC500-26-0042")
 
     quinn = new_context(live_server.url, HANDHELD).new_page()
@@ -60,7 +60,7 @@ def test_output_in_released_and_shipped_by_scanning(
     walt.keyboard.insert_text("]C1010950110102091717" + "281122" + "10VC500-26-0042")
     walt.keyboard.press("Enter")
     expect(walt.locator("#shipment-lines")).to_contain_text("VC500-26-0042")
-    expect(walt.locator("#shipment-lines")).to_contain_text("40000 tablets")
+    expect(walt.locator("#shipment-lines")).to_contain_text("40,000 tablets")
     walt.get_by_role("button", name="Despatch").click()
     expect(walt.locator("#shipment-status")).to_have_text("Shipped")
 
@@ -70,4 +70,4 @@ def test_output_in_released_and_shipped_by_scanning(
         ("VC500-26-0042", "40000", "tablets", "Greenleaf Pharmacy")
     ]
     walt.goto("/lots/VC500-26-0042")
-    expect(walt.locator("#lot-balance")).to_have_text("58500 tablets")
+    expect(walt.locator("#lot-balance")).to_have_text("58,500 tablets")

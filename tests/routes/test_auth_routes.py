@@ -114,9 +114,32 @@ def test_lockout_is_shown_and_kept_although_the_answer_is_an_error(
     user = make_user("operator")
     for _ in range(5):
         response = browser.login(user, password="wrong")
-    assert "locked after 5 failed sign-ins" in response.get_data(as_text=True)
+    assert "locked after 5 failed attempts" in response.get_data(as_text=True)
     assert browser.login(user).status_code == 401  # right password, still locked
     assert "account.locked" in audit_actions(session, entity_id=str(user.id))
+
+
+def test_the_lock_answer_does_not_tell_whether_the_username_exists(
+    browser: Browser, make_user: Callable[..., User], session: Session
+) -> None:
+    user = make_user("operator")
+    answers = {}
+    for name in (user.username, "no-such-person"):
+        replies = [browser.login(name, password="wrong") for _ in range(6)]
+        answers[name] = [(r.status_code, _error(r.get_data(as_text=True))) for r in replies]
+    real, unknown = answers[user.username], answers["no-such-person"]
+    assert real == unknown
+    assert [status for status, _ in unknown] == [401] * 6
+    assert unknown[3][1] == "Username or password is not correct."
+    assert unknown[4][1] == unknown[5][1]
+    assert unknown[5][1].startswith("Sign-in with this username is locked after 5 failed attempts.")
+    assert "account.locked" in audit_actions(session, entity_id=str(user.id))
+
+
+def _error(page: str) -> str:
+    """The sign-in page's refusal sentence."""
+    start = page.index('id="login-error">') + len('id="login-error">')
+    return page[start : page.index("</div>", start)]
 
 
 def test_logout_ends_the_session_and_is_audited(

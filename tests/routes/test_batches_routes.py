@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models import Batch
 from app.services.accounts.auth import find_user
@@ -48,3 +48,19 @@ def test_operators_cannot_create_batches(
         "/batches/", {"recipe": "VC500", "batch_no": "B-1", "planned": "1"}
     )
     assert refused.status_code == 403
+
+
+def test_planned_quantities_are_shown_grouped_with_their_unit(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
+    sam = signed_in("supervisor")
+    sam.post("/batches/", {"recipe": "VC500", "batch_no": "VC500-26-0042", "planned": "100000"})
+
+    listed = sam.client.get("/batches/").get_data(as_text=True)
+    assert "VC500-26-0042</strong>&nbsp;100,000 tablets" in listed
+    assert "100000" not in listed
+    page = sam.client.get("/batches/VC500-26-0042").get_data(as_text=True)
+    assert "· 100,000 tablets" in page
+    assert "55.0 kg" in page  # a weighed quantity keeps its decimals
+    assert session.exec(select(Batch)).one().planned_quantity == 100000  # stored as it was

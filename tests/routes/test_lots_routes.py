@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 from sqlmodel import Session
 
@@ -71,6 +72,56 @@ def test_a_bad_scan_is_answered_in_place(
     filled = walt.post("/lots/receive/scan", {"scan": "0104012345000016"}, htmx=True)
     assert filled.status_code == 200
     assert '<option value="RM-ASC" selected>' in filled.get_data(as_text=True)
+
+
+def test_a_digital_link_scan_fills_the_receipt_like_the_element_string(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
+    walt = signed_in("warehouse")
+    link = "https://example.com/01/04012345000016/10/S-88231?17=280531&3102=002500"
+    filled = walt.post("/lots/receive/scan", {"scan": link}, htmx=True)
+    html = filled.get_data(as_text=True)
+    assert filled.status_code == 200
+    assert '<option value="RM-ASC" selected>' in html
+    assert 'value="S-88231"' in html
+    assert 'value="2028-05-31"' in html
+    assert 'value="25.00"' in html
+    assert 'value="04012345000016"' in html  # the GTIN travels on to the receipt
+
+    other = walt.post("/lots/receive/scan", {"scan": "https://example.com/about"}, htmx=True)
+    assert other.status_code == 422
+    assert "is not a GS1 Digital Link" in other.get_data(as_text=True)
+
+
+def test_a_lot_page_shows_grouped_quantities_and_forms_prefill_plain_numbers(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
+    batches.create_batch(
+        session,
+        actor=find_user(session, "sam"),  # type: ignore[arg-type]
+        new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        clock=CLOCK,
+    )
+    lot, _ = receipt.receive(
+        session,
+        actor=find_user(session, "walt"),  # type: ignore[arg-type]
+        new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-2", "12500.50", date(2028, 1, 1), key="k"),
+        clock=CLOCK,
+    )
+    walt = signed_in("warehouse")
+    page = walt.client.get(f"/lots/{lot.lot_code}").get_data(as_text=True)
+    assert '<dd id="lot-balance"><strong>12,500.50 kg</strong></dd>' in page
+    assert "<td>12,500.50 kg</td>" in page  # the receipt movement
+
+    picking = walt.client.get("/lots/pick?batch_no=VC500-26-0042").get_data(as_text=True)
+    assert "Batch VC500-26-0042: 100,000 tablets" in picking
+    assert "Needed <strong>55.0 kg</strong>" in picking
+    # The issue form the pick list links to is filled with a plain number the form reads.
+    issue = walt.client.get("/lots/issue?lot=ASC-1&batch_no=VC500-26-0042&quantity=12500.50")
+    assert 'value="12500.50"' in issue.get_data(as_text=True)
+    assert ledger.balance(session, lot.id) == Decimal("12500.50")  # stored as received
 
 
 def test_a_form_without_its_one_time_key_is_stale(

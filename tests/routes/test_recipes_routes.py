@@ -121,6 +121,19 @@ def test_author_creates_a_recipe_and_adds_steps_with_messages_beside_fields(
     assert "±0.5 %" in shown
 
 
+def test_a_draft_shows_its_batch_size_grouped_and_prefills_the_header_plainly(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    _master(session)
+    author = signed_in("admin", "qa")
+    revision = _complete_draft(session, author.user)  # type: ignore[attr-defined]
+    html = author.client.get(f"/recipes/revisions/{revision.id}").get_data(as_text=True)
+    assert "nominal batch 100,000 tablets" in html
+    # The header form holds a number its own reader takes again, not the grouped text.
+    assert '<input name="batch_size" value="100000" inputmode="decimal">' in html
+    assert "<td>55.0 kg</td>" in html  # the BOM line
+
+
 def test_frozen_revision_refuses_edits_with_the_reason(
     signed_in: Callable[..., Browser], session: Session
 ) -> None:

@@ -66,7 +66,7 @@ def test_account_locks_after_repeated_failures(
             policy=POLICY,
             clock=at(T0 + timedelta(seconds=i)),
         )
-    assert "locked after 3 failed sign-ins" in (result.message or "")
+    assert "locked after 3 failed attempts" in (result.message or "")
     assert user.locked_until == T0 + timedelta(seconds=2 + 600)
     # Even the right password is refused while locked, and that attempt is audited too.
     locked = auth.sign_in(
@@ -86,6 +86,60 @@ def test_account_locks_after_repeated_failures(
         "account.locked",
         "login.refused_locked",
     ]
+
+
+def _attempts(
+    session: Session, username: str, seconds: list[int], password: str = "bad"
+) -> list[str | None]:
+    """The answers to sign-ins with `username` at T0 plus each of `seconds`."""
+    return [
+        auth.sign_in(
+            session,
+            username=username,
+            password=password,
+            policy=POLICY,
+            clock=at(T0 + timedelta(seconds=second)),
+        ).message
+        for second in seconds
+    ]
+
+
+def test_an_unknown_name_is_answered_like_a_locked_account(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    """Failures, the lock, its end and the next count: a name nobody has gets the same
+    answers at the same moments, so the lock does not tell which names exist."""
+    user = make_user("qa")
+    # 3 failures lock; 2 tries while locked; the lock ends at 602 s; 3 more failures lock again.
+    seconds = [0, 1, 2, 60, 601, 700, 701, 702, 703]
+    real = _attempts(session, user.username, seconds)
+    unknown = _attempts(session, "Nobody", seconds)
+
+    assert unknown == real
+    wrong, locked = auth.WRONG_CREDENTIALS, real[2]
+    assert real == [wrong, wrong, locked, locked, locked, wrong, wrong, real[7], real[7]]
+    assert locked == (
+        "Sign-in with this username is locked after 3 failed attempts. "
+        "Try again after 09:10 CET, or ask an admin."  # T0 + 2 s + 600 s, in plant time
+    )
+    assert real[7] is not None and "09:21 CET" in real[7]  # the second lock, from 702 s
+    # The real account is really locked and that is audited; the unknown name only answers so.
+    assert user.locked_until == T0 + timedelta(seconds=702 + 600)
+    assert audit_actions(session, entity_id=str(user.id)).count("account.locked") == 2
+    assert set(audit_actions(session, entity_id="nobody")) == {"login.failed"}
+    # Even the right password gets the lock sentence while locked.
+    assert _attempts(session, user.username, [800], password=PASSWORD) == [real[7]]
+
+
+def test_a_deactivated_account_is_answered_like_an_unknown_name(
+    session: Session, make_user: Callable[..., User]
+) -> None:
+    user = make_user("operator")
+    users.deactivate_user(session, actor=SYSTEM, user_id=user.id, reason="left", clock=CLOCK)
+    seconds = [0, 1, 2, 3, 4, 700]
+    assert _attempts(session, user.username, seconds, password=PASSWORD) == _attempts(
+        session, "nobody-else", seconds
+    )
 
 
 def test_lock_expires_after_its_time(session: Session, make_user: Callable[..., User]) -> None:

@@ -214,3 +214,24 @@ def test_pallet_sscc_and_customers_only(session: Session, walt: User) -> None:
             session, actor=walt, shipment_no=shipment.shipment_no,
             scanned="00106141411234567897", quantity="1", clock=at(NOW),
         )  # fmt: skip
+
+
+def test_a_digital_link_on_the_lot_label_picks_its_lot(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)
+    sign_lot(session, qa.user, lot, "released")
+    shipment = shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
+    )
+    link = f"]Q1https://example.com/01/09501101020917/10/{lot.lot_code}?17=280531"
+    line = pick(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned=link, quantity="10",
+        clock=at(NOW),
+    )  # fmt: skip
+    assert line.lot_id == lot.id  # type: ignore[attr-defined]
+    with pytest.raises(Rejected, match="is not a GS1 Digital Link"):
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no,
+            scanned="https://example.com/track", quantity="1", clock=at(NOW),
+        )  # fmt: skip

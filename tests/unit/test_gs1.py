@@ -71,3 +71,47 @@ def test_lot_label_without_gtin_or_expiry() -> None:
 def test_a_scan_of_only_the_barcode_type_says_so(raw: str) -> None:
     with pytest.raises(Rejected, match="only the barcode type"):
         parse_scan(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://example.com/01/09501101020917/10/ABC123?17=280531",
+        "https://id.example.com/shop/01/09501101020917/10/ABC123?17=280531&linkType=all",
+        "]Q1https://example.com/01/09501101020917/10/ABC123?17=280531",  # plain QR prefix
+        "]Q3https://example.com/01/09501101020917/10/ABC123?17=280531",  # GS1 QR prefix
+        "HTTPS://EXAMPLE.COM/01/09501101020917/10/ABC123?17=280531",  # scanner in caps
+    ],
+)
+def test_a_digital_link_fills_the_same_fields_as_the_element_string(raw: str) -> None:
+    link = parse_scan(raw)
+    element_string = parse_scan("]C101095011010209171728053110ABC123")
+    assert (link.gtin, link.lot, link.expiry) == ("09501101020917", "ABC123", date(2028, 5, 31))
+    assert (link.gtin, link.lot, link.expiry) == (
+        element_string.gtin,
+        element_string.lot,
+        element_string.expiry,
+    )
+    assert link.hri == "(01)09501101020917(10)ABC123(17)280531"
+
+
+def test_a_digital_link_carries_serials_quantities_and_encoded_lots() -> None:
+    serial = parse_scan("https://example.com/01/09501101020917/21/SN%2F1007")
+    assert (serial.gtin, serial.serial, serial.lot) == ("09501101020917", "SN/1007", None)
+    weight = parse_scan("https://example.com/01/04012345000016/10/S-88231?3102=002500")
+    assert (weight.lot, weight.quantity) == ("S-88231", Decimal("25.00"))
+    assert weight.quantity_unit == "kg"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("https://example.com/products?id=12", "is not a GS1 Digital Link: its path holds no GTIN"),
+        ("http://example.com/", "is not a GS1 Digital Link"),
+        ("https://example.com/01/09501101020918/10/A", "Invalid GTIN check digit"),
+        ("https://example.com/01/09501101020917/10/A?17=280231", r"not be read: .*\(17\) date"),
+    ],
+)
+def test_a_web_address_that_is_not_a_good_digital_link_says_so(raw: str, words: str) -> None:
+    with pytest.raises(Rejected, match=words):
+        parse_scan(raw)

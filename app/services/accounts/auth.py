@@ -1,15 +1,22 @@
-"""Passwords (argon2), sign-in with lockout, sign-out. Every attempt is audited."""
+"""Passwords (argon2), sign-in with lockout, sign-out. Every attempt is audited.
+
+The answers never tell whether a username exists: a wrong password, a deactivated account and
+an unknown name get the same words, and after the same number of failures an unknown name is
+answered with the same lock sentence as a real account (its count and its pretend lock are
+read from its own audit events, so they last as long as a real one's and need no table).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.models import User
+from app.models import AuditEvent, User
 from app.services.accounts import web_sessions
 from app.services.core import audit
 from app.services.core.clock import Clock
@@ -47,17 +54,19 @@ class SignInResult:
 
 
 WRONG_CREDENTIALS = "Username or password is not correct."
+UNKNOWN_USERNAME = "unknown username"  # the audit reason of a sign-in with a name nobody has
 
 
 def find_user(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username.strip().lower())).first()
 
 
-def _locked_message(user: User, policy: LockoutPolicy, clock: Clock) -> str:
-    until = f"{clock.local(user.locked_until):%H:%M %Z}" if user.locked_until else "later"
+def _locked_message(until: datetime | None, policy: LockoutPolicy, clock: Clock) -> str:
+    """The one lock sentence, for a real account and for a name nobody has alike."""
+    when = f"{clock.local(until):%H:%M %Z}" if until else "later"
     return (
-        f"This account is locked after {policy.max_failures} failed sign-ins. "
-        f"Try again after {until}, or ask an admin to unlock it."
+        f"Sign-in with this username is locked after {policy.max_failures} failed attempts. "
+        f"Try again after {when}, or ask an admin."
     )
 
 
@@ -67,7 +76,7 @@ def sign_in_refusal(user: User, *, policy: LockoutPolicy, clock: Clock) -> str |
     if not user.active:
         return WRONG_CREDENTIALS
     if user.locked_until is not None and user.locked_until > clock.now():
-        return _locked_message(user, policy, clock)
+        return _locked_message(user.locked_until, policy, clock)
     return None
 
 
@@ -103,18 +112,10 @@ def sign_in(
     user = find_user(session, username) if username.strip() else None
     if user is None:
         password_matches(_DUMMY_HASH, password)
-        audit.record(
-            session,
-            actor=None,
-            action="login.failed",
-            entity_type="user",
-            entity_id=username.strip().lower()[:120] or "-",
-            after={"reason": "unknown username"},
-            clock=clock,
-        )
-        return SignInResult(None, WRONG_CREDENTIALS)
+        return _unknown_username(session, username.strip().lower()[:120] or "-", policy, clock)
 
-    if user.active and sign_in_refusal(user, policy=policy, clock=clock):
+    if user.locked_until is not None and user.locked_until > now:
+        # Deactivated or not: after the lock every name answers alike until the lock ends.
         audit.record(
             session,
             actor=None,
@@ -123,7 +124,7 @@ def sign_in(
             entity_id=user.id,
             clock=clock,
         )
-        return SignInResult(None, _locked_message(user, policy, clock))
+        return SignInResult(None, _locked_message(user.locked_until, policy, clock))
 
     if not password_matches(user.password_hash, password) or not user.active:
         before = {"failed_logins": user.failed_logins}
@@ -161,13 +162,66 @@ def sign_in(
             )
             session.add(user)
             session.flush()
-            return SignInResult(None, _locked_message(user, policy, clock))
+            return SignInResult(None, _locked_message(user.locked_until, policy, clock))
         session.add(user)
         session.flush()
         return SignInResult(None, WRONG_CREDENTIALS)
 
     record_sign_in(session, user=user, method="password", clock=clock)
     return SignInResult(user)
+
+
+def _unknown_username(
+    session: Session, name: str, policy: LockoutPolicy, clock: Clock
+) -> SignInResult:
+    """Refuse a name nobody has exactly as a real account is refused: wrong credentials, and
+    after `max_failures` failures the lock sentence until the lock time has passed.
+
+    The name's recent audit events are its counter: each failure records its count, the one
+    that reaches the limit (and each attempt while "locked") records the lock's end.
+    """
+    now = clock.now()
+    failures, locked_until = 0, None
+    recent = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "user",
+            AuditEvent.entity_id == name,
+            AuditEvent.action == "login.failed",
+            # Canonical JSON has no spaces: this skips a real user's own events (whose id
+            # may look like this name).
+            col(AuditEvent.after).contains(f'"reason":"{UNKNOWN_USERNAME}"'),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(policy.max_failures)
+    ).all()
+    for event in recent:
+        after = json.loads(event.after or "{}")
+        if "locked_until" in after:
+            locked_until = datetime.fromisoformat(after["locked_until"])
+            break
+        failures += 1
+    detail: dict[str, object] = {"reason": UNKNOWN_USERNAME}
+    if locked_until is not None and locked_until > now:
+        detail["locked_until"] = locked_until  # an attempt while "locked" does not count
+    elif failures + 1 >= policy.max_failures:
+        locked_until = now + timedelta(seconds=policy.lock_seconds)
+        detail |= {"failed_logins": failures + 1, "locked_until": locked_until}
+    else:
+        locked_until = None
+        detail["failed_logins"] = failures + 1
+    audit.record(
+        session,
+        actor=None,
+        action="login.failed",
+        entity_type="user",
+        entity_id=name,
+        after=detail,
+        clock=clock,
+    )
+    if locked_until is None:
+        return SignInResult(None, WRONG_CREDENTIALS)
+    return SignInResult(None, _locked_message(locked_until, policy, clock))
 
 
 def sign_out(session: Session, *, user: User, expired: bool, clock: Clock) -> None:

@@ -5,6 +5,10 @@ errors into sentences. A hardware scanner types the barcode and Enter; the symbo
 (]C1 GS1-128, ]d2 DataMatrix, ]Q3 QR) may or may not be there, and FNC1 arrives as the GS
 character (0x1D). Some scanners are set to send a visible stand-in for GS; "<GS>" and "|" are
 accepted too. Human-readable text with brackets, "(01)...(10)...", is accepted as typed.
+
+A GS1 Digital Link (a web address such as https://example.com/01/09501101020917/10/ABC123?17=280531,
+usually in a QR code) carries the same element strings in its path and query; it fills the
+same fields. Any other web address is refused with a sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from decimal import Decimal
 
 import barcode
 from barcode.writer import SVGWriter
-from biip import ParseConfig, parse
+from biip import ParseConfig, ParseError, parse
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 
 from app.services.core.errors import Rejected, Violation
@@ -26,6 +31,7 @@ GS = "\x1d"
 SEPARATORS = ["\x1d", "|", "^"]
 # Net quantity AIs and the unit they are in (the last digit of 310n-369n is the decimals).
 QUANTITY_AIS = {"310": "kg", "311": "m", "315": "L", "30": "pcs", "37": "pcs"}
+_WEB_ADDRESS = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass
@@ -67,6 +73,28 @@ def _message(raw: str) -> GS1Message:
     return result.gs1_message
 
 
+def is_web_address(raw: str) -> bool:
+    """Whether a scan is a web address (after any symbology prefix): a GS1 Digital Link or not."""
+    text = raw.strip()
+    if text.startswith("]"):
+        text = text[3:].lstrip()
+    return bool(_WEB_ADDRESS.match(text))
+
+
+def _digital_link(uri: str) -> GS1Message:
+    try:
+        link = GS1DigitalLinkURI.parse(uri, config=ParseConfig(separator_chars=SEPARATORS))
+    except ParseError as exc:
+        if "primary identifier" in str(exc):  # biip's words for a path without (01), (00), ...
+            raise _refused(
+                f"The web address {uri!r} is not a GS1 Digital Link: its path holds no GTIN "
+                "(/01/...) or other GS1 key. Scan the GS1 barcode on the supplier's label, "
+                "or type the fields."
+            ) from None
+        raise _refused(f"This GS1 Digital Link could not be read: {exc}") from None
+    return link.as_gs1_message()
+
+
 def _refused(message: str) -> Rejected:
     return Rejected([Violation("scan.invalid", message, "scan")])
 
@@ -75,8 +103,8 @@ def parse_scan(raw: str) -> Scan:
     """Read a scanned GS1 barcode.
 
     Raises:
-        Rejected: not GS1, or a GTIN/SSCC with a wrong check digit, or an impossible date
-            (the sentence says which).
+        Rejected: not GS1 (or a web address that is not a GS1 Digital Link), or a GTIN/SSCC
+            with a wrong check digit, or an impossible date (the sentence says which).
     """
     text = raw.strip()
     if not text:
@@ -86,7 +114,10 @@ def parse_scan(raw: str) -> Scan:
         raise _refused(
             f"The scan held only the barcode type ({symbology}) and no data. Scan the label again."
         )
-    message = _message(text)
+    if is_web_address(text):
+        message = _digital_link(text[3:].strip() if symbology else text)
+    else:
+        message = _message(text)
     scan = Scan(raw=raw, hri=message.as_hri(), symbology=symbology)
     for es in message.element_strings:
         ai = es.ai.ai

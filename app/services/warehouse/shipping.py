@@ -130,7 +130,7 @@ def _lot_from_scan(session: Session, scanned: str) -> Lot:
     text = scanned.strip()
     if not text:
         raise Rejected([Violation("scan.empty", "Scan the lot label.", "scan")])
-    if text[:1].isdigit() or text.startswith(("]", "(")):
+    if text[:1].isdigit() or text.startswith(("]", "(")) or gs1.is_web_address(text):
         scan = gs1.parse_scan(text)
         if scan.sscc and not scan.lot:
             raise Rejected(
