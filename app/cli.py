@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from app.db import Database
 from app.services.core.clock import Clock
 from app.services.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.services.core.checkpoints import CheckpointStore
 
 
 def _db() -> Database:
@@ -144,23 +148,57 @@ def audit_group() -> None:
     pass
 
 
+def _checkpoints() -> CheckpointStore:
+    from app.services.core.checkpoints import CheckpointStore
+
+    return CheckpointStore(current_app.extensions["settings"].audit_checkpoint_dir)
+
+
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 naming the first broken row."""
+    """Recompute the hash chain and check it against the signed checkpoints; exit 1 naming
+    the first broken row, a truncation or a recomputed chain."""
     from app.services.core.audit import verify_chain
+    from app.services.core.checkpoints import check_chain
 
+    store = _checkpoints()
     with _db().session_scope() as session:
         report = verify_chain(session)
-    if report.ok:
-        click.echo(f"Audit trail intact: {report.checked} events verified.")
+        against_checkpoints = check_chain(session, store)
+    broken = False
+    if not report.ok:
+        broken = True
+        click.echo(
+            f"Audit trail BROKEN at event #{report.broken_id}: {report.problem}. "
+            f"{report.checked} events before it verified.",
+            err=True,
+        )
+    for problem in against_checkpoints:
+        broken = True
+        click.echo(f"Audit trail BROKEN: {problem}.", err=True)
+    if broken:
+        sys.exit(1)
+    click.echo(
+        f"Audit trail intact: {report.checked} events verified, "
+        f"and against the signed checkpoints in {store.folder}."
+    )
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Sign the audit chain's head now and append it to the checkpoint log."""
+    store = _checkpoints()
+    with _db().session_scope() as session:
+        checkpoint = store.write(session, clock=_clock())
+    if checkpoint is None:
+        click.echo("The audit trail is empty: nothing to checkpoint yet.")
         return
     click.echo(
-        f"Audit trail BROKEN at event #{report.broken_id}: {report.problem}. "
-        f"{report.checked} events before it verified.",
-        err=True,
+        f"Checkpoint written to {store.folder}: event #{checkpoint.event_id} "
+        f"({checkpoint.events} events), hash {checkpoint.row_hash[:16]}…, key {checkpoint.key_id}."
     )
-    sys.exit(1)
 
 
 @click.group("signatures", help="Electronic signatures.")

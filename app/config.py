@@ -65,6 +65,9 @@ class Settings:
     password_signing: bool = True
     signing_max_failures: int = 5
     signing_lock_seconds: int = 30 * 60
+    # Signed audit checkpoints and their key: outside the database, ideally on other storage.
+    audit_checkpoint_dir: Path = INSTANCE_DIR / "audit-checkpoints"
+    audit_checkpoint_minutes: int = 15
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -97,6 +100,10 @@ class Settings:
             "password_signing": os.environ.get("ESIGN_PASSWORD_SIGNING", "1") == "1",
             "signing_max_failures": _int("ESIGN_MAX_FAILURES", 5),
             "signing_lock_seconds": _int("ESIGN_LOCK_SECONDS", 30 * 60),
+            "audit_checkpoint_dir": Path(
+                os.environ.get("BATCHBOOK_AUDIT_CHECKPOINTS", INSTANCE_DIR / "audit-checkpoints")
+            ),
+            "audit_checkpoint_minutes": _int("AUDIT_CHECKPOINT_MINUTES", 15),
         }
         values.update(overrides)
         if values["secret_key"] is None:

@@ -12,7 +12,17 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -26,6 +36,7 @@ from app.config import Settings
 from app.db import Database
 from app.models import User
 from app.services.accounts import auth, web_sessions
+from app.services.core import checkpoints
 from app.services.core.clock import Clock
 from app.services.core.errors import DomainError, Rejected
 from app.services.esign.signers import SigningPolicy
@@ -100,6 +111,24 @@ def commit() -> None:
         g.db_session.rollback()
         _withdraw_flashes()
         raise
+    _checkpoint_if_due()
+
+
+def _checkpoint_if_due() -> None:
+    """Regularly, after a commit, sign the audit chain's head into the checkpoint log (outside
+    the database). A failure here is logged, never shown: the user's work is committed."""
+    app = current_app
+    s, clock = settings(), plant_clock()
+    every = timedelta(minutes=s.audit_checkpoint_minutes)
+    if not checkpoints.is_due(app.extensions.get("audit_checkpoint_at"), every=every, clock=clock):
+        return
+    app.extensions["audit_checkpoint_at"] = clock.now()
+    try:
+        checkpoints.CheckpointStore(s.audit_checkpoint_dir).write(g.db_session, clock=clock)
+        g.db_session.commit()  # ends the read transaction
+    except Exception:
+        g.db_session.rollback()
+        logging.getLogger("batchbook").exception("audit checkpoint not written")
 
 
 def _withdraw_flashes() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "webauthn_origins": ("http://localhost",),
         "idle_timeout_seconds": 15 * 60,
         "demo": True,
+        # Never the checkout's instance/ folder: each app of a test signs into its own.
+        "audit_checkpoint_dir": Path(tempfile.mkdtemp(prefix="batchbook-audit-")),
     }
     values.update(overrides)
     return Settings.from_env(**values)

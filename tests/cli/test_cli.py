@@ -31,6 +31,7 @@ def cli(database: str, tmp_path: Path) -> Callable[..., subprocess.CompletedProc
             "DATABASE_URL": database,
             "BATCHBOOK_INSTANCE": str(tmp_path / "instance"),
             "BATCHBOOK_ENV": "development",
+            "BATCHBOOK_AUDIT_CHECKPOINTS": str(tmp_path / "audit-checkpoints"),
         }
         env.pop("SECRET_KEY", None)
         return subprocess.run(
@@ -162,6 +163,35 @@ def test_audit_verify_passes_then_names_the_row_altered_behind_the_apps_back(
 
     assert broken.returncode == 1
     assert f"BROKEN at event #{victim}" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
+def test_audit_checkpoint_then_verify_names_events_removed_from_the_end(
+    cli: Callable[..., subprocess.CompletedProcess[str]],
+    engine: object,
+    backend: str,
+    tmp_path: Path,
+) -> None:
+    """The superuser's clean cut (the last events deleted, the chain still valid) is caught by
+    the signed checkpoint kept outside the database (BATCHBOOK_AUDIT_CHECKPOINTS)."""
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("seed-demo").returncode == 0
+    made = cli("audit", "checkpoint")
+    assert made.returncode == 0, made.stderr
+    assert "Checkpoint written to" in made.stdout
+    assert "intact" in cli("audit", "verify").stdout
+
+    last = scalar(engine, "SELECT max(id) FROM audit_event")
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        if backend == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_guard"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+        conn.execute(text("DELETE FROM audit_event WHERE id > :cut"), {"cut": int(last) - 10})  # type: ignore[call-overload]
+
+    broken = cli("audit", "verify")
+    assert broken.returncode == 1
+    assert "events were removed" in broken.stderr and f"#{last}" in broken.stderr
     assert "Traceback" not in broken.stderr
 
 

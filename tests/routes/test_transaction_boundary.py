@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -11,7 +13,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from app.config import Settings
 from app.services.accounts.auth import find_user
+from app.services.core.checkpoints import LOG_FILE
+from app.services.core.clock import StoppedClock
 from tests.routes.conftest import Browser
 
 NEW_USER = {
@@ -105,3 +110,17 @@ def test_another_integrity_error_is_still_a_server_error(
         m.setattr(OrmSession, "commit", broken)
         response = admin.post("/users/", NEW_USER)
     assert response.status_code == 500
+
+
+def test_the_app_signs_a_checkpoint_of_the_audit_chain_regularly_after_commits(
+    signed_in: Callable[..., Browser], settings: Settings, clock: StoppedClock
+) -> None:
+    log = settings.audit_checkpoint_dir / LOG_FILE
+    admin = signed_in("admin")  # the sign-in committed: the first checkpoint of this server
+    assert len(log.read_text().splitlines()) == 1
+    assert admin.post("/users/", NEW_USER).status_code == 302
+    assert len(log.read_text().splitlines()) == 1  # not due yet
+    clock.advance(timedelta(minutes=settings.audit_checkpoint_minutes))
+    assert admin.post("/users/", {**NEW_USER, "username": "newop2"}).status_code == 302
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == 2 and lines[1]["events"] > lines[0]["events"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -39,6 +40,14 @@ def compute_row_hash(event: AuditEvent) -> str:
     return sha256_hex(_hashed_content(event))
 
 
+def _time_of_writing(session: Session, clock: Clock) -> datetime:
+    """When the event is written: the database's clock on PostgreSQL (one clock for every app
+    server, not the caller's), the app's clock on the embedded database (the same machine)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT clock_timestamp()")).scalar_one()  # type: ignore[no-any-return]
+    return clock.now()
+
+
 def _lock_chain_head(session: Session) -> str:
     """Serialise appenders so two transactions never chain onto the same head."""
     if session.get_bind().dialect.name == "postgresql":
@@ -62,10 +71,12 @@ def record(
     reason: str | None = None,
     clock: Clock,
 ) -> AuditEvent:
-    """Append one audit event to the chain (flushes; the caller's transaction commits it)."""
+    """Append one audit event to the chain (flushes; the caller's transaction commits it). Its
+    time is the time of writing, never one the caller chooses."""
     actor_id, actor_username = actor_identity(actor)
+    prev_hash = _lock_chain_head(session)  # first: times then follow the chain's order
     event = AuditEvent(  # type: ignore[call-arg]
-        occurred_at=clock.now(),
+        occurred_at=_time_of_writing(session, clock),
         actor_id=actor_id,
         actor_username=actor_username,
         action=action,
@@ -74,7 +85,7 @@ def record(
         before=canonical_json(before) if before is not None else None,
         after=canonical_json(after) if after is not None else None,
         reason=reason,
-        prev_hash=_lock_chain_head(session),
+        prev_hash=prev_hash,
     )
     event.row_hash = compute_row_hash(event)
     session.add(event)
@@ -96,6 +107,7 @@ class ChainReport:
 def verify_chain(session: Session) -> ChainReport:
     """Recompute every row's hash in order; report the first row that does not chain."""
     expected_prev = GENESIS_HASH
+    previous_time: datetime | None = None
     checked = 0
     rows = session.exec(
         select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=1000)
@@ -108,7 +120,14 @@ def verify_chain(session: Session) -> ChainReport:
                 )
             if compute_row_hash(event) != event.row_hash:
                 return ChainReport(checked, event.id, "its content does not match its hash")
-            expected_prev = event.row_hash
+            if previous_time is not None and event.occurred_at < previous_time:
+                return ChainReport(
+                    checked,
+                    event.id,
+                    f"its time {event.occurred_at.isoformat()} is before the previous event's "
+                    f"{previous_time.isoformat()}: not written when it says",
+                )
+            expected_prev, previous_time = event.row_hash, event.occurred_at
             checked += 1
     finally:
         rows.close()  # a server-side cursor on PostgreSQL; do not leave it open on early return
