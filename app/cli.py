@@ -157,15 +157,18 @@ def _checkpoints() -> CheckpointStore:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Recompute the hash chain and check it against the signed checkpoints; exit 1 naming
-    the first broken row, a truncation or a recomputed chain."""
+    """Recompute the hash chain, check it against the signed checkpoints, and replay every
+    governed record's status from it; exit 1 naming the first broken row, a truncation, a
+    recomputed chain or a record changed behind the app's back."""
     from app.services.core.audit import verify_chain
     from app.services.core.checkpoints import check_chain
+    from app.services.core.state_check import disagreements
 
     store = _checkpoints()
     with _db().session_scope() as session:
         report = verify_chain(session)
         against_checkpoints = check_chain(session, store)
+        states = disagreements(session)
     broken = False
     if not report.ok:
         broken = True
@@ -177,11 +180,17 @@ def audit_verify() -> None:
     for problem in against_checkpoints:
         broken = True
         click.echo(f"Audit trail BROKEN: {problem}.", err=True)
+    for disagreement in states:
+        broken = True
+        click.echo(
+            f"State DISAGREES with its evidence: {disagreement.record}: {disagreement.problem}.",
+            err=True,
+        )
     if broken:
         sys.exit(1)
     click.echo(
-        f"Audit trail intact: {report.checked} events verified, "
-        f"and against the signed checkpoints in {store.folder}."
+        f"Audit trail intact: {report.checked} events verified, against the signed checkpoints "
+        f"in {store.folder}; every governed record's status agrees with its trail."
     )
 
 

@@ -195,6 +195,29 @@ def test_audit_checkpoint_then_verify_names_events_removed_from_the_end(
     assert "Traceback" not in broken.stderr
 
 
+def test_audit_verify_names_a_lot_whose_status_was_set_by_hand(
+    cli: Callable[..., subprocess.CompletedProcess[str]], engine: object
+) -> None:
+    """`UPDATE lot SET status = ...` (which the app role may run) breaks no hash and no
+    signature, but the state no longer agrees with its trail."""
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("seed-demo").returncode == 0
+    code = scalar(engine, "SELECT min(lot_code) FROM lot")
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            text(
+                "UPDATE lot SET status = CASE WHEN status = 'released' THEN 'rejected'"
+                " ELSE 'released' END WHERE lot_code = :c"
+            ),
+            {"c": code},
+        )
+
+    broken = cli("audit", "verify")
+    assert broken.returncode == 1
+    assert f"State DISAGREES with its evidence: lot {code}" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
 def test_banner_prints_the_address_and_the_demo_sign_ins(
     cli: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
