@@ -36,9 +36,9 @@ from app.config import Settings
 from app.db import Database
 from app.models import User
 from app.services.accounts import auth, web_sessions
-from app.services.core import checkpoints
+from app.services.core import audit, checkpoints
 from app.services.core.clock import Clock
-from app.services.core.errors import DomainError, Rejected
+from app.services.core.errors import DomainError, PermissionDenied, Rejected, SignatureRefused
 from app.services.esign.signers import SigningPolicy
 from app.services.esign.webauthn import RelyingParty
 from app.session_store import ServerSession, ServerSessionInterface
@@ -446,8 +446,35 @@ def _domain_error(exc: DomainError) -> Response:
         g.db_session.commit()
     else:
         rollback()
+    if isinstance(exc, PermissionDenied | SignatureRefused):
+        try:
+            record_refusal(exc)
+            db_session().commit()  # its own transaction: the refused work was rolled back
+        except Exception:
+            rollback()
+            logging.getLogger("batchbook").exception("refusal not audited")
     violations = exc.violations if isinstance(exc, Rejected) else None
     return render_error(exc.message, exc.status_code, violations=violations)
+
+
+def record_refusal(exc: DomainError) -> None:
+    """A refused action leaves a trace (§11.300(d)): who tried what, where, and the answer.
+    Recorded in the request's transaction; the caller commits it."""
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    audit.record(
+        db_session(),
+        actor=actor,
+        action="access.refused" if isinstance(exc, PermissionDenied) else "signing.refused",
+        entity_type="request",
+        entity_id=request.endpoint or request.path[:120],
+        after={
+            "method": request.method,
+            "path": request.path[:200],
+            "http_status": 422 if isinstance(exc, SignatureRefused) else exc.status_code,
+            "answer": exc.message[:500],
+        },
+        clock=plant_clock(),
+    )
 
 
 def _csrf_error(exc: CSRFError) -> Response:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from app.models import Document, Passkey, Signature, User
+from app.models import AuditEvent, Document, Passkey, Signature, User
 from app.services.esign import passkeys, signers
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, make_settings
@@ -333,3 +333,39 @@ def test_passkey_sign_in_with_garbage_is_a_clear_json_error(client: FlaskClient)
 
 
 __all__ = ["enrol"]
+
+
+def test_refused_actions_leave_an_audit_event(
+    browser: Browser,
+    make_user: Callable[..., User],
+    make_signer: Callable[..., Signer],
+    sop: Document,
+    session: Session,
+) -> None:
+    """§11.300(d): a 403 and a refused signing are recorded with who, where and the answer."""
+    operator = make_user("operator")
+    _signed_in(browser, operator)
+    assert browser.client.get("/users/").status_code == 403
+    assert _start(browser, "sop", sop.id, "read_and_understood")[0] == 403  # not activated
+
+    signer = make_signer()
+    other = Browser(browser.client.application.test_client())
+    _signed_in(other, signer.user)
+    _status, dialog = _start(other, "sop", sop.id, "read_and_understood")
+    fields = {"method": "password", "username": signer.user.username, "password": PASSWORD}
+    assert _finish(other, dialog, sop, **fields)[0] == 200
+    status, body, _h = _finish(other, dialog, sop, **fields)  # the same answer again
+    assert status == 422 and "already recorded" in body
+
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.entity_type == "request").order_by(AuditEvent.id)
+    ).all()
+    seen = [
+        (e.action, e.actor_username, json.loads(e.after or "{}")["http_status"]) for e in events
+    ]
+    assert seen == [
+        ("access.refused", operator.username, 403),
+        ("access.refused", operator.username, 403),
+        ("signing.refused", signer.user.username, 422),
+    ]
+    assert "not activated" in (events[1].after or "")

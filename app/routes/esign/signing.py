@@ -10,7 +10,15 @@ from flask_login import current_user, login_required
 from app.models import Meaning
 from app.services.core.errors import DomainError, Rejected, SignatureRefused, Violation
 from app.services.esign import signable, signatures
-from app.web import db_session, plant_clock, relying_party, render_error, rollback, signing_policy
+from app.web import (
+    db_session,
+    plant_clock,
+    record_refusal,
+    relying_party,
+    render_error,
+    rollback,
+    signing_policy,
+)
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
 
@@ -99,6 +107,8 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
         # The failed attempt is kept (committed with this answer); offer a fresh ceremony.
         if isinstance(exc, Rejected):  # bad input: nothing was attempted, nothing to keep
             rollback()
+        else:
+            record_refusal(exc)
         try:
             again = _begin(*record)
         except DomainError as blocked:
