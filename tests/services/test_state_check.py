@@ -104,3 +104,32 @@ def test_a_revision_and_a_shipment_changed_by_hand_are_named(session: Session, p
     named = {d.record for d in disagreements(session)}
     assert f"shipment {shipment.shipment_no}" in named
     assert any(r.startswith(f"master record revision #{revision.id} ") for r in named)
+
+
+def test_a_lot_released_by_hand_cannot_be_issued_or_shipped(session: Session, plant: User) -> None:
+    """The table says released; nothing on record does: the gate refuses to rely on it."""
+    from app.services.core.errors import GateViolation
+    from app.services.execution import batches
+    from app.services.execution.batches import BatchIn
+    from app.services.warehouse import issuing, shipping
+    from app.services.warehouse.issuing import IssueIn
+
+    batches.create_batch(
+        session, actor=find_user(session, "sam"), new=BatchIn("VC500", "VC500-26-0099", "100000"),
+        clock=CLOCK,
+    )  # type: ignore[arg-type]  # fmt: skip
+    lot = _receive(session, plant)
+    _tamper(session, "lot", "released", lot.id)  # type: ignore[arg-type]
+    with pytest.raises(GateViolation, match="cannot be used: .*behind the app's back"):
+        issuing.issue(
+            session, actor=plant, new=IssueIn(lot.lot_code, "1", "VC500-26-0099", key="k1"),
+            clock=CLOCK,
+        )  # fmt: skip
+    shipment = shipping.start_shipment(
+        session, actor=plant, customer_code="CUST-GREENLEAF", reference="PO-9", clock=CLOCK
+    )
+    with pytest.raises(GateViolation, match="cannot be used"):
+        shipping.add_line(
+            session, actor=plant, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="1", key="k2", clock=CLOCK,
+        )  # fmt: skip

@@ -98,24 +98,50 @@ def disagreements(session: Session) -> list[Disagreement]:
         for row in session.exec(select(kind.model).order_by(kind.model.id)):
             record_id = str(row.id)
             expected, event = replayed.get(record_id, (kind.initial, None))
-            if row.status != expected:
-                source = f"event #{event.id}" if event is not None else "its creation"
-                found.append(
-                    Disagreement(
-                        kind.name(row),
-                        f"its status is '{row.status}', but the audit trail ({source}) leaves "
-                        f"it '{expected}': changed behind the app's back",
-                    )
-                )
-                continue
-            needed = kind.signed_by.get(row.status)
-            paper = event is not None and (event.reason or "").startswith(PAPER_EVIDENCE)
-            if needed and not paper and not any((record_id, m) in signed for m in needed):
-                found.append(
-                    Disagreement(
-                        kind.name(row),
-                        f"it is '{row.status}' without a "
-                        f"{' or '.join(repr(m) for m in needed)} signature",
-                    )
-                )
+            meanings = {m for r, m in signed if r == record_id}
+            problem = _judge(kind, row, expected, event, meanings)
+            if problem is not None:
+                found.append(Disagreement(kind.name(row), problem))
     return found
+
+
+def evidence_problem(session: Session, entity_type: str, row: Any) -> str | None:
+    """For one governed record about to be relied on (a lot issued or shipped): why its status
+    does not stand on its evidence, or None."""
+    kind = next(k for k in GOVERNED if k.entity_type == entity_type)
+    last = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id == str(row.id),
+            col(AuditEvent.after).contains('"status"'),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    after = json.loads(last.after or "{}") if last is not None else {}
+    expected = after.get("status", kind.initial) if isinstance(after, dict) else kind.initial
+    meanings = set(
+        session.exec(
+            select(Signature.meaning).where(
+                Signature.record_type == entity_type, Signature.record_id == str(row.id)
+            )
+        )
+    )
+    return _judge(kind, row, expected, last, meanings)
+
+
+def _judge(
+    kind: Governed, row: Any, expected: str, event: AuditEvent | None, meanings: set[str]
+) -> str | None:
+    if row.status != expected:
+        source = f"event #{event.id}" if event is not None else "its creation"
+        return (
+            f"its status is '{row.status}', but the audit trail ({source}) leaves it "
+            f"'{expected}': changed behind the app's back"
+        )
+    needed = kind.signed_by.get(row.status)
+    paper = event is not None and (event.reason or "").startswith(PAPER_EVIDENCE)
+    if needed and not paper and not meanings.intersection(needed):
+        return f"it is '{row.status}' without a {' or '.join(repr(m) for m in needed)} signature"
+    return None
