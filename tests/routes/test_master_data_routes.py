@@ -156,7 +156,7 @@ def test_htmx_create_re_renders_only_the_form_with_its_messages(
         assert f'id="{form_id}"' in html
         assert "<html" not in html and 'hx-target="this"' in html
         assert 'class="field-error"' in html
-    assert "Shelf life is a whole number of days above zero" in qa.post(
+    assert "The shelf life in days is a whole number from 1 to" in qa.post(
         "/materials/", {**MATERIAL, "shelf_life_days": "-5"}, htmx=True
     ).get_data(as_text=True)
     assert (count(session, Material), count(session, Equipment), count(session, Party)) == (0, 0, 0)

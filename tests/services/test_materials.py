@@ -67,7 +67,7 @@ def test_every_bad_field_is_named_at_once_and_nothing_is_written(session: Sessio
     assert fields["unit"].startswith("Enter the unit")
     assert "check digit" in fields["gtin"]
     assert fields["tracking"] == "Choose lot-controlled or serial-controlled."
-    assert "above zero" in fields["shelf_life_days"]
+    assert "whole number from 1 to" in fields["shelf_life_days"]
     assert count(session, Material) == before
     assert audit_actions(session, entity_type="material") == ["material.created"]
 

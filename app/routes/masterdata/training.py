@@ -79,7 +79,7 @@ def create_curriculum() -> ResponseReturnValue:
             code=request.form.get("code", ""),
             title=request.form.get("title", ""),
             kind=request.form.get("kind", ""),
-            validity_days=request.form.get("validity_days", type=int) or 0,
+            validity_days=request.form.get("validity_days", ""),
             clock=plant_clock(),
         )
         return curriculum

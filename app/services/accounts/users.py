@@ -15,6 +15,7 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
+from app.services.core.text import max_length, read_reason, read_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 12
@@ -101,15 +102,13 @@ def create_user(session: Session, *, actor: Actor, new: NewUser, clock: Clock) -
                 "username",
             )
         )
-    full_name = " ".join(new.full_name.split())
-    if not full_name:
-        problems.append(
-            Violation(
-                "full_name.empty",
-                "Enter the person's full printed name; it appears on their signatures.",
-                "full_name",
-            )
-        )
+    full_name = " ".join(
+        read_text(
+            new.full_name, field="full_name", label="full name", problems=problems,
+            limit=max_length(User, "full_name"), required=True,
+            empty="Enter the person's full printed name; it appears on their signatures.",
+        ).split()
+    )  # fmt: skip
     roles, role_problems = _parse_roles(new.roles)
     problems += role_problems + _password_problems(new.password)
     require(problems)
@@ -149,12 +148,9 @@ def list_users(session: Session, *, viewer: Actor) -> list[User]:
 
 
 def _require_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    require(
-        []
-        if text
-        else [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
-    )
+    problems: list[Violation] = []
+    text = read_reason(reason, problems)
+    require(problems)
     return text
 
 

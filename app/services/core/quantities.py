@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from app.services.core.errors import Violation
 
+RECORD_ID_MAX = 2**31 - 1  # the database's integer: a record id beyond it names nothing
 MAX_WHOLE_DIGITS = 12
 MAX_DECIMALS = 6
 _NUMBER = re.compile(rf"-?\d{{1,{MAX_WHOLE_DIGITS}}}(\.\d{{1,{MAX_DECIMALS}}})?", re.ASCII)
@@ -31,8 +32,10 @@ def read_number(
     positive: bool = True,
     unit: str | None = None,
     empty: str | None = None,
+    signed: bool = False,
 ) -> Decimal | None:
-    """`raw` as an exact decimal, or None with the reason added to `problems`."""
+    """`raw` as an exact decimal, or None with the reason added to `problems`. `positive`:
+    more than zero, else zero or more; `signed`: any sign (a limit of -20 °C)."""
     text = (raw or "").strip()
     if not text:
         problems.append(Violation(f"{field}.empty", empty or f"Enter the {label}.", field))
@@ -41,7 +44,7 @@ def read_number(
         problems.append(Violation(f"{field}.number", _why_not(text, label), field))
         return None
     value = Decimal(text)
-    if value <= 0 if positive else value < 0:
+    if not signed and (value <= 0 if positive else value < 0):
         word = "more than zero" if positive else "zero or more"
         problems.append(Violation(f"{field}.range", f"The {label} must be {word}.", field))
         return None
@@ -79,3 +82,38 @@ def parse_quantity(
         unit=unit,
         empty="Enter the quantity as a number.",
     )
+
+
+_WHOLE = re.compile(r"\d{1,12}", re.ASCII)
+
+
+def read_whole_number(
+    raw: str | None,
+    *,
+    field: str,
+    label: str,
+    problems: list[Violation],
+    low: int = 1,
+    high: int,
+    empty: str | None = None,
+) -> int | None:
+    """A whole number from `low` to `high` (days, hours, containers), or None with the reason
+    added to `problems`. Empty is refused with `empty`, or the sentence of the range."""
+    text = (raw or "").strip()
+    within = f"The {label} is a whole number from {low} to {high}."
+    if not text:
+        problems.append(Violation(f"{field}.empty", empty or within, field))
+        return None
+    if not _WHOLE.fullmatch(text) or not low <= int(text) <= high:
+        problems.append(Violation(f"{field}.range", within, field))
+        return None
+    return int(text)
+
+
+def record_id(raw: str | int | None) -> int | None:
+    """A record id as typed or sent (ASCII digits, 1 to RECORD_ID_MAX), or None: an id out of
+    range names no record, it is not a database error."""
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= RECORD_ID_MAX:
+        return None
+    return int(text)

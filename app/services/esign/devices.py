@@ -14,6 +14,7 @@ from app.services.core.errors import (
     Violation,
     require,
 )
+from app.services.core.text import max_length, read_text
 from app.services.esign.passkeys import hash_token
 
 
@@ -26,11 +27,13 @@ def register_device(
         PermissionDenied: not an admin. Rejected: no name.
     """
     require_role(actor, Role.ADMIN, action="register devices")
-    require(
-        []
-        if name.strip()
-        else [Violation("name.empty", "Name the device (e.g. Handheld 3, Line 2).", "name")]
-    )
+    problems: list[Violation] = []
+    name = read_text(
+        name, field="name", label="device's name", problems=problems,
+        limit=max_length(Device, "name"), required=True,
+        empty="Name the device (e.g. Handheld 3, Line 2).",
+    )  # fmt: skip
+    require(problems)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     device = Device(

@@ -27,6 +27,7 @@ from app.services.core.errors import (
     Violation,
     require,
 )
+from app.services.core.text import max_length, read_reason, read_text
 from app.services.esign import signers
 from app.services.esign import webauthn as wa
 
@@ -242,7 +243,10 @@ def finish_registration(
     """
     now = clock.now()
     link = redeemable_link(session, token=token, user=user, clock=clock)
-    label = " ".join(name.split())[:80]
+    named: list[Violation] = []
+    label = " ".join(read_text(name, field="name", label="passkey's name", problems=named).split())
+    label = label[: max_length(Passkey, "name")]
+    require(named)
     require(
         [] if label else [Violation("name.empty", "Name the passkey (e.g. “My phone”).", "name")]
     )
@@ -306,11 +310,12 @@ def revoke_passkey(
         raise NotFound(f"There is no passkey {passkey_id}.")
     if passkey.user_id != actor.id:
         require_role(actor, Role.ADMIN, action="revoke other people's passkeys")
-    require(
-        []
-        if reason.strip()
-        else [Violation("reason.empty", "Give a reason (e.g. phone lost).", "reason")]
-    )
+    problems: list[Violation] = []
+    reason = read_reason(
+        reason, problems, limit=max_length(Passkey, "revoke_reason"),
+        empty="Give a reason (e.g. phone lost).",
+    )  # fmt: skip
+    require(problems)
     if passkey.revoked_at is not None:
         raise Rejected([Violation("passkey.revoked", "This passkey is already revoked.")])
     now = clock.now()

@@ -17,6 +17,7 @@ from app.canonical import canonical_json, sha256_hex
 from app.models import Meaning, Role, Signature, User
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
+from app.services.core.quantities import record_id as record_id_number
 
 # The record's own rules for a signer and meaning (e.g. "the author cannot approve"), and what
 # signing changes in the record (e.g. the second approval makes a revision effective). Both run
@@ -76,6 +77,8 @@ def load(session: Session, record_type: str, record_id: str) -> Signable:
     provider = PROVIDERS.get(record_type)
     if provider is None:
         raise NotFound(f"Records of type {record_type!r} cannot be signed.")
+    if record_id_number(record_id) is None:
+        raise NotFound(f"There is no {record_type} {record_id[:40]!r}.")
     importlib.import_module(provider)
     loader = _loaders[record_type]
-    return loader(session, record_id)
+    return loader(session, record_id.strip())

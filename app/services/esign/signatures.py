@@ -27,6 +27,7 @@ from app.services.core.errors import (
     Violation,
     require,
 )
+from app.services.core.text import NOTE_LENGTH, read_text
 from app.services.esign import passkeys, signable, signers
 from app.services.esign import webauthn as wa
 
@@ -149,7 +150,15 @@ def _reason(
     meaning: Meaning, reason_code: str | None, reason_text: str | None
 ) -> tuple[str | None, str | None]:
     code = (reason_code or "").strip() or None
-    text = (reason_text or "").strip() or None
+    problems: list[Violation] = []
+    text = (
+        read_text(
+            reason_text, field="reason_text", label="reason", problems=problems,
+            limit=NOTE_LENGTH, multiline=True,
+        )
+        or None
+    )  # fmt: skip
+    require(problems)
     if meaning not in MEANINGS_NEEDING_REASON:
         return code, text
     require(

@@ -14,6 +14,7 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, Violation, require
+from app.services.core.text import max_length, read_reason, read_text
 from app.services.esign import signable
 
 ACKNOWLEDGEMENT = "esign_acknowledgement"
@@ -90,32 +91,22 @@ def record_identity_check(
         raise PermissionDenied(
             "Another admin must verify your identity; you cannot verify your own."
         )
-    require(
-        [
-            *(
-                []
-                if document_type.strip()
-                else [
-                    Violation(
-                        "document_type.empty",
-                        "Name the identity document seen (e.g. passport).",
-                        "document_type",
-                    )
-                ]
-            ),
-            *(
-                []
-                if document_reference.strip()
-                else [
-                    Violation(
-                        "document_reference.empty",
-                        "Enter the document's number or reference.",
-                        "document_reference",
-                    )
-                ]
-            ),
-        ]
+    problems: list[Violation] = []
+    document_type = read_text(
+        document_type,
+        field="document_type",
+        label="identity document",
+        problems=problems,
+        limit=max_length(IdentityCheck, "document_type"),
+        required=True,
+        empty="Name the identity document seen (e.g. passport).",
     )
+    document_reference = read_text(
+        document_reference, field="document_reference", label="document's reference",
+        problems=problems, limit=max_length(IdentityCheck, "document_reference"),
+        required=True, code=True, empty="Enter the document's number or reference.",
+    )  # fmt: skip
+    require(problems)
     now = clock.now()
     check = IdentityCheck(
         user_id=user.id,  # type: ignore[arg-type]
@@ -300,7 +291,9 @@ def unlock_signing(
 ) -> User:
     """Raises PermissionDenied, NotFound, Rejected (no reason)."""
     require_role(actor, Role.ADMIN, action="unlock signing")
-    require([] if reason.strip() else [Violation("reason.empty", "Give a reason.", "reason")])
+    problems: list[Violation] = []
+    reason = read_reason(reason, problems, empty="Give a reason.")
+    require(problems)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")

@@ -13,8 +13,10 @@ from app.models import Batch, BatchMaterial, Material, Role, User
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
+from app.services.core.dates import too_far_ahead
 from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Violation, require
 from app.services.core.quantities import parse_quantity
+from app.services.core.text import max_length, read_text
 from app.services.mbr import reading
 
 BATCH_NO_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{1,39}$")
@@ -100,6 +102,16 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
             Violation("batch_no.taken", f"Batch {batch_no} already exists.", "batch_no")
         )
     planned = parse_quantity(new.planned, problems, "planned", unit=revision.batch_unit)
+    customer_po = read_text(
+        new.customer_po,
+        field="customer_po",
+        label="customer's PO",
+        problems=problems,
+        limit=max_length(Batch, "customer_po"),
+        code=True,
+    )
+    too_far_ahead(new.due_date, today=clock.today(), field="due_date", label="due date",
+                  problems=problems)  # fmt: skip
     require(problems)
     assert planned is not None
     view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]
@@ -110,7 +122,7 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
         revision_id=revision.id,  # type: ignore[arg-type]
         planned_quantity=planned,
         unit=revision.batch_unit,
-        customer_po=new.customer_po.strip(),
+        customer_po=customer_po,
         due_date=new.due_date,
         created_at=now,
         created_by_id=actor.id,  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import Violation, require
+from app.services.core.text import read_reason
 
 EDITORS = (Role.ADMIN, Role.QA)
 Snapshot = Callable[[Any], dict[str, Any]]
@@ -25,9 +26,10 @@ def require_editor(actor: Actor) -> None:
 
 
 def reason_problems(reason: str) -> list[Violation]:
-    if reason.strip():
-        return []
-    return [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
+    """What is wrong with a change's reason: none given, or not plain text."""
+    problems: list[Violation] = []
+    read_reason(reason, problems)
+    return problems
 
 
 def create(

@@ -9,7 +9,10 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.text import read_reason, read_text
 from app.services.esign import signable
+
+DOCUMENT_LENGTH = 100_000  # an SOP's text; a longer body is a paste gone wrong
 
 
 def list_documents(session: Session) -> list[Document]:
@@ -72,22 +75,15 @@ def edit_document(
     """
     require_role(actor, Role.ADMIN, action="edit documents")
     document = get_document(session, document_id)
-    require(
-        [
-            *(
-                []
-                if body.strip()
-                else [Violation("body.empty", "The text cannot be empty.", "body")]
-            ),
-            *(
-                []
-                if (reason or "").strip()
-                else [Violation("reason.empty", "Give a reason.", "reason")]
-            ),
-        ]
-    )
+    problems: list[Violation] = []
+    body = read_text(
+        body, field="body", label="text", problems=problems, limit=DOCUMENT_LENGTH,
+        required=True, multiline=True, empty="The text cannot be empty.",
+    )  # fmt: skip
+    reason = read_reason(reason, problems, empty="Give a reason.")
+    require(problems)
     before = {"body": document.body}
-    document.body = body.strip()
+    document.body = body
     session.add(document)
     session.flush()
     audit.record(
@@ -98,7 +94,7 @@ def edit_document(
         entity_id=document.id,
         before=before,
         after={"body": document.body},
-        reason=(reason or "").strip(),
+        reason=reason,
         clock=clock,
     )
     return document

@@ -19,7 +19,10 @@ from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
+from app.services.core.dates import too_far_ahead
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.quantities import read_whole_number
+from app.services.core.text import NOTE_LENGTH, max_length, read_text
 from app.services.masterdata import common as masterdata
 
 CLEANERS = (Role.OPERATOR, Role.SUPERVISOR, Role.QA, Role.ADMIN)
@@ -34,6 +37,7 @@ class EquipmentIn:
     clean_hold_hours: str = "72"
 
 
+MAX_CLEAN_HOLD_HOURS = 24 * 366  # "clean" for longer than a year is not a hold time
 CLEANING_PROBLEMS = ("Not clean", "Not cleaned yet")
 
 
@@ -110,29 +114,26 @@ def _check(
         taken=lambda c: get_by_code(session, c),
         noun="equipment",
     )
-    if not new.name.strip():
-        problems.append(Violation("name.empty", "Enter the equipment's name.", "name"))
+    name = read_text(
+        new.name, field="name", label="equipment's name", problems=problems,
+        limit=max_length(Equipment, "name"), required=True,
+    )  # fmt: skip
     if new.kind not in {k.value for k in EquipmentKind}:
         kinds = ", ".join(k.value for k in EquipmentKind)
         problems.append(Violation("kind.unknown", f"Kind must be one of {kinds}.", "kind"))
-    try:
-        hold = int(new.clean_hold_hours or "0")
-    except ValueError:
-        hold = 0
-    if new.needs_cleaning and hold <= 0:
-        problems.append(
-            Violation(
-                "clean_hold_hours.range",
-                "How long equipment stays clean is a whole number of hours above zero.",
-                "clean_hold_hours",
-            )
-        )
+    hold = None
+    if new.needs_cleaning or (new.clean_hold_hours or "").strip():
+        hold = read_whole_number(
+            new.clean_hold_hours, field="clean_hold_hours",
+            label="time equipment stays clean, in hours", problems=problems,
+            high=MAX_CLEAN_HOLD_HOURS,
+        )  # fmt: skip
     values = {
         "code": code,
-        "name": " ".join(new.name.split()),
+        "name": " ".join(name.split()),
         "kind": new.kind,
         "needs_cleaning": new.needs_cleaning,
-        "clean_hold_hours": hold if hold > 0 else 72,
+        "clean_hold_hours": hold or 72,
     }
     return problems, values
 
@@ -315,13 +316,20 @@ def record_calibration(
     masterdata.require_editor(actor)
     now = clock.now()
     equipment = get_equipment(session, equipment_id)
-    problems = []
-    if not certificate.strip():
-        problems.append(
-            Violation(
-                "certificate.empty", "Enter the calibration or certificate ID.", "certificate"
-            )
-        )
+    problems: list[Violation] = []
+    certificate = read_text(
+        certificate,
+        field="certificate",
+        label="calibration or certificate ID",
+        problems=problems,
+        limit=max_length(CalibrationEvent, "certificate"),
+        required=True,
+        code=True,
+        empty="Enter the calibration or certificate ID.",
+    )
+    note = read_text(
+        note, field="note", label="note", problems=problems, limit=NOTE_LENGTH, multiline=True
+    )
     if performed_on > clock.today():
         problems.append(
             Violation(
@@ -331,6 +339,10 @@ def record_calibration(
     if due_on <= performed_on:
         problems.append(
             Violation("due_on.early", "The next calibration is due after this one.", "due_on")
+        )
+    else:
+        too_far_ahead(
+            due_on, today=clock.today(), field="due_on", label="next due date", problems=problems
         )
     require(problems)
     event = CalibrationEvent(
@@ -376,7 +388,18 @@ def record_cleaning(
     now = clock.now()
     cleaned_at = cleaned_at or now
     equipment = get_equipment(session, equipment_id)
-    problems = []
+    problems: list[Violation] = []
+    last_product = read_text(
+        last_product,
+        field="last_product",
+        label="last product",
+        problems=problems,
+        limit=max_length(CleaningEvent, "last_product"),
+        code=True,
+    )
+    note = read_text(
+        note, field="note", label="note", problems=problems, limit=NOTE_LENGTH, multiline=True
+    )
     if not equipment.needs_cleaning:
         problems.append(
             Violation("equipment.no_cleaning", f"{equipment.code} is not cleaned between products.")

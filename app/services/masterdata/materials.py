@@ -19,8 +19,11 @@ from app.services.core import audit
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.quantities import read_whole_number
+from app.services.core.text import max_length, read_text
 from app.services.masterdata import common as masterdata
 
+MAX_SHELF_LIFE_DAYS = 20 * 366  # as far ahead as an expiry may be (core.dates.HORIZON_YEARS)
 UNITS = ("kg", "g", "mg", "L", "mL", "pcs", "tablets", "capsules", "m")
 
 
@@ -69,13 +72,27 @@ def _check(
         taken=lambda c: get_by_code(session, c),
         noun="a material",
     )
-    if not new.name.strip():
-        problems.append(Violation("name.empty", "Enter the material's name.", "name"))
+    name = read_text(
+        new.name, field="name", label="material's name", problems=problems,
+        limit=max_length(Material, "name"), required=True,
+    )  # fmt: skip
     if new.kind not in {k.value for k in MaterialKind}:
         kinds = ", ".join(k.value for k in MaterialKind)
         problems.append(Violation("kind.unknown", f"Kind must be one of {kinds}.", "kind"))
-    if not new.unit.strip():
-        problems.append(Violation("unit.empty", "Enter the unit of measure (kg, pcs ...).", "unit"))
+    unit = read_text(
+        new.unit, field="unit", label="unit of measure", problems=problems,
+        limit=max_length(Material, "unit"), required=True, code=True,
+        empty="Enter the unit of measure (kg, pcs ...).",
+    )  # fmt: skip
+    allergens = _allergens(
+        read_text(new.allergens, field="allergens", label="allergens", problems=problems)
+    )
+    if len(allergens) > max_length(Material, "allergens"):
+        limit = max_length(Material, "allergens")
+        problems.append(
+            Violation("allergens.length", f"List at most {limit} characters of allergens.",
+                      "allergens")
+        )  # fmt: skip
     gtin, gtin_problem = normalise_gtin(new.gtin)
     if gtin_problem:
         problems.append(gtin_problem)
@@ -91,25 +108,17 @@ def _check(
         )
     shelf_life = None
     if (new.shelf_life_days or "").strip():
-        try:
-            shelf_life = int(new.shelf_life_days)
-        except ValueError:
-            shelf_life = -1
-        if shelf_life <= 0:
-            problems.append(
-                Violation(
-                    "shelf_life.range",
-                    "Shelf life is a whole number of days above zero (or empty).",
-                    "shelf_life_days",
-                )
-            )
+        shelf_life = read_whole_number(
+            new.shelf_life_days, field="shelf_life_days", label="shelf life in days",
+            problems=problems, high=MAX_SHELF_LIFE_DAYS,
+        )  # fmt: skip
     values = {
         "code": code,
-        "name": " ".join(new.name.split()),
+        "name": " ".join(name.split()),
         "kind": new.kind,
-        "unit": new.unit.strip(),
+        "unit": unit,
         "gtin": gtin,
-        "allergens": _allergens(new.allergens),
+        "allergens": allergens,
         "tracking": new.tracking,
         "shelf_life_days": shelf_life,
     }

@@ -16,6 +16,7 @@ from app.models import Party, PartyKind
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.text import max_length, read_text
 from app.services.masterdata import common as masterdata
 
 FIELDS = ("business_name", "phone", "street", "city", "region", "postal_code", "country")
@@ -59,9 +60,14 @@ def _check(
         problems.append(
             Violation("kind.unknown", "Choose supplier, customer or our own site.", "kind")
         )
-    for field, label in REQUIRED.items():
-        if not getattr(new, field).strip():
-            problems.append(Violation(f"{field}.empty", f"Enter the {label}.", field))
+    texts = {
+        field: read_text(
+            getattr(new, field), field=field, label=REQUIRED.get(field, field.replace("_", " ")),
+            problems=problems, required=field in REQUIRED,
+            limit=None if field == "country" else max_length(Party, field),
+        )
+        for field in FIELDS
+    }  # fmt: skip
     country = new.country.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         problems.append(
@@ -89,7 +95,7 @@ def _check(
     values = {
         "code": code,
         "kind": new.kind,
-        **{f: " ".join(getattr(new, f).split()) for f in FIELDS},
+        **{f: " ".join(texts[f].split()) for f in FIELDS},
         "country": country,
         "gln": gln,
         "fda_registration": fda,

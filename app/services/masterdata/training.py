@@ -12,8 +12,12 @@ from app.models import Curriculum, RecipeStep, Role, StepKind, TrainingRecord, U
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
+from app.services.core.dates import too_far_ahead
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.quantities import read_whole_number, record_id
+from app.services.core.text import NOTE_LENGTH, max_length, read_text
 
+MAX_VALIDITY_DAYS = 20 * 366
 CURRICULUM_KINDS = {"sop": "SOP", "mbr": "Master batch record"}
 
 
@@ -32,7 +36,7 @@ def create_curriculum(
     code: str,
     title: str,
     kind: str,
-    validity_days: int,
+    validity_days: int | str,
     clock: Clock,
 ) -> Curriculum:
     """A curriculum people are trained on: an SOP code or a product's MBR code.
@@ -42,23 +46,41 @@ def create_curriculum(
     """
     require_role(actor, Role.ADMIN, Role.QA, action="define training curricula")
     now = clock.now()
-    code = code.strip().upper()
-    problems = []
-    if not code:
-        problems.append(Violation("code.empty", "Enter the SOP or product code.", "code"))
-    elif get_curriculum(session, code) is not None:
+    problems: list[Violation] = []
+    code = read_text(
+        code,
+        field="code",
+        label="SOP or product code",
+        problems=problems,
+        limit=max_length(Curriculum, "code"),
+        required=True,
+        code=True,
+        empty="Enter the SOP or product code.",
+    ).upper()
+    if code and get_curriculum(session, code) is not None:
         problems.append(Violation("code.taken", f"Curriculum {code} already exists.", "code"))
-    if not title.strip():
-        problems.append(Violation("title.empty", "Enter a title.", "title"))
+    title = read_text(
+        title,
+        field="title",
+        label="title",
+        problems=problems,
+        limit=max_length(Curriculum, "title"),
+        required=True,
+        empty="Enter a title.",
+    )
     if kind not in CURRICULUM_KINDS:
         problems.append(Violation("kind.unknown", "Choose SOP or master batch record.", "kind"))
-    if validity_days < 1:
-        problems.append(
-            Violation("validity.short", "Training must stay valid at least one day.", "validity")
-        )
+    validity = read_whole_number(
+        str(validity_days),
+        field="validity_days",
+        label="validity in days",
+        problems=problems,
+        high=MAX_VALIDITY_DAYS,
+    )
     require(problems)
+    assert validity is not None
     curriculum = Curriculum(
-        code=code, title=title.strip(), kind=kind, validity_days=validity_days, created_at=now
+        code=code, title=title, kind=kind, validity_days=validity, created_at=now
     )
     session.add(curriculum)
     session.flush()
@@ -98,11 +120,17 @@ def record_training(
     """
     require_role(actor, Role.ADMIN, Role.QA, action="record training")
     now = clock.now()
-    person = session.get(User, user_id)
+    person = session.get(User, user_id) if record_id(user_id) is not None else None
     if person is None:
         raise NotFound(f"There is no user with id {user_id}.")
     curriculum = get_curriculum(session, curriculum_code)
-    problems = []
+    problems: list[Violation] = []
+    note = read_text(
+        note, field="note", label="note", problems=problems, limit=NOTE_LENGTH, multiline=True
+    )
+    too_far_ahead(
+        expires_on, today=clock.today(), field="expires_on", label="expiry date", problems=problems
+    )
     if curriculum is None:
         problems.append(
             Violation(
@@ -128,7 +156,7 @@ def record_training(
         expires_on=expires_on,
         recorded_by_id=actor.id if isinstance(actor, User) else None,
         recorded_at=now,
-        note=(note or "").strip() or None,
+        note=note or None,
     )
     session.add(record)
     session.flush()

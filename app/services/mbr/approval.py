@@ -17,6 +17,7 @@ from app.models import (
 from app.services.core.actors import Actor, SystemActor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, PermissionDenied, Violation, require
+from app.services.core.text import read_reason
 from app.services.esign import signable
 from app.services.mbr.drafts import editable_draft, require_author, transition
 from app.services.mbr.reading import (
@@ -81,14 +82,11 @@ def return_to_draft(
         problems.append(
             Violation("revision.status", "Only a revision in review can go back to draft.")
         )
-    if not reason.strip():
-        problems.append(
-            Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")
-        )
+    reason = read_reason(reason, problems)
     require(problems)
     transition(
         session, actor, revision, RevisionStatus.DRAFT, "returned_to_draft",
-        reason=reason.strip(), clock=clock,
+        reason=reason, clock=clock,
     )  # fmt: skip
     return revision
 

@@ -19,6 +19,7 @@ from app.models import (
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
+from app.services.core.text import max_length, read_text
 from app.services.mbr.drafts import audit_revision, editable_draft, read_decimal
 from app.services.mbr.reading import CONSUMING_KINDS
 
@@ -51,8 +52,16 @@ def _bom_problems(
             Violation("material.inactive", f"Material {material.code} is deactivated.", "material")
         )
     quantity = read_decimal(new.quantity, field="quantity", label="quantity", problems=problems)
-    if not new.unit.strip():
-        problems.append(Violation("unit.empty", "Enter the unit.", "unit"))
+    read_text(
+        new.unit,
+        field="unit",
+        label="unit",
+        problems=problems,
+        limit=max_length(BomLine, "unit"),
+        required=True,
+        code=True,
+        empty="Enter the unit.",
+    )
     tolerance = read_decimal(
         new.tolerance, field="tolerance", label="tolerance", problems=problems, positive=False
     )

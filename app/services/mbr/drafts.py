@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -27,15 +27,9 @@ def read_decimal(
 
 
 def read_optional_decimal(raw: str, *, field: str, label: str, problems: list[Violation]) -> Any:
-    text = (raw or "").strip().replace(",", ".")
-    if not text:
+    if not (raw or "").strip():
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        problems.append(Violation(f"{field}.number", f"The {label} must be a number.", field))
-        return None
-    return value if value.is_finite() else None
+    return read_number(raw, field=field, label=label, problems=problems, signed=True)
 
 
 def normalise_codes(raw: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from app.models import (
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import PermissionDenied, Rejected, Violation, require
+from app.services.core.text import NOTE_LENGTH, max_length, read_text
 from app.services.mbr.drafts import (
     audit_revision,
     editable_draft,
@@ -59,14 +60,28 @@ def create_recipe(
     """
     require_author(actor, "author master batch records")
     now = clock.now()
-    code = code.strip().upper()
     problems: list[Violation] = []
-    if not code:
-        problems.append(Violation("code.empty", "Enter the product code.", "code"))
-    elif session.exec(select(Recipe).where(Recipe.code == code)).first():
+    code = read_text(
+        code,
+        field="code",
+        label="product code",
+        problems=problems,
+        limit=max_length(Recipe, "code"),
+        required=True,
+        code=True,
+        empty="Enter the product code.",
+    ).upper()
+    if code and session.exec(select(Recipe).where(Recipe.code == code)).first():
         problems.append(Violation("code.taken", f"There is already a recipe {code}.", "code"))
-    if not name.strip():
-        problems.append(Violation("name.empty", "Enter the product name.", "name"))
+    name = read_text(
+        name,
+        field="name",
+        label="product name",
+        problems=problems,
+        limit=max_length(Recipe, "name"),
+        required=True,
+        empty="Enter the product name.",
+    )
     product = None
     if product_code.strip():
         product = session.exec(
@@ -79,12 +94,11 @@ def create_recipe(
     size = read_decimal(
         header.batch_size, field="batch_size", label="batch size", problems=problems
     )
-    if not header.batch_unit.strip():
-        problems.append(Violation("batch_unit.empty", "Enter the batch unit.", "batch_unit"))
+    header = _checked_header(header, problems)
     require(problems)
     recipe = Recipe(
         code=code,
-        name=name.strip(),
+        name=name,
         product_material_id=product.id if product else None,
         created_at=now,
     )
@@ -102,6 +116,37 @@ def create_recipe(
         clock=clock,
     )
     return revision
+
+
+def _checked_header(header: HeaderIn, problems: list[Violation]) -> HeaderIn:
+    """The header's texts trimmed and checked (each problem added to `problems`)."""
+    sop_codes = normalise_codes(
+        read_text(header.sop_codes, field="sop_codes", label="SOP references", problems=problems,
+                  code=True)
+    )  # fmt: skip
+    if len(sop_codes) > max_length(RecipeRevision, "sop_codes"):
+        limit = max_length(RecipeRevision, "sop_codes")
+        problems.append(
+            Violation("sop_codes.length", f"List at most {limit} characters of SOP references.",
+                      "sop_codes")
+        )  # fmt: skip
+    return replace(
+        header,
+        batch_unit=read_text(
+            header.batch_unit, field="batch_unit", label="batch unit", problems=problems,
+            limit=max_length(RecipeRevision, "batch_unit"), required=True, code=True,
+            empty="Enter the batch unit.",
+        ),
+        drawing_revision=read_text(
+            header.drawing_revision, field="drawing_revision", label="drawing revision",
+            problems=problems, limit=max_length(RecipeRevision, "drawing_revision"), code=True,
+        ),
+        sop_codes=sop_codes,
+        change_note=read_text(
+            header.change_note, field="change_note", label="change note", problems=problems,
+            limit=NOTE_LENGTH, multiline=True,
+        ),
+    )  # fmt: skip
 
 
 def _new_revision_row(
@@ -228,8 +273,7 @@ def update_header(
     size = read_decimal(
         header.batch_size, field="batch_size", label="batch size", problems=problems
     )
-    if not header.batch_unit.strip():
-        problems.append(Violation("batch_unit.empty", "Enter the batch unit.", "batch_unit"))
+    header = _checked_header(header, problems)
     require(problems)
     before = _header_values(revision)
     revision.batch_size = size  # type: ignore[assignment]

@@ -20,6 +20,7 @@ from app.models import (
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
+from app.services.core.text import NOTE_LENGTH, max_length, read_text
 from app.services.mbr.drafts import audit_revision, editable_draft, read_optional_decimal
 
 
@@ -48,10 +49,17 @@ def _step_problems(
     session: Session, revision: RecipeRevision, new: StepIn, step_id: int | None
 ) -> tuple[list[Violation], list[tuple[str, str, Decimal | None, Decimal | None]]]:
     problems: list[Violation] = []
-    code = new.code.strip()
-    if not code:
+    code = read_text(
+        new.code,
+        field="code",
+        label="step number",
+        problems=problems,
+        limit=max_length(RecipeStep, "code"),
+        code=True,
+    )
+    if not new.code.strip():
         problems.append(Violation("code.empty", "Enter the step number (e.g. 10).", "code"))
-    else:
+    elif code:
         clash = session.exec(
             select(RecipeStep).where(RecipeStep.revision_id == revision.id, RecipeStep.code == code)
         ).first()
@@ -64,8 +72,23 @@ def _step_problems(
     except ValueError:
         problems.append(Violation("kind.unknown", "Choose what kind of step this is.", "kind"))
         kind = None
-    if not new.title.strip():
-        problems.append(Violation("title.empty", "Give the step a title.", "title"))
+    read_text(
+        new.title,
+        field="title",
+        label="title",
+        problems=problems,
+        limit=max_length(RecipeStep, "title"),
+        required=True,
+        empty="Give the step a title.",
+    )
+    read_text(
+        new.instruction,
+        field="instruction",
+        label="instruction",
+        problems=problems,
+        limit=NOTE_LENGTH,
+        multiline=True,
+    )
     if new.equipment_kind:
         try:
             EquipmentKind(new.equipment_kind)
@@ -97,6 +120,21 @@ def _step_problems(
         if not (li.name.strip() or li.low.strip() or li.high.strip()):
             continue
         field_ = f"limit{i}"
+        read_text(
+            li.name,
+            field=field_,
+            label=f"limit {i} name",
+            problems=problems,
+            limit=max_length(StepLimit, "name"),
+        )
+        read_text(
+            li.unit,
+            field=field_,
+            label=f"limit {i} unit",
+            problems=problems,
+            limit=max_length(StepLimit, "unit"),
+            code=True,
+        )
         if not li.name.strip():
             problems.append(Violation(f"{field_}.name", f"Limit {i}: name the value.", field_))
         low = read_optional_decimal(li.low, field=field_, label=f"limit {i} low", problems=problems)

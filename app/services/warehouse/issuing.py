@@ -27,6 +27,7 @@ from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity
+from app.services.core.text import read_reason
 from app.services.warehouse.ledger import (
     RECORD_TYPE,
     WAREHOUSE,
@@ -134,6 +135,7 @@ def issue(
         return earlier, True
     problems: list[Violation] = []
     quantity = parse_quantity(new.quantity, problems)
+    reason = read_reason(new.reason, problems, required=False)
     require(problems)
     assert quantity is not None
     batch, needs = batch_needs(session, new.batch_no)
@@ -150,7 +152,7 @@ def issue(
             )
         )
     first = fefo_lots(session, lot.material_id, today)
-    if not problems and first and first[0][0].id != lot.id and not new.reason.strip():
+    if not problems and first and first[0][0].id != lot.id and not reason:
         problems.append(
             Violation(
                 "lot.fefo",
@@ -177,7 +179,7 @@ def issue(
         unit=lot.unit,
         batch_id=batch.id,
         reference=f"issue to {batch.batch_no}",
-        reason=new.reason.strip() or None,
+        reason=reason or None,
         at=now,
         by_id=actor.id,  # type: ignore[arg-type]
     )

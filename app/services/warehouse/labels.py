@@ -10,7 +10,8 @@ from app.models import (
 )
 from app.services.core import audit, gs1
 from app.services.core.clock import Clock
-from app.services.core.errors import Rejected, Violation
+from app.services.core.errors import Rejected, Violation, require
+from app.services.core.text import read_reason
 from app.services.warehouse.ledger import RECORD_TYPE, LotView, get_lot, load_lot
 
 
@@ -41,7 +42,10 @@ def record_label_print(
             col(AuditEvent.action).in_(["lot.label_printed", "lot.label_reprinted"]),
         )
     ).one()
-    if printed_before and not reprint_reason.strip():
+    problems: list[Violation] = []
+    reprint_reason = read_reason(reprint_reason, problems, required=False)
+    require(problems)
+    if printed_before and not reprint_reason:
         raise Rejected(
             [
                 Violation(
@@ -58,6 +62,6 @@ def record_label_print(
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
         after={"lot_code": lot.lot_code, "status": lot.status},
-        reason=reprint_reason.strip() or None,
+        reason=reprint_reason or None,
         clock=clock,
     )

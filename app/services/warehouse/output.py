@@ -19,6 +19,7 @@ from app.models import (
 from app.services.core import idempotency, quantities
 from app.services.core.actors import require_role
 from app.services.core.clock import Clock
+from app.services.core.dates import too_far_ahead
 from app.services.core.errors import Violation, require
 from app.services.masterdata import materials
 from app.services.warehouse import ledger, receipt
@@ -83,6 +84,9 @@ def receive_output(
         expiry = clock.today() + timedelta(days=material.shelf_life_days)
     if expiry is not None and expiry <= clock.today():
         problems.append(Violation("expiry.past", "The expiry must be in the future.", "expiry"))
+    else:
+        too_far_ahead(expiry, today=clock.today(), field="expiry", label="expiry date",
+                      problems=problems)  # fmt: skip
     require(problems)
     assert material is not None
     assert quantity is not None

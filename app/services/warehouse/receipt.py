@@ -21,9 +21,11 @@ from app.models import (
 from app.services.core import audit, gs1, numbering
 from app.services.core.actors import Actor, SystemActor, require_role
 from app.services.core.clock import Clock
+from app.services.core.dates import too_far_ahead
 from app.services.core.errors import PermissionDenied, Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
-from app.services.core.quantities import parse_quantity
+from app.services.core.quantities import parse_quantity, read_whole_number
+from app.services.core.text import max_length, read_text
 from app.services.masterdata import materials
 from app.services.warehouse.ledger import RECORD_TYPE, WAREHOUSE
 
@@ -55,6 +57,10 @@ class CheckedReceipt:
     supplier: Party
     quantity: Decimal
     containers: int
+    supplier_lot: str
+
+
+MAX_CONTAINERS = 10_000
 
 
 def _check_receipt(
@@ -97,10 +103,11 @@ def _check_receipt(
                     "supplier",
                 )
             )
-    if not new.supplier_lot.strip():
-        problems.append(
-            Violation("supplier_lot.empty", "Enter the supplier's lot number.", "supplier_lot")
-        )
+    supplier_lot = read_text(
+        new.supplier_lot, field="supplier_lot", label="supplier's lot number", problems=problems,
+        limit=max_length(Lot, "supplier_lot"), required=True, code=True,
+        empty="Enter the supplier's lot number.",
+    )  # fmt: skip
     quantity = parse_quantity(new.quantity, problems, unit=material.unit if material else None)
     if new.expiry is None:
         problems.append(Violation("expiry.empty", "Enter the expiry date.", "expiry"))
@@ -112,19 +119,20 @@ def _check_receipt(
                 "expiry",
             )
         )
-    try:
-        containers = int(new.containers or "1")
-    except ValueError:
-        containers = 0
-    if containers < 1:
-        problems.append(
-            Violation("containers.range", "Containers is a whole number, 1 or more.", "containers")
+    else:
+        too_far_ahead(
+            new.expiry, today=today, field="expiry", label="expiry date", problems=problems
         )
+    containers = read_whole_number(
+        new.containers or "1", field="containers", label="number of containers",
+        problems=problems, high=MAX_CONTAINERS,
+    )  # fmt: skip
     require(problems)
     assert material is not None
     assert supplier is not None
     assert quantity is not None
-    return CheckedReceipt(material, supplier, quantity, containers)
+    assert containers is not None
+    return CheckedReceipt(material, supplier, quantity, containers, supplier_lot)
 
 
 @dataclass(frozen=True)
@@ -215,7 +223,7 @@ def _receipt_lot(checked: CheckedReceipt, new: ReceiptIn, lot_code: str | None =
         quantity=checked.quantity,
         expiry=new.expiry,
         supplier=checked.supplier,
-        supplier_lot=new.supplier_lot,
+        supplier_lot=checked.supplier_lot,
         gtin=new.gtin or None,
         containers=checked.containers,
         lot_code=lot_code,
@@ -245,7 +253,7 @@ def receive(session: Session, *, actor: User, new: ReceiptIn, clock: Clock) -> t
         status=LotStatus.QUARANTINE,
         action="lot.received",
         movement=MovementKind.RECEIPT,
-        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
+        reference=f"{checked.supplier.code} lot {checked.supplier_lot}",
         clock=clock,
     )
     remember(session, key=new.key, form="receipt", user=actor, result=f"lot:{lot.id}", clock=clock)
@@ -289,7 +297,7 @@ def bring_in_opening_stock(
         status=status,
         action="lot.opening_stock",
         movement=MovementKind.RECEIPT,
-        reference=f"{checked.supplier.code} lot {new.supplier_lot.strip()}",
+        reference=f"{checked.supplier.code} lot {checked.supplier_lot}",
         reason=f"Opening stock at go-live, status from paper: {reference}",
         clock=clock,
     )
@@ -301,6 +309,9 @@ def prefill_from_scan(session: Session, raw: str) -> tuple[gs1.Scan, Material | 
     Raises:
         Rejected: not a GS1 barcode, a bad check digit, or a GTIN no material has.
     """
+    problems: list[Violation] = []
+    read_text(raw.replace(gs1.GS, ""), field="scan", label="scan", problems=problems, limit=200)
+    require(problems)
     scan = gs1.parse_scan(raw)
     material = materials.get_by_gtin(session, scan.gtin) if scan.gtin else None
     if scan.gtin and material is None:

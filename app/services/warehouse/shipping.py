@@ -27,6 +27,7 @@ from app.services.core import audit, gs1, idempotency, numbering, quantities
 from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
+from app.services.core.text import max_length, read_reason, read_text
 from app.services.masterdata import parties
 from app.services.trace import despatch_advice as advice
 from app.services.warehouse import issuing, ledger
@@ -80,6 +81,16 @@ def start_shipment(
     """
     require_role(actor, *ledger.WAREHOUSE, action="ship")
     now = clock.now()
+    problems: list[Violation] = []
+    reference = read_text(
+        reference,
+        field="reference",
+        label="customer's reference",
+        problems=problems,
+        limit=max_length(Shipment, "reference"),
+        code=True,
+    )
+    require(problems)
     customer = parties.get_by_code(session, customer_code) if customer_code else None
     if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
         raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
@@ -127,9 +138,17 @@ def lines(session: Session, shipment: Shipment) -> list[tuple[ShipmentLine, Lot,
 
 
 def _lot_from_scan(session: Session, scanned: str) -> Lot:
-    text = scanned.strip()
-    if not text:
-        raise Rejected([Violation("scan.empty", "Scan the lot label.", "scan")])
+    problems: list[Violation] = []
+    text = read_text(
+        scanned.replace(gs1.GS, "<GS>"),
+        field="scan",
+        label="scan",
+        problems=problems,
+        limit=max_length(ShipmentLine, "scanned"),
+        required=True,
+        empty="Scan the lot label.",
+    ).replace("<GS>", gs1.GS)
+    require(problems)
     if text[:1].isdigit() or text.startswith(("]", "(")) or gs1.is_web_address(text):
         scan = gs1.parse_scan(text)
         if scan.sscc and not scan.lot:
@@ -250,12 +269,10 @@ def remove_line(session: Session, *, actor: User, line_id: int, reason: str, clo
     shipment = session.get(Shipment, line.shipment_id)
     assert shipment is not None
     _picking(shipment)
-    require(
-        []
-        if reason.strip()
-        else [Violation("reason.empty", "Give a reason; it is kept in the audit trail.", "reason")]
-    )
-    line.removed_at, line.removed_reason = now, reason.strip()
+    problems: list[Violation] = []
+    reason = read_reason(reason, problems)
+    require(problems)
+    line.removed_at, line.removed_reason = now, reason
     session.add(line)
     session.flush()
     audit.record(
