@@ -22,7 +22,7 @@ from app.services.core.quantities import record_id as record_id_number
 # The record's own rules for a signer and meaning (e.g. "the author cannot approve"), and what
 # signing changes in the record (e.g. the second approval makes a revision effective). Both run
 # inside the signing transaction.
-Rules = Callable[[Session, User, Meaning], list[Violation]]
+Rules = Callable[[Session, User, Meaning, Clock], list[Violation]]
 AfterSigning = Callable[[Session, Signature, Clock], None]
 
 # Every record type that can be signed, and the module that registers its loader. Kept explicit

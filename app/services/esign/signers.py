@@ -186,7 +186,7 @@ def signing_violations(
             Violation("meaning.role", f"Only {needed} can sign “{meaning.label}” here.")
         )
     if target.rules is not None and roles is not None:
-        problems.extend(target.rules(session, signer, meaning))
+        problems.extend(target.rules(session, signer, meaning, clock))
     return problems
 
 

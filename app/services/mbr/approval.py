@@ -107,7 +107,7 @@ def review_signatures(session: Session, revision: RecipeRevision) -> dict[Meanin
 
 
 def _rules(revision_id: int) -> signable.Rules:
-    def rules(session: Session, signer: User, meaning: Meaning) -> list[Violation]:
+    def rules(session: Session, signer: User, meaning: Meaning, _clock: Clock) -> list[Violation]:
         revision = get_revision(session, revision_id)
         if revision.status != RevisionStatus.IN_REVIEW:
             return [

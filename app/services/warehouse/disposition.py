@@ -29,13 +29,13 @@ DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
 
 
 def _disposition_rules(lot_id: int) -> signable.Rules:
-    def rules(session: Session, signer: User, meaning: Meaning) -> list[Violation]:
+    def rules(session: Session, signer: User, meaning: Meaning, clock: Clock) -> list[Violation]:
         lot = session.get(Lot, lot_id)
         assert lot is not None
         allowed_from, _ = DISPOSITIONS[meaning]
         if LotStatus(lot.status) not in allowed_from:
             status = LotStatus(lot.status).label.lower()
-            since = _decided(session, lot)
+            since = _decided(session, lot, clock)
             return [
                 Violation(
                     "lot.status",
@@ -47,9 +47,9 @@ def _disposition_rules(lot_id: int) -> signable.Rules:
     return rules
 
 
-def _decided(session: Session, lot: Lot) -> str:
-    """ " (signed by Quinn Adeyemi at 14:02 UTC — reload the page)": who made the lot what it is
-    now, for the person whose decision just lost the race."""
+def _decided(session: Session, lot: Lot, clock: Clock) -> str:
+    """ " (signed by Quinn Adeyemi at 14:02 CET — reload the page)": who made the lot what it
+    is now, in plant time, for the person whose decision just lost the race."""
     last = session.exec(
         select(Signature)
         .where(Signature.record_type == RECORD_TYPE, Signature.record_id == str(lot.id))
@@ -57,7 +57,8 @@ def _decided(session: Session, lot: Lot) -> str:
     ).first()
     if last is None:
         return ""
-    return f" (signed by {last.printed_name} at {last.signed_at:%H:%M} UTC — reload the page)"
+    when = f"{clock.local(last.signed_at):%H:%M %Z}"
+    return f" (signed by {last.printed_name} at {when} — reload the page)"
 
 
 def _after_disposition(session: Session, signature: Signature, clock: Clock) -> None:
