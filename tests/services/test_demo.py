@@ -63,7 +63,7 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     expired = ledger.load_lot(session, "ASC-2409-02")
     assert expired.status == "released"
     assert expired.expired(CLOCK.today())
-    assert [v.code for v in issuing.usability_problems(expired.lot, CLOCK.today())] == [
+    assert [v.code for v in issuing.usability_problems(session, expired.lot, CLOCK.today())] == [
         "lot.expired"
     ]
 

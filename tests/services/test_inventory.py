@@ -461,9 +461,11 @@ def test_a_lot_expiring_on_the_plant_today_is_still_usable_that_day() -> None:
         status="released", unit="kg", received_at=chicago.now(), received_by_id=1,
     )  # fmt: skip
     assert chicago.today() == date(2026, 12, 3)
-    assert issuing.usability_problems(lot, chicago.today()) == []
+    assert issuing.usability_problems(session, lot, chicago.today()) == []
     chicago.advance(timedelta(minutes=2))
-    assert [v.code for v in issuing.usability_problems(lot, chicago.today())] == ["lot.expired"]
+    assert [v.code for v in issuing.usability_problems(session, lot, chicago.today())] == [
+        "lot.expired"
+    ]
 
 
 def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
