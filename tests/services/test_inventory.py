@@ -521,7 +521,13 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
         t.join()
     with db.session_scope() as s:
         final = s.get(Lot, lot_id).status  # type: ignore[union-attr]
-        stored = list(s.exec(select(Signature.meaning).where(Signature.record_type == "lot")))
+        stored = list(
+            s.exec(
+                select(Signature.meaning).where(
+                    Signature.record_type == "lot", Signature.record_id == str(lot_id)
+                )
+            )
+        )
     db.engine.dispose()
 
     winner = [m for m, o in outcomes.items() if o == "signed"]

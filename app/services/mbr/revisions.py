@@ -50,9 +50,11 @@ def create_recipe(
     name: str,
     header: HeaderIn,
     product_code: str = "",
+    first_revision: str = "A",
     clock: Clock,
 ) -> RecipeRevision:
-    """A new product recipe with its first draft revision, A.
+    """A new product recipe with its first draft revision, A; or, for a product whose earlier
+    revisions were on paper, the letter that carries on that series (the audit names it).
 
     Raises:
         PermissionDenied: not admin or QA. Rejected: bad or duplicate fields.
@@ -81,6 +83,11 @@ def create_recipe(
     )
     if not header.batch_unit.strip():
         problems.append(Violation("batch_unit.empty", "Enter the batch unit.", "batch_unit"))
+    letter = first_revision.strip().upper()
+    if len(letter) != 1 or letter not in string.ascii_uppercase:
+        problems.append(
+            Violation("revision.letter", "A revision is one letter, A to Z.", "first_revision")
+        )
     require(problems)
     recipe = Recipe(
         code=code,
@@ -90,7 +97,7 @@ def create_recipe(
     )
     session.add(recipe)
     session.flush()
-    revision = _new_revision_row(recipe, "A", header, size, actor, clock=clock)  # type: ignore[arg-type]
+    revision = _new_revision_row(recipe, letter, header, size, actor, clock=clock)  # type: ignore[arg-type]
     session.add(revision)
     session.flush()
     audit_revision(
@@ -98,7 +105,7 @@ def create_recipe(
         actor,
         revision,
         "created",
-        after={"recipe": code, "name": recipe.name},
+        after={"recipe": code, "name": recipe.name, "revision": letter},
         clock=clock,
     )
     return revision
