@@ -143,11 +143,11 @@ def _user_id(actor: Actor) -> int:
 
 
 def _next_letter(existing: Iterable[str]) -> str:
-    used = set(existing)
-    for letter in string.ascii_uppercase:
-        if letter not in used:
-            return letter
-    raise Rejected([Violation("revision.letters", "This recipe has used every letter A-Z.")])
+    """The letter after the latest one (a series that began on paper at C goes on with D)."""
+    last = max(existing, default="")
+    if last == string.ascii_uppercase[-1]:
+        raise Rejected([Violation("revision.letters", "This recipe has used every letter A-Z.")])
+    return string.ascii_uppercase[string.ascii_uppercase.index(last) + 1] if last else "A"
 
 
 def start_revision(
