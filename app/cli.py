@@ -77,9 +77,20 @@ def seed_demo() -> None:
     """Create the demo data that is missing (running it twice changes nothing)."""
     from app.services.core.actors import SystemActor
     from app.services.demo import seed_demo as seed
+    from app.web import relying_party, signing_policy
 
-    with _db().session_scope() as session:
-        created = seed(session, actor=SystemActor.from_os(), clock=_clock())
+    try:
+        with _db().session_scope() as session:
+            # The demo people sign their approvals and releases under the plant's own policy.
+            created = seed(
+                session,
+                actor=SystemActor.from_os(),
+                clock=_clock(),
+                rp=relying_party(),
+                policy=signing_policy(),
+            )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(
         f"Demo data: created {len(created)} records." if created else "Demo data: up to date."
     )

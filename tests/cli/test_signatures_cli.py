@@ -120,3 +120,19 @@ def test_verify_needs_a_scope_and_an_unknown_batch_fails(
     unknown = _run(url, tmp_path, "signatures", "verify", "--batch", "NO-SUCH")
     assert unknown.returncode == 1
     assert "No signatures matched" in unknown.stderr
+
+
+def test_a_fresh_demo_holds_signatures_and_every_one_verifies(
+    backend: str, fresh_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = fresh_database(backend)
+    migrate.upgrade(url)
+    seeded = _run(url, tmp_path, "seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+
+    verified = _run(url, tmp_path, "signatures", "verify", "--all")
+
+    assert verified.returncode == 0, verified.stderr
+    # Ada's and Quinn's acknowledgements, authored + approved on VC500 A, B and FS-200 C, and
+    # Quinn's release of the three opening-stock lots.
+    assert "All 11 signatures verified." in verified.stdout

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from app.models import AuditEvent, RecipeRevision
+from app.models import AuditEvent, CleaningEvent, Lot, Meaning, RecipeRevision, Signature
 from app.services.accounts.auth import find_user
-from app.services.demo import seed_demo
+from app.services.demo import DEMO_PEOPLE, seed_demo
+from app.services.demo.signing import DEMO_RP
+from app.services.esign import signers
+from app.services.esign.reverify import reverify
 from app.services.masterdata import equipment, materials, parties, training
 from app.services.mbr import approval, reading
 from app.services.warehouse import issuing, ledger
-from tests.clock import CLOCK
+from tests.clock import CLOCK, NOW
 from tests.conftest import SYSTEM
 
 
@@ -38,7 +42,7 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     ]
     rev_a = session.exec(select(RecipeRevision).where(RecipeRevision.revision == "A")).one()
     assert rev_a.status == "superseded"
-    assert approval.paper_approval(session, vc500)
+    assert approval.paper_approval(session, vc500) is None  # approved by signature, in the system
 
     fs200 = reading.effective_revision(session, "FS-200")
     assert fs200 is not None and fs200.revision == "C" and fs200.drawing_revision == "C"
@@ -63,7 +67,7 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
     expired = ledger.load_lot(session, "ASC-2409-02")
     assert expired.status == "released"
     assert expired.expired(CLOCK.today())
-    assert [v.code for v in issuing.usability_problems(session, expired.lot, CLOCK.today())] == [
+    assert [v.code for v in issuing.usability_problems(expired.lot, CLOCK.today())] == [
         "lot.expired"
     ]
 
@@ -75,3 +79,108 @@ def test_demo_seed_carries_both_stories_and_is_idempotent(session: Session) -> N
         "training.expired"
     ]
     assert training.step_qualification(session, user=olivia, step=step, clock=CLOCK) == []  # type: ignore[arg-type]
+
+
+# What each demo person does while the demo is seeded (everything else is the seeding actor's).
+DONE_BY = {
+    # Ada: checks identities, issues the SOPs, authors the MBRs, signs as author.
+    "ada": {
+        "esign.identity_checked",
+        "document.added",
+        "mbr.created",
+        "mbr.step_added",
+        "mbr.bom_added",
+        "mbr.revision_started",
+        "mbr.header_changed",
+        "mbr.step_changed",
+        "mbr.bom_changed",
+        "mbr.submitted",
+        "signature.created",
+    },
+    # Quinn: approves the MBRs (making them effective, superseding A) and releases lots.
+    "quinn": {"signature.created", "mbr.effective", "mbr.superseded", "lot.released"},
+    "olivia": {"equipment.cleaned"},  # the demo's operator cleans the equipment
+}
+
+
+def test_demo_approvals_and_releases_are_real_signatures_made_at_seed_time(
+    session: Session,
+) -> None:
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
+    ada, quinn = find_user(session, "ada"), find_user(session, "quinn")
+    assert ada is not None and quinn is not None
+
+    # Each revision that became effective carries Ada's "authored" and Quinn's "approved".
+    revisions = session.exec(select(RecipeRevision).order_by(col(RecipeRevision.id))).all()
+    assert [(r.revision, r.status) for r in revisions] == [
+        ("A", "superseded"),
+        ("B", "effective"),
+        ("C", "effective"),
+    ]
+    for revision in revisions:
+        signed = approval.review_signatures(session, revision)
+        assert signed[Meaning.AUTHORED].signer_id == ada.id, revision.revision
+        assert signed[Meaning.APPROVED].signer_id == quinn.id, revision.revision
+        assert approval.paper_approval(session, revision) is None
+
+    # Every lot the demo shows as released was released by Quinn's signature.
+    released = session.exec(select(Lot).where(Lot.status == "released")).all()
+    assert {lot.lot_code for lot in released} == {"ASC-2409-02", "MCC-2610-01", "MGS-2610-01"}
+    for lot in released:
+        (sig,) = session.exec(
+            select(Signature).where(
+                Signature.record_type == "lot", Signature.record_id == str(lot.id)
+            )
+        ).all()
+        assert (sig.meaning, sig.signer_id, sig.method) == ("released", quinn.id, "password")
+
+    # Each signer acknowledged e-signing themselves, before signing anything else.
+    for person in (ada, quinn):
+        first = session.exec(
+            select(Signature).where(Signature.signer_id == person.id).order_by(col(Signature.id))
+        ).first()
+        assert first is not None
+        assert (first.record_type, first.record_id) == (signers.ACKNOWLEDGEMENT, str(person.id))
+
+    # `batchbook signatures verify --all` has something to check, and it all holds.
+    checked, findings = reverify(session, rp=DEMO_RP)
+    assert checked == 2 + 3 * 2 + 3  # acknowledgements, MBR revisions, lot releases
+    assert findings == []
+
+
+def test_every_seeded_event_happens_at_seed_time_by_whoever_did_it(session: Session) -> None:
+    seed_demo(session, actor=SYSTEM, clock=CLOCK)
+    events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+
+    # Nothing is backdated: the trail starts when the seed ran.
+    assert {e.occurred_at for e in events} == {NOW}
+
+    # A signature's event is its signer's.
+    for event in (e for e in events if e.action == "signature.created"):
+        signature = session.get(Signature, json.loads(event.after or "{}")["signature_id"])
+        assert signature is not None
+        assert (event.actor_id, event.actor_username) == (
+            signature.signer_id,
+            signature.signer_username,
+        )
+
+    # A demo person appears in the trail only for what they did; nobody's account is used
+    # before it exists, and Ada's identity was checked before she checked anyone else's.
+    people = {username for username, _name, _roles in DEMO_PEOPLE}
+    created_at = {}
+    for event in events:
+        if event.action == "user.created":
+            created_at[json.loads(event.after or "{}")["username"]] = event.id
+        if event.actor_username in people:
+            assert event.action in DONE_BY.get(event.actor_username, set()), event.action
+            assert created_at[event.actor_username] < event.id
+    checks = [e for e in events if e.action == "esign.identity_checked"]
+    assert checks[0].actor_username == SYSTEM.name
+    assert {e.actor_username for e in checks[1:]} == {"ada"}
+
+    # Olivia records her cleanings as she does them, not hours before her account existed.
+    cleanings = session.exec(select(CleaningEvent)).all()
+    assert cleanings and {(c.cleaned_at, c.recorded_at) for c in cleanings} == {(NOW, NOW)}
+
+    # No revision was made effective outside the system.
+    assert not [e for e in events if "outside the system" in (e.reason or "")]

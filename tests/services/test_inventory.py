@@ -461,11 +461,9 @@ def test_a_lot_expiring_on_the_plant_today_is_still_usable_that_day() -> None:
         status="released", unit="kg", received_at=chicago.now(), received_by_id=1,
     )  # fmt: skip
     assert chicago.today() == date(2026, 12, 3)
-    assert issuing.usability_problems(session, lot, chicago.today()) == []
+    assert issuing.usability_problems(lot, chicago.today()) == []
     chicago.advance(timedelta(minutes=2))
-    assert [v.code for v in issuing.usability_problems(session, lot, chicago.today())] == [
-        "lot.expired"
-    ]
+    assert [v.code for v in issuing.usability_problems(lot, chicago.today())] == ["lot.expired"]
 
 
 def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
@@ -523,7 +521,13 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
         t.join()
     with db.session_scope() as s:
         final = s.get(Lot, lot_id).status  # type: ignore[union-attr]
-        stored = list(s.exec(select(Signature.meaning).where(Signature.record_type == "lot")))
+        stored = list(
+            s.exec(
+                select(Signature.meaning).where(
+                    Signature.record_type == "lot", Signature.record_id == str(lot_id)
+                )
+            )
+        )
     db.engine.dispose()
 
     winner = [m for m, o in outcomes.items() if o == "signed"]

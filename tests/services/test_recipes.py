@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
 from app.models import (
+    AuditEvent,
     BomLine,
     Material,
     Meaning,
@@ -140,6 +141,34 @@ def test_author_builds_a_draft_with_steps_bom_and_limits(
         "mbr.step_added",
         "mbr.bom_added",
     ]
+
+
+def test_a_product_whose_first_revisions_were_on_paper_starts_at_its_next_letter(
+    session: Session, master: None, author: Signer, approver: Signer
+) -> None:
+    header = HeaderIn("10", "pcs", "C")
+    with pytest.raises(Rejected) as refused:
+        revisions.create_recipe(
+            session, actor=author.user, code="FS-200", name="Flow sensor", header=header,
+            first_revision="CC", clock=CLOCK,
+        )  # fmt: skip
+    assert [v.field for v in refused.value.violations] == ["first_revision"]
+
+    revision = revisions.create_recipe(
+        session, actor=author.user, code="FS-200", name="Flow sensor", header=header,
+        first_revision="c", clock=CLOCK,
+    )  # fmt: skip
+
+    assert revision.revision == "C"
+    created = session.exec(select(AuditEvent).where(AuditEvent.action == "mbr.created")).one()
+    assert '"revision":"C"' in (created.after or "")
+    steps.add_step(session, actor=author.user, revision_id=revision.id, new=WEIGH, clock=CLOCK)
+    bom.add_bom_line(session, actor=author.user, revision_id=revision.id, new=ASC, clock=CLOCK)
+    approve(session, revision, author.user, approver.user)
+    next_one = revisions.start_revision(
+        session, actor=author.user, recipe_id=revision.recipe_id, clock=CLOCK
+    )
+    assert next_one.revision == "D"
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,12 @@ from app.services.core.actors import Actor, SystemActor
 from app.services.core.clock import Clock
 from app.services.demo import master as demo_master
 from app.services.demo import recipes as demo_recipes
+from app.services.demo.signing import DEMO_PASSWORD, DEMO_POLICY, DEMO_RP, DemoSigning
 from app.services.esign import signers
+from app.services.esign import webauthn as wa
 from app.services.masterdata import documents
 
-DEMO_PASSWORD = "demo-batchbook"  # noqa: S105 - printed by `make run`; demo mode only
+__all__ = ["DEMO_PASSWORD", "DEMO_PEOPLE", "seed_demo"]
 
 # (username, printed name, roles) - SCENARIOS.md
 DEMO_PEOPLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -25,6 +27,9 @@ DEMO_PEOPLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("sam", "Samira Novak", ("supervisor",)),
     ("ada", "Ada Ferreira", ("admin", "qa")),
 )
+# Who signs in the seeded stories: Ada authors the master batch records, Quinn approves them and
+# releases the opening stock. Each signs their own acknowledgement first.
+DEMO_SIGNERS = ("ada", "quinn")
 
 
 DEMO_DOCUMENTS: tuple[tuple[str, str, str, str], ...] = (
@@ -45,13 +50,39 @@ DEMO_DOCUMENTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def seed_demo(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
+def seed_demo(
+    session: Session,
+    *,
+    actor: Actor,
+    clock: Clock,
+    rp: wa.RelyingParty = DEMO_RP,
+    policy: signers.SigningPolicy = DEMO_POLICY,
+) -> list[str]:
     """Create whatever demo data is missing; returns what was created (empty on a re-run).
 
-    Demo people get their identity check recorded by Ada (the demo admin; hers by the installer).
-    Nobody's e-signature
-    acknowledgement is seeded: a signature is only ever made by its signer.
+    The stories are played through the services at `clock`'s time, each step by the person the
+    demo names (else by `actor`): the approvals and releases it holds are real signatures by
+    their signers. `rp` and `policy` are the plant's (the CLI passes its settings).
+
+    Raises:
+        PermissionDenied: the policy allows passkeys only (the demo people sign by password).
     """
+    signing = DemoSigning(rp, policy, clock)
+    created = _people(session, actor=actor, clock=clock)
+    created += _identity_checks(session, actor=actor, clock=clock)
+    for username in DEMO_SIGNERS:
+        person = find_user(session, username)
+        if person is not None and signing.acknowledge(session, person):
+            created.append(f"acknowledgement {username}")
+    created += _documents(session, actor=actor, clock=clock)
+    created += demo_master.seed_master_data(session, actor=actor, clock=clock)
+    if isinstance(actor, SystemActor):
+        created += demo_master.seed_opening_stock(session, actor=actor, signing=signing)
+        created += demo_recipes.seed_recipes(session, actor=actor, signing=signing)
+    return created
+
+
+def _people(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
     created = []
     for username, full_name, roles in DEMO_PEOPLE:
         if find_user(session, username) is None:
@@ -62,29 +93,42 @@ def seed_demo(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
                 clock=clock,
             )
             created.append(f"user {username}")
+    return created
+
+
+def _identity_checks(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
+    """Ada's identity is checked by whoever installs (an admin may not check their own); then
+    Ada, the demo admin, checks everyone else's."""
     ada = find_user(session, "ada")
-    for username, _name, _roles in DEMO_PEOPLE:
+    created = []
+    order = sorted(DEMO_PEOPLE, key=lambda p: p[0] != "ada")  # Ada first: she checks the rest
+    for username, _name, _roles in order:
         person = find_user(session, username)
-        if person is None:
+        if person is None or signers.status(session, person, clock=clock).identity_check:
             continue
-        if signers.status(session, person, clock=clock).identity_check is None:
-            # Ada (admin) checked everyone else; Ada herself was checked at installation (CLI).
-            verifier = actor if ada is None or person.id == ada.id else ada
-            signers.record_identity_check(
-                session,
-                actor=verifier,
-                user_id=person.id,  # type: ignore[arg-type]
-                document_type="Employee badge (demo)",
-                document_reference=f"DEMO-{username.upper()}",
-                clock=clock,
-            )
-            created.append(f"identity check {username}")
+        verifier = actor if ada is None or person.id == ada.id else ada
+        signers.record_identity_check(
+            session,
+            actor=verifier,
+            user_id=person.id,  # type: ignore[arg-type]
+            document_type="Employee badge (demo)",
+            document_reference=f"DEMO-{username.upper()}",
+            clock=clock,
+        )
+        created.append(f"identity check {username}")
+    return created
+
+
+def _documents(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
+    """The demo SOPs, issued by Ada (the QA lead) when she exists."""
     existing = {d.code for d in documents.list_documents(session)}
+    author = find_user(session, "ada") or actor
+    created = []
     for code, title, revision, body in DEMO_DOCUMENTS:
         if code not in existing:
             documents.add_document(
                 session,
-                actor=ada or actor,
+                actor=author,
                 code=code,
                 title=title,
                 revision=revision,
@@ -92,8 +136,4 @@ def seed_demo(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
                 clock=clock,
             )
             created.append(f"document {code}")
-    created += demo_master.seed_master_data(session, actor=actor, clock=clock)
-    if isinstance(actor, SystemActor):
-        created += demo_master.seed_opening_stock(session, actor=actor, clock=clock)
-        created += demo_recipes.seed_recipes(session, actor=actor, clock=clock)
     return created

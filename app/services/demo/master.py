@@ -10,6 +10,7 @@ from app.models import Lot, LotStatus, User
 from app.services.accounts.auth import find_user
 from app.services.core.actors import Actor, SystemActor
 from app.services.core.clock import Clock
+from app.services.demo.signing import DemoSigning
 from app.services.masterdata import equipment, materials, parties
 from app.services.masterdata.equipment import EquipmentIn
 from app.services.masterdata.materials import MaterialIn
@@ -74,40 +75,43 @@ EQUIPMENT = (
 )
 
 
-# lot code, material, supplier, supplier lot, kg, expiry, received days ago, status
+# lot code, material, supplier, supplier lot, kg, expiry, received days ago (on paper)
 OPENING_STOCK = (
-    ("ASC-2409-02", "RM-ASC", "SUP-NORTHBRIDGE", "S-77120", "40", date(2026, 9, 30), 800,
-     LotStatus.RELEASED),  # SCENARIOS story 1: released, but expired
-    ("MCC-2610-01", "RM-MCC", "SUP-CELLUTEC", "CT-55102", "60", date(2029, 3, 31), 40,
-     LotStatus.RELEASED),
-    ("MGS-2610-01", "RM-MGS", "SUP-LUBRICHEM", "LC-9034", "5", date(2028, 8, 31), 40,
-     LotStatus.RELEASED),
+    # SCENARIOS story 1: released, but expired. Quinn releases it at seed time although its
+    # expiry has passed (the story needs a released lot that expiry still blocks).
+    ("ASC-2409-02", "RM-ASC", "SUP-NORTHBRIDGE", "S-77120", "40", date(2026, 9, 30), 800),
+    ("MCC-2610-01", "RM-MCC", "SUP-CELLUTEC", "CT-55102", "60", date(2029, 3, 31), 40),
+    ("MGS-2610-01", "RM-MGS", "SUP-LUBRICHEM", "LC-9034", "5", date(2028, 8, 31), 40),
 )  # fmt: skip
 
 
-def seed_opening_stock(session: Session, *, actor: SystemActor, clock: Clock) -> list[str]:
-    """Lots on the shelf at go-live (with their paper QC status); needs Walter, the demo's
-    warehouse person, and the demo materials."""
-    now = clock.now()
-    walt = find_user(session, "walt")
-    if walt is None:
+def seed_opening_stock(session: Session, *, actor: SystemActor, signing: DemoSigning) -> list[str]:
+    """Lots on the shelf at go-live, received on paper by Walter (the demo's warehouse person);
+    they come in under quarantine and Quinn (QA) releases each with her signature.
+
+    Needs Walter, Quinn and the demo materials; without them it does nothing.
+    """
+    clock = signing.clock
+    walt, quinn = find_user(session, "walt"), find_user(session, "quinn")
+    if walt is None or quinn is None:
         return []
     created = []
-    for code, material, supplier, supplier_lot, qty, expiry, ago, status in OPENING_STOCK:
+    for code, material, supplier, supplier_lot, qty, expiry, ago in OPENING_STOCK:
         if session.exec(select(Lot).where(Lot.lot_code == code)).first() is not None:
             continue
-        receipt.bring_in_opening_stock(
+        lot = receipt.bring_in_opening_stock(
             session,
             actor=actor,
             new=ReceiptIn(material, supplier, supplier_lot, qty, expiry),
             received_by=walt,
-            received_at=now - timedelta(days=ago),
-            status=status,
-            reference=f"paper QC release of {code} (demo data)",
+            received_at=clock.now() - timedelta(days=ago),
+            status=LotStatus.QUARANTINE,
+            reference=f"paper goods-in record of {code}, QC decision pending (demo data)",
             lot_code=code,
             clock=clock,
         )
-        created.append(f"lot {code}")
+        signing.sign(session, quinn, record_type="lot", record_id=lot.id, meaning="released")
+        created.append(f"lot {code} (released by quinn)")
     return created
 
 
@@ -115,12 +119,11 @@ def seed_master_data(session: Session, *, actor: Actor, clock: Clock) -> list[st
     """Create the demo master data that is missing; returns what was created.
 
     Equipment gets its calibration (BL-01 overdue since a month before `now`) and, when someone
-    can be named as the cleaner, a cleaning two hours before `now` after VC500.
+    can be named as the cleaner, a cleaning after VC500, recorded by that person as they do it.
 
     Raises:
         PermissionDenied: the actor is neither admin nor QA (and something is missing).
     """
-    now = clock.now()
     created: list[str] = []
     for material in MATERIALS:
         if materials.get_by_code(session, material.code) is None:
@@ -142,8 +145,9 @@ def seed_master_data(session: Session, *, actor: Actor, clock: Clock) -> list[st
                 clock=clock,
             )
             created.append(f"supplier {party_code} for {material_code}")
-    # A cleaning names the person who cleaned: Olivia (the demo operator) when she exists, else
-    # the person seeding; the CLI's system actor is nobody, so then cleanings are left out.
+    # A cleaning is recorded by the person who cleaned, at the time: Olivia (the demo operator)
+    # when she exists, else the person seeding; the CLI's system actor cleans nothing, so then
+    # cleanings are left out.
     cleaner = find_user(session, "olivia") or (actor if isinstance(actor, User) else None)
     for code, name, kind, needs_cleaning, (certificate, done, due) in EQUIPMENT:
         if equipment.get_by_code(session, code) is not None:
@@ -171,7 +175,6 @@ def seed_master_data(session: Session, *, actor: Actor, clock: Clock) -> list[st
                 session,
                 actor=cleaner,
                 equipment_id=item.id,  # type: ignore[arg-type]
-                cleaned_at=now - timedelta(hours=2),
                 last_product="VC500",
                 clock=clock,
             )

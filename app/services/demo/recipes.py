@@ -1,8 +1,8 @@
 """Demo master batch records and training for the two stories of SCENARIOS.md (idempotent).
 
-VC500 revision A is superseded by revision B; FS-200 revision C is effective. They were
-approved on paper before go-live, which the revision pages and audit trail say in those words:
-the demo never fabricates anybody's electronic signature.
+Ada authors each revision, sends it to review and signs it as author; Quinn approves it with her
+signature, which makes it effective. VC500 revision A is approved first, then revision B, whose
+approval supersedes A. FS-200's revisions A and B were on paper, so its record here starts at C.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from app.models import Material, Recipe, User
+from app.models import Material, Meaning, Recipe, RecipeRevision, User
 from app.services.accounts.auth import find_user
 from app.services.core.actors import SystemActor
-from app.services.core.clock import Clock
+from app.services.demo.signing import DemoSigning
 from app.services.masterdata import training
 from app.services.mbr import approval, reading, revisions
 from app.services.mbr import bom as mbr_bom
@@ -71,6 +71,15 @@ def _vc500_steps(rev: str) -> list[StepIn]:
     ]  # fmt: skip
 
 
+def _vc500_header(rev: str) -> HeaderIn:
+    note = (
+        "Weighings verified by a second person; blend time 14-16 min; magnesium stearate ±2 %."
+        if rev == "B"
+        else "First issue."
+    )
+    return HeaderIn("100000", "tablets", "", "SOP-PR-014,SOP-QA-001", note)
+
+
 def _vc500_bom(rev: str) -> list[BomLineIn]:
     return [
         BomLineIn("RM-ASC", "55.0", "kg", "0.5", "percent", "20"),
@@ -94,6 +103,7 @@ FS200_STEPS = [
     StepIn("60", "label_print", "Label and serial check", "", "", "FS-200", per_unit=True),
     StepIn("70", "qa_hold", "QA release", "QA reviews every unit page and releases the job."),
 ]  # fmt: skip
+FS200_HEADER = HeaderIn("10", "pcs", "C", "SOP-QA-001", "Drawing rev C.")
 FS200_BOM = [
     BomLineIn("PCBA-200", "10", "pcs", "0", "absolute", "10"),
     BomLineIn("HSG-200", "10", "pcs", "0", "absolute", "10"),
@@ -102,11 +112,42 @@ FS200_BOM = [
 ]
 
 
-def seed_recipes(session: Session, *, actor: SystemActor, clock: Clock) -> list[str]:
+def seed_recipes(session: Session, *, actor: SystemActor, signing: DemoSigning) -> list[str]:
     """Curricula, training records and the demo MBRs that are missing; returns what was made.
 
-    Needs the demo people and materials (seed those first); without Ada it does nothing.
+    Needs the demo people and materials (seed those first); without Ada and Quinn it makes no
+    MBRs.
+
+    Raises:
+        PermissionDenied: Ada or Quinn cannot sign (no identity check or acknowledgement).
     """
+    created = _training(session, actor=actor, signing=signing)
+    ada, quinn = find_user(session, "ada"), find_user(session, "quinn")
+    if ada is None or quinn is None or not _materials_present(session):
+        return created
+    if _recipe(session, "VC500") is None:
+        _seed_vc500(session, ada, quinn, signing)
+        created.append("recipe VC500 (rev A superseded, rev B effective)")
+    if _recipe(session, "FS-200") is None:
+        rev_c = revisions.create_recipe(
+            session,
+            actor=ada,
+            code="FS-200",
+            name="Flow sensor",
+            header=FS200_HEADER,
+            product_code="FS-200",
+            first_revision="C",  # A and B were paper-only, before go-live
+            clock=signing.clock,
+        )
+        _fill(session, ada, rev_c, FS200_STEPS, FS200_BOM, signing)
+        _review(session, ada, quinn, rev_c, signing)
+        created.append("recipe FS-200 (rev C effective)")
+    return created
+
+
+def _training(session: Session, *, actor: SystemActor, signing: DemoSigning) -> list[str]:
+    """Curricula and the people's training records (from the paper training files)."""
+    clock = signing.clock
     created: list[str] = []
     for code, title, kind, days in CURRICULA:
         if training.get_curriculum(session, code) is None:
@@ -127,27 +168,16 @@ def seed_recipes(session: Session, *, actor: SystemActor, clock: Clock) -> list[
             or training.training_state(session, user=person, code=code, today=clock.today()).latest  # type: ignore[union-attr]
         ):
             continue
-        trained = clock.today() - timedelta(days=ago)
         training.record_training(
             session,
             actor=actor,
             user_id=person.id,  # type: ignore[arg-type]
             curriculum_code=code,
-            trained_on=trained,
+            trained_on=clock.today() - timedelta(days=ago),
             expires_on=clock.today() + timedelta(days=left),
             clock=clock,
         )
         created.append(f"training {username} {code}")
-    ada = find_user(session, "ada")
-    if ada is None or not _materials_present(session):
-        return created
-    if _recipe(session, "VC500") is None:
-        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "A", clock=clock)
-        _effective(session, ada, actor, "VC500", "Vitamin C 500 mg tablets", "B", clock=clock)
-        created.append("recipe VC500 (rev A superseded, rev B effective)")
-    if _recipe(session, "FS-200") is None:
-        _effective(session, ada, actor, "FS-200", "Flow sensor", "C", clock=clock)
-        created.append("recipe FS-200 (rev C effective)")
     return created
 
 
@@ -171,72 +201,55 @@ def _materials_present(session: Session) -> bool:
     return found == codes
 
 
-def _effective(
+def _seed_vc500(session: Session, ada: User, quinn: User, signing: DemoSigning) -> None:
+    """Revision A made effective, then revision B drafted from it with only B's changes; B's
+    approval supersedes A (the approval service does that, as for any revision)."""
+    clock = signing.clock
+    rev_a = revisions.create_recipe(
+        session,
+        actor=ada,
+        code="VC500",
+        name="Vitamin C 500 mg tablets",
+        header=_vc500_header("A"),
+        product_code="VC500",
+        clock=clock,
+    )
+    _fill(session, ada, rev_a, _vc500_steps("A"), _vc500_bom("A"), signing)
+    _review(session, ada, quinn, rev_a, signing)
+
+    rev_b = revisions.start_revision(
+        session,
+        actor=ada,
+        recipe_id=rev_a.recipe_id,
+        clock=clock,
+    )
+    revisions.update_header(
+        session,
+        actor=ada,
+        revision_id=rev_b.id,  # type: ignore[arg-type]
+        header=_vc500_header("B"),
+        clock=clock,
+    )
+    _revise(session, ada, rev_b, _vc500_steps("A"), _vc500_steps("B"), signing)
+    _revise_bom(session, ada, rev_b, _vc500_bom("A"), _vc500_bom("B"), signing)
+    _review(session, ada, quinn, rev_b, signing)
+
+
+def _fill(
     session: Session,
     ada: User,
-    system: SystemActor,
-    code: str,
-    name: str,
-    letter: str,
-    clock: Clock,
+    revision: RecipeRevision,
+    steps: list[StepIn],
+    bom: list[BomLineIn],
+    signing: DemoSigning,
 ) -> None:
-    now = clock.now()
-    recipe = _recipe(session, code)
-    if code == "VC500":
-        header = HeaderIn(
-            "100000",
-            "tablets",
-            "",
-            "SOP-PR-014,SOP-QA-001",
-            "Weighings verified by a second person; blend time 14-16 min; magnesium stearate ±2 %."
-            if letter == "B"
-            else "First issue.",
-        )
-        steps, bom = _vc500_steps(letter), _vc500_bom(letter)
-    else:
-        header = HeaderIn("10", "pcs", "C", "SOP-QA-001", "Drawing rev C.")
-        steps, bom = FS200_STEPS, FS200_BOM  # fmt: skip
-    when = now - timedelta(days=200 if letter == "A" else 30)
-    if recipe is None:
-        product = code if code == "VC500" else "FS-200"
-        revision = revisions.create_recipe(
-            session,
-            actor=ada,
-            code=code,
-            name=name,
-            header=header,
-            product_code=product,
-            clock=clock.at(when),
-        )
-        if letter != "A":  # FS-200: revisions A and B were paper-only; C is the first here
-            revision.revision = letter
-            session.add(revision)
-            session.flush()
-    else:
-        revision = revisions.start_revision(
-            session,
-            actor=ada,
-            recipe_id=recipe.id,  # type: ignore[arg-type]
-            clock=clock.at(when),
-        )
-        revisions.update_header(
-            session,
-            actor=ada,
-            revision_id=revision.id,  # type: ignore[arg-type]
-            header=header,
-            clock=clock.at(when),
-        )
-        for s in reading.load_revision(session, revision.id).steps:  # type: ignore[arg-type]
-            mbr_steps.remove_step(session, actor=ada, step_id=s.step.id, clock=clock.at(when))  # type: ignore[arg-type]
-        for b in reading.load_revision(session, revision.id).bom:  # type: ignore[arg-type]
-            mbr_bom.remove_bom_line(session, actor=ada, line_id=b.line.id, clock=clock.at(when))  # type: ignore[arg-type]
     for step in steps:
         mbr_steps.add_step(
             session,
             actor=ada,
             revision_id=revision.id,  # type: ignore[arg-type]
             new=step,
-            clock=clock.at(when),
+            clock=signing.clock,
         )
     for line in bom:
         mbr_bom.add_bom_line(
@@ -244,13 +257,68 @@ def _effective(
             actor=ada,
             revision_id=revision.id,  # type: ignore[arg-type]
             new=line,
-            clock=clock.at(when),
+            clock=signing.clock,
         )
-    approval.submit_for_review(session, actor=ada, revision_id=revision.id, clock=clock.at(when))  # type: ignore[arg-type]
-    approval.approve_outside_the_system(
+
+
+def _revise(
+    session: Session,
+    ada: User,
+    revision: RecipeRevision,
+    old: list[StepIn],
+    new: list[StepIn],
+    signing: DemoSigning,
+) -> None:
+    """Ada edits the steps that differ in the new revision (same step codes)."""
+    ids = {s.step.code: s.step.id for s in reading.load_revision(session, revision.id).steps}  # type: ignore[arg-type]
+    for before, after in zip(old, new, strict=True):
+        if before != after:
+            mbr_steps.update_step(
+                session,
+                actor=ada,
+                step_id=ids[before.code],  # type: ignore[arg-type]
+                new=after,
+                clock=signing.clock,
+            )
+
+
+def _revise_bom(
+    session: Session,
+    ada: User,
+    revision: RecipeRevision,
+    old: list[BomLineIn],
+    new: list[BomLineIn],
+    signing: DemoSigning,
+) -> None:
+    """Ada edits the BOM lines that differ in the new revision (same materials)."""
+    ids = {b.material.code: b.line.id for b in reading.load_revision(session, revision.id).bom}  # type: ignore[arg-type]
+    for before, after in zip(old, new, strict=True):
+        if before != after:
+            mbr_bom.update_bom_line(
+                session,
+                actor=ada,
+                line_id=ids[before.material_code],  # type: ignore[arg-type]
+                new=after,
+                clock=signing.clock,
+            )
+
+
+def _review(
+    session: Session, ada: User, quinn: User, revision: RecipeRevision, signing: DemoSigning
+) -> None:
+    """Ada sends the draft to review and signs it as author; Quinn, a second QA person,
+    approves it, which makes it effective."""
+    approval.submit_for_review(
         session,
-        actor=system,
+        actor=ada,
         revision_id=revision.id,  # type: ignore[arg-type]
-        reference=f"paper MBR approval QA-MBR-{code}-{letter} (demo data)",
-        clock=clock.at(when),
+        clock=signing.clock,
     )
+    for signer, meaning in ((ada, Meaning.AUTHORED), (quinn, Meaning.APPROVED)):
+        signing.sign(
+            session,
+            signer,
+            record_type=reading.RECORD_TYPE,
+            record_id=revision.id,
+            meaning=meaning.value,
+        )

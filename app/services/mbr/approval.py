@@ -190,7 +190,8 @@ def approve_outside_the_system(
     reference: str,
     clock: Clock,
 ) -> RecipeRevision:
-    """Bring in a revision approved on paper before go-live (the installer's CLI and the demo).
+    """Bring in a revision approved on paper before go-live (a plant's migration; the demo's
+    revisions are approved by signature).
 
     Only the system actor may do this, with the paper approval's reference; the audit trail and
     the revision page say so plainly. People approve through signatures.

@@ -51,9 +51,11 @@ def create_recipe(
     name: str,
     header: HeaderIn,
     product_code: str = "",
+    first_revision: str = "A",
     clock: Clock,
 ) -> RecipeRevision:
-    """A new product recipe with its first draft revision, A.
+    """A new product recipe with its first draft revision, A; or, for a product whose earlier
+    revisions were on paper, the letter that carries on that series (the audit names it).
 
     Raises:
         PermissionDenied: not admin or QA. Rejected: bad or duplicate fields.
@@ -95,6 +97,11 @@ def create_recipe(
         header.batch_size, field="batch_size", label="batch size", problems=problems
     )
     header = _checked_header(header, problems)
+    letter = first_revision.strip().upper()
+    if len(letter) != 1 or letter not in string.ascii_uppercase:
+        problems.append(
+            Violation("revision.letter", "A revision is one letter, A to Z.", "first_revision")
+        )
     require(problems)
     recipe = Recipe(
         code=code,
@@ -104,7 +111,7 @@ def create_recipe(
     )
     session.add(recipe)
     session.flush()
-    revision = _new_revision_row(recipe, "A", header, size, actor, clock=clock)  # type: ignore[arg-type]
+    revision = _new_revision_row(recipe, letter, header, size, actor, clock=clock)  # type: ignore[arg-type]
     session.add(revision)
     session.flush()
     audit_revision(
@@ -112,7 +119,7 @@ def create_recipe(
         actor,
         revision,
         "created",
-        after={"recipe": code, "name": recipe.name},
+        after={"recipe": code, "name": recipe.name, "revision": letter},
         clock=clock,
     )
     return revision
@@ -181,11 +188,11 @@ def _user_id(actor: Actor) -> int:
 
 
 def _next_letter(existing: Iterable[str]) -> str:
-    used = set(existing)
-    for letter in string.ascii_uppercase:
-        if letter not in used:
-            return letter
-    raise Rejected([Violation("revision.letters", "This recipe has used every letter A-Z.")])
+    """The letter after the latest one (a series that began on paper at C goes on with D)."""
+    last = max(existing, default="")
+    if last == string.ascii_uppercase[-1]:
+        raise Rejected([Violation("revision.letters", "This recipe has used every letter A-Z.")])
+    return string.ascii_uppercase[string.ascii_uppercase.index(last) + 1] if last else "A"
 
 
 def start_revision(

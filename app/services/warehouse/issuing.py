@@ -97,24 +97,32 @@ def _fefo_by_material(
     return found
 
 
-def usability_problems(session: Session, lot: Lot, today: date) -> list[Violation]:
-    """Why a lot may not be used now (status, its evidence, and expiry), in words."""
+def usability_problems(lot: Lot, today: date) -> list[Violation]:
+    """Why a lot may not be used now (status and expiry), in words."""
     problems = []
     status = LotStatus(lot.status)
     if status != LotStatus.RELEASED:
         problems.append(
             Violation("lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.")
         )
-    elif (unfounded := state_check.evidence_problem(session, RECORD_TYPE, lot)) is not None:
-        # Released in the table but not by a QC decision on record: never used on its word.
-        problems.append(
-            Violation(
-                "lot.status",
-                f"Lot {lot.lot_code} cannot be used: {unfounded}. Ask QA to look into it.",
-            )
-        )
     if lot.expiry is not None and lot.expiry < today:
         problems.append(Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}."))
+    return problems
+
+
+def gate_problems(session: Session, lot: Lot, today: date) -> list[Violation]:
+    """`usability_problems`, and for a released lot whether its release stands on its evidence:
+    a status set in the table but not by a QC decision on record is never relied on."""
+    problems = usability_problems(lot, today)
+    if lot.status == LotStatus.RELEASED:
+        unfounded = state_check.evidence_problem(session, RECORD_TYPE, lot)
+        if unfounded is not None:
+            problems.append(
+                Violation(
+                    "lot.status",
+                    f"Lot {lot.lot_code} cannot be used: {unfounded}. Ask QA to look into it.",
+                )
+            )
     return problems
 
 
@@ -141,7 +149,7 @@ def issue(
     batch, needs = batch_needs(session, new.batch_no)
     lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
     today = clock.today()
-    problems = usability_problems(session, lot, today)
+    problems = gate_problems(session, lot, today)
     if lot.material_id not in {n.material_id for n in needs}:
         material = session.get(Material, lot.material_id)
         problems.append(

@@ -218,7 +218,7 @@ def add_line(
     lot = _lot_from_scan(session, scanned)
     require(problems)
     assert amount is not None
-    gates = issuing.usability_problems(session, lot, clock.today())
+    gates = issuing.gate_problems(session, lot, clock.today())
     free = ledger.balance(session, lot.id) - _picked(session, shipment, lot)  # type: ignore[arg-type]
     if amount > free:
         gates.append(
@@ -311,7 +311,7 @@ def despatch(
         wanted[lot.id] = wanted.get(lot.id, Decimal(0)) + line.quantity  # type: ignore[arg-type, index]
     for lot_id, amount in wanted.items():
         lot = ledger.lock_lot(session, lot_id)
-        gates += issuing.usability_problems(session, lot, clock.today())
+        gates += issuing.gate_problems(session, lot, clock.today())
         stock = ledger.balance(session, lot_id)
         if amount > stock:
             gates.append(
