@@ -267,7 +267,7 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
     sign_lot(session, qa.user, lot, "released")
     issue(session, walt, lot, "9.5")
 
-    with pytest.raises(GateViolation, match="has only 0.5 kg left; 1 cannot be issued"):
+    with pytest.raises(GateViolation, match="has only 0.5 kg left; 1 kg cannot be issued"):
         issue(session, walt, lot, "1")
     with pytest.raises(Rejected, match="holds 9.5 kg"):
         issuing.return_to_stock(

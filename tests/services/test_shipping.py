@@ -124,7 +124,9 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned="]C1" + label.element_string,
         quantity="40000", clock=at(NOW),
     )  # fmt: skip
-    with pytest.raises(GateViolation, match="has 60000 tablets free to ship; 70000 cannot"):
+    with pytest.raises(
+        GateViolation, match="has 60,000 tablets free to ship; 70,000 tablets cannot"
+    ):
         pick(
             session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
             quantity="70000", clock=at(NOW),

@@ -13,6 +13,7 @@ from app.forms import new_key, parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
 from app.services.core.errors import GateViolation, Rejected
+from app.services.core.quantities import shown
 from app.services.esign import signatures
 from app.services.execution import batches
 from app.services.masterdata import materials
@@ -271,7 +272,7 @@ def issue() -> ResponseReturnValue:
         if again:
             flash("This issue was already recorded; nothing new was recorded.", "info")
         else:
-            amount = f"{-movement.quantity} {movement.unit}"
+            amount = shown(-movement.quantity, movement.unit)
             batch_no = form.get("batch_no", "").strip().upper()
             flash(f"Issued {amount} of lot {lot_code} to {batch_no}.", "success")
         return full_redirect(url_for("lots.show", lot_code=lot_code))

@@ -9,7 +9,7 @@ Exponents, other scripts' digits and absurd lengths are refused with a sentence,
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from app.services.core.errors import Violation
 
@@ -117,3 +117,25 @@ def record_id(raw: str | int | None) -> int | None:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= RECORD_ID_MAX:
         return None
     return int(text)
+
+
+def shown(value: Decimal | int | str | None, unit: str | None = None) -> str:
+    """A quantity as people read it: grouped by thousands with its unit ("100,000 tablets",
+    "1,250.500 kg"). The decimals the value carries are kept (a weighed "25.00 kg" says it was
+    weighed to the hundredth); in a count unit, where a fraction means nothing, trailing zeros
+    go ("100000.000" tablets is "100,000 tablets"). Never used to fill a form field: the
+    number reader refuses grouped numbers on input."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return str(value)  # not a number: shown as it is rather than hidden
+    if not number.is_finite():
+        return str(number)
+    if unit and unit.strip().lower() in COUNT_UNITS:
+        number = number.normalize()  # 100000.000 -> 1E+5, shown as 100,000
+    if number.is_zero():
+        number = abs(number)  # never "-0"
+    text = f"{number:,f}"  # fixed point, so 1E+5 is 100,000 and 1E-7 is 0.0000001
+    return f"{text} {unit}" if unit else text

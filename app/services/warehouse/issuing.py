@@ -26,7 +26,7 @@ from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
-from app.services.core.quantities import parse_quantity
+from app.services.core.quantities import parse_quantity, shown
 from app.services.core.text import read_reason
 from app.services.warehouse.ledger import (
     RECORD_TYPE,
@@ -174,8 +174,8 @@ def issue(
         problems.append(
             Violation(
                 "lot.balance",
-                f"Lot {lot.lot_code} has only {stock} {lot.unit} left; "
-                f"{quantity} cannot be issued.",
+                f"Lot {lot.lot_code} has only {shown(stock, lot.unit)} left; "
+                f"{shown(quantity, lot.unit)} cannot be issued.",
                 "quantity",
             )
         )
@@ -257,8 +257,8 @@ def return_to_stock(
             [
                 Violation(
                     "return.too_much",
-                    f"Batch {batch} holds {taken} {lot.unit} of lot {lot.lot_code}; "
-                    f"{amount} cannot come back.",
+                    f"Batch {batch} holds {shown(taken, lot.unit)} of lot {lot.lot_code}; "
+                    f"{shown(amount, lot.unit)} cannot come back.",
                     "quantity",
                 )
             ]

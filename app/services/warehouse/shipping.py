@@ -224,8 +224,8 @@ def add_line(
         gates.append(
             Violation(
                 "lot.balance",
-                f"Lot {lot.lot_code} has {free} {lot.unit} free to ship; "
-                f"{amount} cannot be picked.",
+                f"Lot {lot.lot_code} has {quantities.shown(free, lot.unit)} free to ship; "
+                f"{quantities.shown(amount, lot.unit)} cannot be picked.",
                 "quantity",
             )
         )
@@ -317,7 +317,8 @@ def despatch(
             gates.append(
                 Violation(
                     "lot.balance",
-                    f"Lot {lot.lot_code} has only {stock} {lot.unit} left; {amount} cannot ship.",
+                    f"Lot {lot.lot_code} has only {quantities.shown(stock, lot.unit)} left; "
+                    f"{quantities.shown(amount, lot.unit)} cannot ship.",
                 )
             )
     require(gates, gate=True)
