@@ -357,6 +357,11 @@ def _server_session() -> ServerSession:
     return target
 
 
+def current_web_session_id() -> int | None:
+    """The server-side session this request belongs to (None before it is first saved)."""
+    return _server_session().row_id
+
+
 def begin_signed_in_session(user: User) -> None:
     """Sign `user` in on a new session id (the anonymous one before ends: no fixation)."""
     _end_this_session(web_sessions.REPLACED)

@@ -88,6 +88,8 @@ class WebAuthnChallenge(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    # The browser session that began it: only that session may answer it.
+    web_session_id: int | None = Field(default=None, foreign_key="web_session.id")
 
 
 class Signature(SQLModel, table=True):
@@ -118,6 +120,10 @@ class Signature(SQLModel, table=True):
     signature: str | None = Field(default=None, sa_column=Column(Text))  # base64url
     user_handle: str | None = Field(default=None, max_length=200)
     sign_count: int | None = None
+    # What the assertion was checked against when it was made, so a later host rename or port
+    # change never turns a genuine signature into a failure on re-verification.
+    rp_id: str | None = Field(default=None, max_length=253)
+    allowed_origins: str | None = Field(default=None, max_length=1000)  # JSON list
 
 
 class IdentityCheck(SQLModel, table=True):

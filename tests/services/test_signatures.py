@@ -71,6 +71,7 @@ def test_challenge_is_the_hash_of_the_canonical_record_meaning_signer_and_nonce(
             "revision": "3",
             "body": "Record entries at the time of the activity.",
         },
+        "state": {"last_change": None},  # what the signer saw of its state (none audited yet)
     }
     assert payload["meaning"] == "read_and_understood"
     assert payload["signer"] == {

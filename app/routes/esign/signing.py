@@ -11,6 +11,7 @@ from app.models import Meaning
 from app.services.core.errors import DomainError, Rejected, SignatureRefused, Violation
 from app.services.esign import signable, signatures
 from app.web import (
+    current_web_session_id,
     db_session,
     plant_clock,
     record_refusal,
@@ -50,6 +51,7 @@ def _begin(record_type: str, record_id: str, meaning: str) -> signatures.Signing
         rp=relying_party(),
         policy=signing_policy(),
         clock=plant_clock(),
+        web_session_id=current_web_session_id(),
     )
 
 
@@ -90,6 +92,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 rp=relying_party(),
                 policy=signing_policy(),
                 clock=plant_clock(),
+                web_session_id=current_web_session_id(),
             )
         else:
             signatures.sign_with_password(
@@ -102,6 +105,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 reason_text=form.get("reason_text"),
                 policy=signing_policy(),
                 clock=plant_clock(),
+                web_session_id=current_web_session_id(),
             )
     except (SignatureRefused, Rejected) as exc:
         # The failed attempt is kept (committed with this answer); offer a fresh ceremony.

@@ -46,6 +46,13 @@ class PermissionDenied(DomainError):
     status_code = 403
 
 
+class DecisionRefused(PermissionDenied):
+    """A signing refused once its challenge was spent (the record's state moved on): the spent
+    challenge is kept, so the same answer can never be replayed later."""
+
+    keeps_changes = True
+
+
 class NotFound(DomainError):
     status_code = 404
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 from webauthn.helpers import bytes_to_base64url
@@ -59,11 +60,17 @@ def _signature_problems(session: Session, sig: Signature, rp: wa.RelyingParty) -
     content = payload.get("record", {}).get("content", {})
     if sha256_hex(canonical_json(content)) != sig.content_hash:
         problems.append("the stored content hash does not match the signed payload")
-    if (payload.get("meaning"), payload.get("signer", {}).get("id")) != (
-        sig.meaning,
-        sig.signer_id,
-    ):
+    signer = payload.get("signer", {})
+    if (payload.get("meaning"), signer.get("id")) != (sig.meaning, sig.signer_id):
         problems.append("meaning or signer differ from what was signed")
+    if (signer.get("username"), signer.get("printed_name")) != (
+        sig.signer_username,
+        sig.printed_name,
+    ):
+        problems.append("the name shown with it is not the name that signed")
+    issued = _instant(payload.get("issued_at"))
+    if issued is None or not issued <= sig.signed_at <= issued + wa.CHALLENGE_LIFETIME:
+        problems.append("its date is not when it was signed")
     try:
         live = signable.load(session, sig.record_type, sig.record_id)
         if live.content_hash != sig.content_hash:
@@ -85,8 +92,33 @@ def _signature_problems(session: Session, sig: Signature, rp: wa.RelyingParty) -
             challenge = bytes_to_base64url(hashlib.sha256(sig.payload.encode()).digest())
             try:
                 wa.verify_assertion(
-                    rp, assertion=assertion, challenge=challenge, passkey=passkey, check_count=False
+                    _made_under(sig, rp),
+                    assertion=assertion,
+                    challenge=challenge,
+                    passkey=passkey,
+                    check_count=False,
                 )
             except SignatureRefused as exc:
                 problems.append(f"the passkey signature does not verify ({exc.message})")
     return problems
+
+
+def _made_under(sig: Signature, today: wa.RelyingParty) -> wa.RelyingParty:
+    """The relying party the signature was made under (its RP ID and the origins allowed then),
+    not today's settings: a host rename must not fail every genuine signature. Signatures from
+    before this was kept are checked against today's."""
+    if sig.rp_id is None or sig.allowed_origins is None:
+        return today
+    return wa.RelyingParty(
+        id=sig.rp_id, name=today.name, origins=tuple(json.loads(sig.allowed_origins))
+    )
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

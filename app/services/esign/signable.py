@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from app.canonical import canonical_json, sha256_hex
-from app.models import Meaning, Role, Signature, User
+from app.models import AuditEvent, Meaning, Role, Signature, User
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
 from app.services.core.quantities import record_id as record_id_number
@@ -51,6 +51,10 @@ class Signable:
     lock: Callable[[Session], object] | None = field(default=None, compare=False)
     # Signing changes what the record's page shows (its state, its next action): reload it.
     changes_page: bool = False
+    # The governed state now (status, and the record's last audited change): signed with the
+    # content and checked again at submit, but not part of `content_hash`, because a decision
+    # is meant to move it on (re-verification compares the content only).
+    state: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
@@ -81,4 +85,12 @@ def load(session: Session, record_type: str, record_id: str) -> Signable:
         raise NotFound(f"There is no {record_type} {record_id[:40]!r}.")
     importlib.import_module(provider)
     loader = _loaders[record_type]
-    return loader(session, record_id.strip())
+    loaded = loader(session, record_id.strip())
+    last_change = session.exec(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.entity_type == loaded.record_type,
+            AuditEvent.entity_id == loaded.record_id,
+        )
+    ).one()
+    # Any audited change in between (a hold and its lift: the same status again) shows.
+    return replace(loaded, state={**loaded.state, "last_change": last_change})

@@ -21,6 +21,7 @@ from app.services.accounts.auth import password_matches
 from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.core.errors import (
+    DecisionRefused,
     PermissionDenied,
     Rejected,
     SignatureRefused,
@@ -86,6 +87,9 @@ def _payload(target: signable.Signable, meaning: Meaning, signer: User, now: dat
                 "type": target.record_type,
                 "id": target.record_id,
                 "content": dict(target.content),
+                # The governed state the signer saw (status, last change): signed with it, and
+                # checked again at submit, so a decision never lands on a state it did not see.
+                "state": dict(target.state),
             },
             "meaning": meaning.value,
             "signer": {
@@ -109,8 +113,10 @@ def begin_signing(
     rp: wa.RelyingParty,
     policy: signers.SigningPolicy,
     clock: Clock,
+    web_session_id: int | None = None,
 ) -> SigningRequest:
-    """Open a signing ceremony for `signer` on the live record.
+    """Open a signing ceremony for `signer` on the live record (answerable only from the
+    browser session `web_session_id`, when given).
 
     Raises:
         NotFound: no such record. PermissionDenied: the signer may not sign it now (all reasons).
@@ -131,6 +137,7 @@ def begin_signing(
         clock=clock,
         raw=hashlib.sha256(payload.encode()).digest(),
         payload=payload,
+        web_session_id=web_session_id,
     )
     keys = passkeys.active_passkeys(session, signer.id)  # type: ignore[arg-type]
     return SigningRequest(
@@ -191,12 +198,30 @@ def _prepare(
     challenge_id: int,
     reason_code: str | None,
     reason_text: str | None,
+    policy: signers.SigningPolicy,
     clock: Clock,
+    web_session_id: int | None,
 ) -> tuple[str, signable.Signable, Meaning, tuple[str | None, str | None], str]:
-    """Consume the challenge and check the record still reads as it did when the dialog opened."""
-    row = wa.consume_challenge(
-        session, challenge_id=challenge_id, ceremony=Ceremony.SIGN, user_id=signer.id, clock=clock
-    )
+    """Consume the challenge and check the record still reads as it did when the dialog opened.
+    The challenge is spent by any refusal from here on (it is never answerable twice)."""
+    try:
+        row = wa.consume_challenge(
+            session,
+            challenge_id=challenge_id,
+            ceremony=Ceremony.SIGN,
+            user_id=signer.id,
+            clock=clock,
+            web_session_id=web_session_id,
+        )
+    except wa.ChallengeUsed:
+        raise  # a copy of an answer already given (or a replay): decided by _prepare_once
+    except SignatureRefused as exc:
+        # Someone else's challenge, another session's, an expired one: a failed attempt.
+        raise SignatureRefused(
+            signers.record_failure(
+                session, signer=signer, why=exc.message, policy=policy, clock=clock
+            )
+        ) from exc
     payload = json.loads(row.payload or "{}")
     record = payload["record"]
     meaning = Meaning(payload["meaning"])
@@ -209,8 +234,10 @@ def _prepare(
         session, signer=signer, target=target, meaning=meaning, clock=clock
     )
     if problems:
-        raise PermissionDenied(" ".join(v.message for v in problems))
-    if canonical_json(dict(target.content)) != canonical_json(record["content"]):
+        raise DecisionRefused(" ".join(v.message for v in problems))
+    if canonical_json(dict(target.content)) != canonical_json(record["content"]) or (
+        canonical_json(dict(target.state)) != canonical_json(record.get("state", {}))
+    ):
         raise SignatureRefused(
             "The record changed after you opened the signing dialog. Review it and sign again."
         )
@@ -224,7 +251,9 @@ def _prepare_once(
     challenge_id: int,
     reason_code: str | None,
     reason_text: str | None,
+    policy: signers.SigningPolicy,
     clock: Clock,
+    web_session_id: int | None,
 ) -> tuple[str, signable.Signable, Meaning, tuple[str | None, str | None], str]:
     """`_prepare`, saying so plainly when this very request was signed already (the same
     answer sent twice: a double tap, a retry): nothing is signed again."""
@@ -235,7 +264,9 @@ def _prepare_once(
             challenge_id=challenge_id,
             reason_code=reason_code,
             reason_text=reason_text,
+            policy=policy,
             clock=clock,
+            web_session_id=web_session_id,
         )
     except wa.ChallengeUsed as exc:
         first = session.exec(
@@ -319,6 +350,7 @@ def sign_with_passkey(
     rp: wa.RelyingParty,
     policy: signers.SigningPolicy,
     clock: Clock,
+    web_session_id: int | None = None,
 ) -> Signature:
     """Finish a passkey signing: verify the assertion against this ceremony's challenge.
 
@@ -333,7 +365,9 @@ def sign_with_passkey(
         challenge_id=challenge_id,
         reason_code=reason_code,
         reason_text=reason_text,
+        policy=policy,
         clock=clock,
+        web_session_id=web_session_id,
     )
     try:
         assertion = wa.Assertion.parse(credential)
@@ -369,6 +403,8 @@ def sign_with_passkey(
         signature=assertion.signature,
         user_handle=assertion.user_handle,
         sign_count=new_count,
+        rp_id=rp.id,
+        allowed_origins=json.dumps(list(rp.origins)),
     )
 
 
@@ -383,6 +419,7 @@ def sign_with_password(
     reason_text: str | None = None,
     policy: signers.SigningPolicy,
     clock: Clock,
+    web_session_id: int | None = None,
 ) -> Signature:
     """Finish a signing with both components re-entered: user ID and password (§11.200(a)).
 
@@ -401,7 +438,9 @@ def sign_with_password(
         challenge_id=challenge_id,
         reason_code=reason_code,
         reason_text=reason_text,
+        policy=policy,
         clock=clock,
+        web_session_id=web_session_id,
     )
     if username.strip().lower() != signer.username or not password_matches(
         signer.password_hash, password

@@ -73,12 +73,15 @@ def issue_challenge(
     clock: Clock,
     raw: bytes | None = None,
     payload: str | None = None,
+    web_session_id: int | None = None,
 ) -> WebAuthnChallenge:
-    """Store a new challenge (random, or `raw` when it is the hash of what is being signed)."""
+    """Store a new challenge (random, or `raw` when it is the hash of what is being signed),
+    bound to the browser session that asked for it, when there is one."""
     now = clock.now()
     row = WebAuthnChallenge(
         ceremony=ceremony.value,
         user_id=user_id,
+        web_session_id=web_session_id,
         challenge=bytes_to_base64url(raw or secrets.token_bytes(32)),
         payload=payload,
         created_at=now,
@@ -98,7 +101,13 @@ class ChallengeUsed(SignatureRefused):
 
 
 def consume_challenge(
-    session: Session, *, challenge_id: int, ceremony: Ceremony, user_id: int | None, clock: Clock
+    session: Session,
+    *,
+    challenge_id: int,
+    ceremony: Ceremony,
+    user_id: int | None,
+    clock: Clock,
+    web_session_id: int | None = None,
 ) -> WebAuthnChallenge:
     """Mark a challenge used; refuse one that is unknown, someone else's, used or expired.
 
@@ -113,6 +122,11 @@ def consume_challenge(
         raise SignatureRefused("This signing request is unknown. Start again.")
     if row.user_id is not None and row.user_id != user_id:
         raise SignatureRefused("This signing request belongs to another person.")
+    if row.web_session_id is not None and row.web_session_id != web_session_id:
+        raise SignatureRefused(
+            "This signing request was opened in another sign-in (another device or a session "
+            "that has ended). Open the signing dialog again here."
+        )
     if row.used_at is not None:
         raise ChallengeUsed(
             "This signing request was already used; a signature cannot be replayed.",

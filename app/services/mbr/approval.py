@@ -246,6 +246,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         record_id=str(revision_id),
         title=f"master batch record {view.title} — {view.recipe.name}",
         content=content(view),
+        state={"status": view.revision.status},
         meanings={
             Meaning.AUTHORED: frozenset(AUTHORS),
             Meaning.APPROVED: frozenset({Role.QA}),

@@ -108,6 +108,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
             "expiry": lot.expiry,
             "received_at": lot.received_at,
         },
+        state={"status": lot.status},
         meanings={m: frozenset({Role.QA}) for m in DISPOSITIONS},
         rules=_disposition_rules(lot.id),  # type: ignore[arg-type]
         lock=lambda s: lock_lot(s, lot.id),  # type: ignore[arg-type]
