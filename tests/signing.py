@@ -24,11 +24,15 @@ RP = wa.RelyingParty(id="localhost", name="Batchbook", origins=("http://localhos
 POLICY = signers.SigningPolicy(password_signing=True, max_failures=3, lock_seconds=600)
 
 
+# Each test signer's passkey authenticator, by user id: helpers sign the way that person must.
+PASSKEYS: dict[int, SoftAuthenticator] = {}
+
+
 @dataclass
 class Signer:
     user: User
     authenticator: SoftAuthenticator
-    passkey: Passkey
+    passkey: Passkey | None  # None: this person signs with user ID and password
 
 
 def enrol(
@@ -84,7 +88,14 @@ def admin(make_user: Callable[..., User]) -> User:
 def make_signer(
     session: Session, make_user: Callable[..., User], admin: User
 ) -> Callable[..., Signer]:
-    def make(*roles: str, username: str | None = None, full_name: str | None = None) -> Signer:
+    def make(
+        *roles: str,
+        username: str | None = None,
+        full_name: str | None = None,
+        with_passkey: bool = True,
+    ) -> Signer:
+        """A person ready to sign: identity checked, acknowledgement signed, and (unless
+        `with_passkey=False`, for the password fallback) a passkey enrolled."""
         user = make_user(*(roles or ("qa",)), username=username, full_name=full_name)
         signers.record_identity_check(
             session,
@@ -94,9 +105,13 @@ def make_signer(
             document_reference="X1234567",
             clock=at(NOW),
         )
+        acknowledge(session, user)  # before the passkey: afterwards the passkey must sign
         authenticator = SoftAuthenticator()
+        if not with_passkey:
+            PASSKEYS.pop(user.id, None)  # type: ignore[arg-type]
+            return Signer(user, authenticator, None)
         passkey = enrol(session, admin, user, authenticator)
-        acknowledge(session, user)
+        PASSKEYS[user.id] = authenticator  # type: ignore[index]
         return Signer(user, authenticator, passkey)
 
     return make
@@ -159,7 +174,8 @@ def sign_with_password(
     reason: str = "",
     clock: Clock = CLOCK,
 ) -> Signature:
-    """Sign a record with user ID and password, the whole ceremony (reason coded if given)."""
+    """Sign a record the whole ceremony through, the way this person must: with user ID and
+    password, or with their passkey when they have one (then the password is refused)."""
     request = signatures.begin_signing(
         session,
         signer=signer,
@@ -170,13 +186,27 @@ def sign_with_password(
         policy=POLICY,
         clock=clock,
     )
+    reason_code = "investigation" if reason else None
+    authenticator = PASSKEYS.get(signer.id)  # type: ignore[arg-type]
+    if authenticator is not None and request.passkey_options is not None:
+        return signatures.sign_with_passkey(
+            session,
+            signer=signer,
+            challenge_id=request.challenge_id,
+            credential=authenticator.get_assertion(request.passkey_options),  # type: ignore[arg-type]
+            reason_code=reason_code,
+            reason_text=reason or None,
+            rp=RP,
+            policy=POLICY,
+            clock=clock,
+        )
     return signatures.sign_with_password(
         session,
         signer=signer,
         challenge_id=request.challenge_id,
         username=signer.username,
         password=PASSWORD,
-        reason_code="investigation" if reason else None,
+        reason_code=reason_code,
         reason_text=reason or None,
         policy=POLICY,
         clock=clock,
@@ -184,7 +214,7 @@ def sign_with_password(
 
 
 def sign_lot(session: Session, signer: User, lot: Lot, meaning: str, reason: str = "") -> None:
-    """A QC decision on a lot (released, rejected, held, hold_lifted) by password signature."""
+    """A QC decision on a lot (released, rejected, held, hold_lifted), signed."""
     sign_with_password(
         session, signer, record_type="lot", record_id=lot.id, meaning=meaning, reason=reason
     )

@@ -39,6 +39,9 @@ class User(SQLModel, table=True):
     # E-signing has its own lock: repeated failed signings must not pass silently (§11.300(d)).
     signing_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     signing_locked_until: datetime | None = None
+    # Someone with a passkey signs with it; an admin may allow the user-ID-and-password
+    # fallback until a time (a lost phone), recorded with a reason.
+    password_signing_until: datetime | None = None
 
     @property
     def role_set(self) -> frozenset[Role]:

@@ -212,6 +212,9 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     ),
     "/users/<int:user_id>/enrolment-link": lambda p: Case(f"/users/{p.other.id}/enrolment-link"),
     "/users/<int:user_id>/sessions/end": lambda p: Case(f"/users/{p.other.id}/sessions/end"),
+    "/users/<int:user_id>/password-signing": lambda p: Case(
+        f"/users/{p.other.id}/password-signing", {"hours": "8", "reason": "Phone lost"}
+    ),
     "/users/<int:user_id>/unlock-signing": lambda p: Case(
         f"/users/{p.other.id}/unlock-signing", {"reason": "Forgot the password"}
     ),

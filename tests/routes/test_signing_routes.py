@@ -66,7 +66,8 @@ def test_dialog_says_what_is_signed_and_with_what_meaning(
     assert "with the meaning <strong>“Read and understood”</strong>" in dialog
     assert "legally binding" in dialog
     assert json.loads(_options(dialog))["userVerification"] == "required"
-    assert "Sign with user ID and password" in dialog
+    # A person with a passkey signs with it: the password fallback is not offered.
+    assert "Sign with user ID and password" not in dialog
 
 
 def test_not_activated_user_gets_a_403_with_the_reasons(
@@ -102,7 +103,7 @@ def test_passkey_signature_over_http_shows_the_manifestation(
 def test_password_signature_over_http(
     browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
     _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
     status, body, _h = _finish(
@@ -118,7 +119,7 @@ def test_password_signature_over_http(
 def test_wrong_password_reopens_the_dialog_and_the_failure_is_kept(
     browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
     _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
     status, body, _h = _finish(
@@ -134,7 +135,7 @@ def test_wrong_password_reopens_the_dialog_and_the_failure_is_kept(
 def test_lock_after_failures_alerts_the_admin_home(
     app: Flask, make_signer: Callable[..., Signer], sop: Document, admin: User
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     browser = _signed_in(Browser(app.test_client()), s.user)
     for _ in range(5):  # default policy: 5 failures
         _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
@@ -155,7 +156,7 @@ def test_lock_after_failures_alerts_the_admin_home(
 def test_rejection_reasons_are_asked_beside_their_fields(
     browser: Browser, make_signer: Callable[..., Signer]
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
     status, dialog = _start(browser, "test_record", "1", "rejected")
     assert status == 200
@@ -208,7 +209,7 @@ def test_changed_document_shows_its_signature_no_longer_valid(
 ) -> None:
     from app.services.masterdata import documents
 
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
     _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
     _finish(browser, dialog, sop, method="password", username=s.user.username, password=PASSWORD)
@@ -348,7 +349,7 @@ def test_refused_actions_leave_an_audit_event(
     assert browser.client.get("/users/").status_code == 403
     assert _start(browser, "sop", sop.id, "read_and_understood")[0] == 403  # not activated
 
-    signer = make_signer()
+    signer = make_signer(with_passkey=False)
     other = Browser(browser.client.application.test_client())
     _signed_in(other, signer.user)
     _status, dialog = _start(other, "sop", sop.id, "read_and_understood")
@@ -369,3 +370,23 @@ def test_refused_actions_leave_an_audit_event(
         ("signing.refused", signer.user.username, 422),
     ]
     assert "not activated" in (events[1].after or "")
+
+
+def test_an_admin_allows_password_signing_for_a_while_from_the_user_page(
+    app: Flask, make_signer: Callable[..., Signer], make_user: Callable[..., User]
+) -> None:
+    quinn = make_signer(full_name="Quinn Adeyemi")
+    admin = Browser(app.test_client())
+    _signed_in(admin, make_user("admin", username="second-admin"))
+    page = admin.client.get(f"/users/{quinn.user.id}").get_data(as_text=True)
+    assert "Allow password signing" in page
+    refused = admin.post(f"/users/{quinn.user.id}/password-signing", {"hours": "0", "reason": ""})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "from 1 to 72" in body and 'id="hours-error"' in body
+    done = admin.post(
+        f"/users/{quinn.user.id}/password-signing", {"hours": "8", "reason": "Phone lost"}
+    )
+    assert done.status_code == 302
+    shown = admin.client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "may sign with user ID and password until" in shown

@@ -16,7 +16,6 @@ from sqlmodel import Session
 from app.models import Equipment, Lot, User
 from app.services.accounts.auth import find_user
 from app.services.demo import seed_demo
-from app.services.esign import signatures
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.masterdata import equipment
@@ -25,9 +24,9 @@ from app.services.warehouse import issuing, receipt
 from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK, NOW
-from tests.conftest import PASSWORD, SYSTEM, Counted
+from tests.conftest import SYSTEM, Counted
 from tests.routes.conftest import Browser
-from tests.signing import POLICY, RP, Signer
+from tests.signing import Signer, sign_lot
 
 CountStatements = Callable[[], AbstractContextManager[Counted]]
 SUPPLIER = {
@@ -69,25 +68,7 @@ class Plant:
         return lot
 
     def release(self, lot: Lot) -> Lot:
-        request = signatures.begin_signing(
-            self.session,
-            signer=self.qa,
-            record_type="lot",
-            record_id=str(lot.id),
-            meaning="released",
-            rp=RP,
-            policy=POLICY,
-            clock=CLOCK,
-        )
-        signatures.sign_with_password(
-            self.session,
-            signer=self.qa,
-            challenge_id=request.challenge_id,
-            username=self.qa.username,
-            password=PASSWORD,
-            policy=POLICY,
-            clock=CLOCK,
-        )
+        sign_lot(self.session, self.qa, lot, "released")
         assert lot.status == "released"
         return lot
 

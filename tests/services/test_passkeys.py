@@ -6,14 +6,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models import User
 from app.services.accounts.auth import LockoutPolicy
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, SignatureRefused
 from app.services.esign import devices, passkeys, signers
 from tests.clock import at
-from tests.conftest import PASSWORD, audit_actions
+from tests.conftest import PASSWORD, SYSTEM, audit_actions
 from tests.signing import NOW, RP, Signer, enrol
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -268,3 +268,34 @@ def test_a_new_enrolment_link_replaces_the_older_ones(
     assert passkeys.begin_registration(
         session, user=quinn, token=new_token, device=None, rp=RP, clock=later
     )
+
+
+def test_an_admin_cannot_issue_herself_an_enrolment_link(
+    session: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    """Two people for every enrolment (issue 10 point 6): alone, the reason says who can help;
+    with a second admin, that admin issues it."""
+    signers.record_identity_check(
+        session, actor=make_user("admin", username="installer"), user_id=admin.id,
+        document_type="passport", document_reference="A1", clock=at(NOW),
+    )  # type: ignore[arg-type]  # fmt: skip
+    with pytest.raises(PermissionDenied, match="another admin issues: two people") as refused:
+        passkeys.issue_enrolment_link(session, actor=admin, user_id=admin.id, clock=at(NOW))  # type: ignore[arg-type]
+    assert "Ask Installer Tester to issue yours" in refused.value.message
+    second = session.exec(select(User).where(User.username == "installer")).one()
+    link, _token = passkeys.issue_enrolment_link(
+        session,
+        actor=second,
+        user_id=admin.id,
+        clock=at(NOW),  # type: ignore[arg-type]
+    )
+    assert link.issued_by_id == second.id
+
+
+def test_the_only_admin_is_told_a_second_admin_is_needed(session: Session, admin: User) -> None:
+    signers.record_identity_check(
+        session, actor=SYSTEM, user_id=admin.id, document_type="passport",
+        document_reference="A1", clock=at(NOW),
+    )  # type: ignore[arg-type]  # fmt: skip
+    with pytest.raises(PermissionDenied, match="no other active admin yet"):
+        passkeys.issue_enrolment_link(session, actor=admin, user_id=admin.id, clock=at(NOW))  # type: ignore[arg-type]

@@ -30,8 +30,9 @@ from app.services.mbr.bom import BomLineIn
 from app.services.mbr.revisions import HeaderIn
 from app.services.mbr.steps import LimitIn, StepIn
 from tests.clock import CLOCK, at
-from tests.conftest import PASSWORD, SYSTEM, audit_actions, count
-from tests.signing import NOW, POLICY, RP, Signer
+from tests.conftest import SYSTEM, audit_actions, count
+from tests.signing import NOW, Signer
+from tests.signing import sign_with_password as signed_by
 
 HEADER = HeaderIn(batch_size="100000", batch_unit="tablets", sop_codes="sop-pr-014, SOP-QA-001")
 WEIGH = StepIn(code="20", kind="weigh", title="Weigh ascorbic acid", training_code="VC500")
@@ -90,24 +91,8 @@ def draft(session: Session, master: None, author: Signer) -> RecipeRevision:
 
 
 def sign(session: Session, signer: User, revision: RecipeRevision, meaning: str) -> object:
-    request = signatures.begin_signing(
-        session,
-        signer=signer,
-        record_type=reading.RECORD_TYPE,
-        record_id=str(revision.id),
-        meaning=meaning,
-        rp=RP,
-        policy=POLICY,
-        clock=at(NOW),
-    )
-    return signatures.sign_with_password(
-        session,
-        signer=signer,
-        challenge_id=request.challenge_id,
-        username=signer.username,
-        password=PASSWORD,
-        policy=POLICY,
-        clock=at(NOW + timedelta(minutes=1)),
+    return signed_by(
+        session, signer, record_type=reading.RECORD_TYPE, record_id=revision.id, meaning=meaning
     )
 
 

@@ -221,17 +221,30 @@ def test_revoked_passkey_cannot_sign(
 def test_sign_count_that_does_not_increase_is_refused(
     session: Session, make_signer: Callable[..., Signer], sop: Document
 ) -> None:
+    """A cloned passkey is treated as one (issue 10 point 4): named, suspended, the admins
+    alerted, and not counted against its owner, who did nothing wrong."""
     s = make_signer()
     sign(session, s, sop)
     s.authenticator.counter = 0  # a cloned authenticator would report an old count
     request = begin(session, s.user, sop)
-    with pytest.raises(SignatureRefused, match="sign count"):
+    failures_before = s.user.signing_failures
+    with pytest.raises(SignatureRefused, match="This passkey may have been copied"):
         answer_with_passkey(
             session,
             s.user,
             request.challenge_id,
             s.authenticator.get_assertion(request.passkey_options),
         )
+    session.refresh(s.passkey)
+    assert s.passkey.revoked_at is not None and "copied" in (s.passkey.revoke_reason or "")
+    assert s.user.signing_failures == failures_before
+    alert = session.exec(select(Alert).where(Alert.kind == "passkey.copied")).one()
+    assert alert.user_id == s.user.id
+    assert "passkey.suspended_copied" in audit_actions(session, entity_id=str(s.user.id))
+    # The suspended key signs nothing more, not even with a fresh count.
+    s.authenticator.counter = 100
+    again = begin(session, s.user, sop)
+    assert again.passkey_options is None  # no active passkey left to offer
 
 
 def test_assertion_without_user_verification_is_refused(
@@ -252,7 +265,7 @@ def test_assertion_without_user_verification_is_refused(
 def test_password_signing_needs_both_components_each_time(
     session: Session, make_signer: Callable[..., Signer], sop: Document
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     request = begin(session, s.user, sop)
     with pytest.raises(SignatureRefused, match="user ID or password"):
         signatures.sign_with_password(
@@ -299,7 +312,7 @@ def test_plant_can_switch_password_signing_off(
 def test_repeated_failures_lock_signing_and_alert_admins(
     session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     for _ in range(POLICY.max_failures):
         request = begin(session, s.user, sop)
         with pytest.raises(SignatureRefused) as refused:
@@ -381,7 +394,7 @@ def test_signing_needs_identity_check_and_acknowledgement(
 def test_rejection_needs_a_reason_code_and_text(
     session: Session, make_signer: Callable[..., Signer]
 ) -> None:
-    s = make_signer()
+    s = make_signer(with_passkey=False)
     request = signatures.begin_signing(
         session,
         signer=s.user,
@@ -521,3 +534,47 @@ def test_signatures_cannot_be_changed_or_deleted(
 
 
 __all__ = ["Alert", "users"]
+
+
+def test_a_person_with_a_passkey_cannot_sidestep_it_with_a_password_unless_allowed(
+    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+) -> None:
+    """Password signing is a fallback, not a bypass (issue 10 point 7): refused while the
+    person holds an active passkey, until an admin allows it for some hours, with a reason."""
+    s = make_signer()
+    request = begin(session, s.user, sop)
+    assert not request.password_allowed
+    with pytest.raises(PermissionDenied, match="You have a passkey: sign with it"):
+        signatures.sign_with_password(
+            session, signer=s.user, challenge_id=request.challenge_id, username=s.user.username,
+            password=PASSWORD, policy=POLICY, clock=at(NOW),
+        )  # fmt: skip
+    with pytest.raises(PermissionDenied, match="Another admin"):
+        signers.allow_password_signing(
+            session,
+            actor=admin,
+            user_id=admin.id,
+            hours="8",
+            reason="x",
+            clock=at(NOW),  # type: ignore[arg-type]
+        )
+    with pytest.raises(Rejected, match="number of hours"):
+        signers.allow_password_signing(
+            session, actor=admin, user_id=s.user.id, hours="500", reason="Phone lost",  # type: ignore[arg-type]
+            clock=at(NOW),
+        )  # fmt: skip
+    signers.allow_password_signing(
+        session, actor=admin, user_id=s.user.id, hours="8", reason="Phone lost",  # type: ignore[arg-type]
+        clock=at(NOW),
+    )  # fmt: skip
+    request = begin(session, s.user, sop)
+    assert request.password_allowed
+    signature = signatures.sign_with_password(
+        session, signer=s.user, challenge_id=request.challenge_id, username=s.user.username,
+        password=PASSWORD, policy=POLICY, clock=at(NOW + timedelta(minutes=1)),
+    )  # fmt: skip
+    assert signature.method == "password"
+    assert "signing.password_allowed" in audit_actions(session, entity_id=str(s.user.id))
+    # Eight hours later the exception has lapsed.
+    later = begin(session, s.user, sop, now=NOW + timedelta(hours=8, minutes=1))
+    assert not later.password_allowed

@@ -146,6 +146,31 @@ def end_sessions(user_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.post("/<int:user_id>/password-signing")
+@login_required
+def password_signing(user_id: int) -> ResponseReturnValue:
+    """Let a person with a passkey sign with user ID and password for some hours."""
+
+    def allowed(user: User) -> Response:
+        until = user.password_signing_until
+        when = f"{plant_clock().local(until):%Y-%m-%d %H:%M %Z}" if until else "-"
+        flash(f"{user.username} may sign with user ID and password until {when}.", "success")
+        return full_redirect(url_for("users.show", user_id=user_id))
+
+    return act(
+        lambda: signers.allow_password_signing(
+            db_session(),
+            actor=current_user,
+            user_id=user_id,
+            hours=request.form.get("hours", ""),
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=allowed,
+        refused=lambda errors: _show(user_id, password_errors=errors),
+    )
+
+
 _CHANGES = {
     "deactivate": ("deactivated", users.deactivate_user),
     "reactivate": ("reactivated", users.reactivate_user),

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from app.models import Ceremony, Device, EnrolmentLink, Passkey, Role, User
+from app.models import Alert, Ceremony, Device, EnrolmentLink, Passkey, Role, User
 from app.services.accounts.auth import LockoutPolicy, record_sign_in, sign_in_refusal
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
@@ -87,12 +87,30 @@ def issue_enrolment_link(
     """A one-time link for `user_id` to enrol a passkey; returns it and its secret token.
 
     Raises:
-        PermissionDenied: not an admin. NotFound: no user. Rejected: identity not checked yet.
+        PermissionDenied: not an admin, or for oneself. NotFound: no user. Rejected: identity
+            not checked yet.
     """
     require_role(actor, Role.ADMIN, action="issue passkey enrolment links")
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound(f"There is no active user with id {user_id}.")
+    if user.id == actor.id:
+        # Two people for every enrolment (§11.200(a)(3)): nobody gives themselves a passkey.
+        others = session.exec(
+            select(User).where(
+                col(User.roles).contains(Role.ADMIN.value), User.id != actor.id, User.active
+            )
+        ).first()
+        raise PermissionDenied(
+            "An admin's own passkey is enrolled through a link another admin issues: two people "
+            "for every enrolment. "
+            + (
+                f"Ask {others.full_name} to issue yours."
+                if others is not None
+                else "There is no other active admin yet: the installer creates one first "
+                "(batchbook user create --role admin)."
+            )
+        )
     if signers.status(session, user, clock=clock).identity_check is None:
         raise Rejected(
             [
@@ -336,6 +354,38 @@ def revoke_passkey(
     return passkey
 
 
+def suspend_copied(session: Session, *, passkey: Passkey, why: str, clock: Clock) -> None:
+    """A passkey that showed a clone's sign count: suspended (revoked, no person as revoker),
+    an alert raised for the admins, audited. The owner's failure count is not touched: the
+    copy is not the owner's attempt."""
+    now = clock.now()
+    passkey.revoked_at = now
+    passkey.revoke_reason = "suspended: it may have been copied (its use count went back)"
+    session.add(passkey)
+    owner = session.get(User, passkey.user_id)
+    who = f"{owner.full_name} ({owner.username})" if owner is not None else "?"
+    alert = Alert(
+        kind="passkey.copied",
+        user_id=passkey.user_id,
+        message=f"Passkey '{passkey.name}' of {who} may have been copied and was suspended. {why}"[
+            :500
+        ],
+        raised_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    audit.record(
+        session,
+        actor=None,
+        action="passkey.suspended_copied",
+        entity_type="user",
+        entity_id=passkey.user_id,
+        after={"passkey_id": passkey.id, "name": passkey.name, "alert_id": alert.id},
+        reason=why,
+        clock=clock,
+    )
+
+
 def begin_login(session: Session, *, rp: wa.RelyingParty, clock: Clock) -> tuple[int, str]:
     """Usernameless sign-in: any discoverable passkey may answer. Returns (challenge, options)."""
     challenge = wa.issue_challenge(session, ceremony=Ceremony.LOGIN, user_id=None, clock=clock)
@@ -369,6 +419,9 @@ def finish_login(
         new_count = wa.verify_assertion(
             rp, assertion=assertion, challenge=row.challenge, passkey=passkey
         )
+    except wa.PasskeyCopied as exc:
+        suspend_copied(session, passkey=passkey, why=exc.message, clock=clock)
+        raise
     except SignatureRefused as exc:
         audit.record(
             session,

@@ -149,7 +149,10 @@ def begin_signing(
         )
         if keys
         else None,
-        password_allowed=policy.password_signing,
+        password_allowed=signers.password_signing_refusal(
+            session, signer=signer, policy=policy, clock=clock
+        )
+        is None,
     )
 
 
@@ -380,6 +383,10 @@ def sign_with_passkey(
         new_count = wa.verify_assertion(
             rp, assertion=assertion, challenge=challenge, passkey=passkey
         )
+    except wa.PasskeyCopied as exc:
+        # Not the owner's failed attempt: the copy is suspended, the admins alerted.
+        passkeys.suspend_copied(session, passkey=passkey, why=exc.message, clock=clock)
+        raise
     except SignatureRefused as exc:
         raise SignatureRefused(
             signers.record_failure(
@@ -428,10 +435,9 @@ def sign_with_password(
         SignatureRefused: wrong user ID or password (counted, audited, kept).
         Rejected: a required reason is missing.
     """
-    if not policy.password_signing:
-        raise PermissionDenied(
-            "This plant signs with passkeys only; password signing is switched off."
-        )
+    refusal = signers.password_signing_refusal(session, signer=signer, policy=policy, clock=clock)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     payload_text, target, meaning, reason, _challenge = _prepare_once(
         session,
         signer=signer,

@@ -14,6 +14,7 @@ from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, PermissionDenied, Rejected, Violation, require
+from app.services.core.quantities import read_whole_number
 from app.services.core.text import max_length, read_reason, read_text
 from app.services.esign import signable
 
@@ -308,6 +309,71 @@ def unlock_signing(
         entity_type="user",
         entity_id=user.id,
         before=before,
+        reason=reason.strip(),
+        clock=clock,
+    )
+    return user
+
+
+PASSWORD_EXCEPTION_MAX_HOURS = 72
+
+
+def password_signing_refusal(
+    session: Session, *, signer: User, policy: SigningPolicy, clock: Clock
+) -> str | None:
+    """Why `signer` may not sign with user ID and password now (None: they may). Password
+    signing is a fallback for people without a passkey, not a way round user verification:
+    whoever holds an active passkey signs with it, unless an admin allowed the fallback for a
+    while (a lost phone)."""
+    if not policy.password_signing:
+        return "This plant signs with passkeys only; password signing is switched off."
+    from app.services.esign.passkeys import active_passkeys
+
+    if not active_passkeys(session, signer.id):  # type: ignore[arg-type]
+        return None
+    until = signer.password_signing_until
+    if until is not None and until > clock.now():
+        return None
+    return (
+        "You have a passkey: sign with it. User ID and password are only a fallback for people "
+        "without one, or for a while when an admin allows it (e.g. a lost phone)."
+    )
+
+
+def allow_password_signing(
+    session: Session, *, actor: Actor, user_id: int, hours: str, reason: str, clock: Clock
+) -> User:
+    """An admin lets a person with a passkey sign with user ID and password for some hours
+    (at most 72), with a reason. Never for oneself.
+
+    Raises:
+        PermissionDenied: not an admin, or for oneself. NotFound: no such person.
+        Rejected: no reason, or hours not a whole number from 1 to 72.
+    """
+    require_role(actor, Role.ADMIN, action="allow password signing")
+    if isinstance(actor, User) and actor.id == user_id:
+        raise PermissionDenied("Another admin must allow your own password signing.")
+    problems: list[Violation] = []
+    reason = read_reason(reason, problems, empty="Give a reason (e.g. phone lost).")
+    span = read_whole_number(
+        hours, field="hours", label="number of hours", problems=problems,
+        high=PASSWORD_EXCEPTION_MAX_HOURS,
+    )  # fmt: skip
+    require(problems)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    before = {"password_signing_until": user.password_signing_until}
+    user.password_signing_until = clock.now() + timedelta(hours=span or 0)
+    session.add(user)
+    audit.record(
+        session,
+        actor=actor,
+        action="signing.password_allowed",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after={"password_signing_until": user.password_signing_until},
         reason=reason.strip(),
         clock=clock,
     )

@@ -92,6 +92,10 @@ def issue_challenge(
     return row
 
 
+class PasskeyCopied(SignatureRefused):
+    """A genuine assertion whose sign count did not increase: a clone of the key exists."""
+
+
 class ChallengeUsed(SignatureRefused):
     """The challenge was answered before (a replay, or the same answer sent twice)."""
 
@@ -286,12 +290,21 @@ def verify_assertion(
             expected_rp_id=rp.id,
             expected_origin=list(rp.origins),
             credential_public_key=base64url_to_bytes(passkey.public_key),
-            credential_current_sign_count=passkey.sign_count if check_count else 0,
+            credential_current_sign_count=0,  # compared below, once the signature is genuine
             require_user_verification=True,
         )
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         raise SignatureRefused(f"The passkey signature was refused: {exc}") from exc
-    return verified.new_sign_count
+    new, known = verified.new_sign_count, passkey.sign_count
+    if check_count and (known > 0 or new > 0) and new <= known:
+        # A genuine signature from this key, with a counter that went back: two copies of the
+        # key are in use (WebAuthn §6.1.1).
+        raise PasskeyCopied(
+            "This passkey may have been copied: it reported an older use count "
+            f"({new}, last seen {known}). It has been suspended and an admin alerted; "
+            "sign with another passkey, or ask an admin."
+        )
+    return new
 
 
 def client_data(assertion: Assertion) -> dict[str, Any]:
