@@ -21,10 +21,20 @@ _serializer = TaggedJSONSerializer()  # Flask's own: keeps tuples, bytes, markup
 log = logging.getLogger("batchbook")
 
 
+# Requests the browser makes by itself for files: they never read or change the session.
+SESSIONLESS_PATHS = ("/assets/", "/healthz", "/sw.js", "/manifest.webmanifest")
+
+
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The session's values, plus which row they belong to and what should happen to it."""
 
-    def __init__(self, initial: dict[str, Any] | None = None, *, row_id: int | None = None):
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        *,
+        row_id: int | None = None,
+        detached: bool = False,
+    ):
         def on_update(_self: CallbackDict[str, Any]) -> None:
             self.modified = True
 
@@ -34,6 +44,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.ended = False  # the row was ended in this request: the cookie goes too
         self.last_seen_at: Any = None
         self.touched = False  # counts as activity: moves last_seen_at
+        self.detached = detached  # a request that neither reads nor writes the session
 
     def forget(self) -> None:
         """This session's row has been ended: its values go, and anything said afterwards (a
@@ -57,6 +68,10 @@ class ServerSessionInterface(SessionInterface):
         from app import web
 
         token = request.cookies.get(self.get_cookie_name(app))
+        if not token:
+            return ServerSession()  # a first visit: nothing to look up
+        if request.path.startswith(SESSIONLESS_PATHS):
+            return ServerSession(detached=True)  # assets and health checks need no session
         row = web_sessions.find_open(web.db_session(), token)
         if row is None:
             return ServerSession()
@@ -70,6 +85,8 @@ class ServerSessionInterface(SessionInterface):
         from app import web
 
         assert isinstance(session, ServerSession)
+        if session.detached or (session.row_id is None and not session and not session.ended):
+            return  # nothing kept, nothing to end: no database work for this request
         db, clock = web.db_session(), web.plant_clock()
         name, domain, path = (
             self.get_cookie_name(app),

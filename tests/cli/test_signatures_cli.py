@@ -61,9 +61,9 @@ def _signed_sop(url: str) -> tuple[int, int]:
             document_reference="P",
             clock=at(NOW),
         )  # type: ignore[arg-type]
+        acknowledge(s, qa)  # with a password, before the passkey (then the passkey signs)
         authenticator = SoftAuthenticator()
         enrol(s, admin, qa, authenticator)
-        acknowledge(s, qa)
         sop = documents.add_document(
             s, actor=admin, code="SOP-1", title="T", revision="1", body="Body", clock=at(NOW)
         )
