@@ -185,8 +185,9 @@ def sign_with_password(
         rp=RP,
         policy=POLICY,
         clock=clock,
+        reason_code="investigation" if reason else None,
+        reason_text=reason or None,
     )
-    reason_code = "investigation" if reason else None
     authenticator = PASSKEYS.get(signer.id)  # type: ignore[arg-type]
     if authenticator is not None and request.passkey_options is not None:
         return signatures.sign_with_passkey(
@@ -194,8 +195,6 @@ def sign_with_password(
             signer=signer,
             challenge_id=request.challenge_id,
             credential=authenticator.get_assertion(request.passkey_options),  # type: ignore[arg-type]
-            reason_code=reason_code,
-            reason_text=reason or None,
             rp=RP,
             policy=POLICY,
             clock=clock,
@@ -206,8 +205,6 @@ def sign_with_password(
         challenge_id=request.challenge_id,
         username=signer.username,
         password=PASSWORD,
-        reason_code=reason_code,
-        reason_text=reason or None,
         policy=POLICY,
         clock=clock,
     )

@@ -156,26 +156,38 @@ def test_lock_after_failures_alerts_the_admin_home(
 def test_rejection_reasons_are_asked_beside_their_fields(
     browser: Browser, make_signer: Callable[..., Signer]
 ) -> None:
+    """The reason comes first, is signed with the rest, and is shown in the ceremony step."""
     s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
-    status, dialog = _start(browser, "test_record", "1", "rejected")
+    status, step = _start(browser, "test_record", "1", "rejected")
     assert status == 200
-    assert 'name="reason_code"' in dialog and 'name="reason_text"' in dialog
+    assert 'name="reason_code"' in step and 'name="reason_text"' in step
+    assert "sign-passkey" not in step and "sign-password" not in step  # no ceremony yet
+    refused = browser.post(
+        "/sign/start",
+        {"record_type": "test_record", "record_id": "1", "meaning": "rejected",
+         "reason_code": "", "reason_text": ""},
+        htmx=True,
+    )  # fmt: skip
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="reason_code-error"' in body and 'id="reason_text-error"' in body
+    dialog = browser.post(
+        "/sign/start",
+        {"record_type": "test_record", "record_id": "1", "meaning": "rejected",
+         "reason_code": "out_of_specification", "reason_text": "Assay 97 %"},
+        htmx=True,
+    ).get_data(as_text=True)  # fmt: skip
+    assert "Reason (signed with it): <strong>Out of specification — Assay 97 %</strong>" in dialog
     response = browser.post(
         _challenge_url(dialog),
-        {
-            "record_type": "test_record",
-            "record_id": "1",
-            "meaning": "rejected",
-            "method": "password",
-            "username": s.user.username,
-            "password": PASSWORD,
-        },
+        {"record_type": "test_record", "record_id": "1", "meaning": "rejected",
+         "reason_code": "other", "reason_text": "changed in the form afterwards",
+         "method": "password", "username": s.user.username, "password": PASSWORD},
         htmx=True,
-    )
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert 'id="reason_code-error"' in body and 'id="reason_text-error"' in body
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Assay 97 %" in response.get_data(as_text=True)  # the signed reason, not the form's
 
 
 def test_password_signing_switched_off_by_the_plant(

@@ -494,6 +494,8 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
             (person.username, meaning, signatures.begin_signing(
                 s, signer=person, record_type="lot", record_id=str(lot.id), meaning=meaning,
                 rp=RP, policy=POLICY, clock=CLOCK,
+                reason_code="out_of_specification" if meaning == "rejected" else None,
+                reason_text="Assay low" if meaning == "rejected" else None,
             ).challenge_id)
             for person, meaning in zip(deciders, ("released", "rejected"), strict=True)
         ]  # fmt: skip
@@ -506,9 +508,7 @@ def test_two_qa_people_deciding_on_one_lot_at_once_are_serialised(
             with db.session_scope() as s:
                 signatures.sign_with_password(
                     s, signer=find_user(s, username), challenge_id=challenge_id,
-                    username=username, password=PASSWORD, policy=POLICY,
-                    reason_code="out_of_specification" if meaning == "rejected" else None,
-                    reason_text="Assay low" if meaning == "rejected" else None, clock=CLOCK,
+                    username=username, password=PASSWORD, policy=POLICY, clock=CLOCK,
                 )  # type: ignore[arg-type]  # fmt: skip
             outcomes[meaning] = "signed"
         except Refused as exc:

@@ -394,30 +394,29 @@ def test_signing_needs_identity_check_and_acknowledgement(
 def test_rejection_needs_a_reason_code_and_text(
     session: Session, make_signer: Callable[..., Signer]
 ) -> None:
+    """The reason comes before the ceremony (no challenge without it), so it is signed."""
     s = make_signer(with_passkey=False)
-    request = signatures.begin_signing(
-        session,
-        signer=s.user,
-        record_type="test_record",
-        record_id="1",
-        meaning="rejected",
-        rp=RP,
-        policy=POLICY,
-        clock=at(NOW),
-    )
-    assert request.needs_reason
+
+    def begin_rejection(**reason: str) -> signatures.SigningRequest:
+        return signatures.begin_signing(
+            session, signer=s.user, record_type="test_record", record_id="1",
+            meaning="rejected", rp=RP, policy=POLICY, clock=at(NOW), **reason,  # type: ignore[arg-type]
+        )  # fmt: skip
+
     with pytest.raises(Rejected) as caught:
-        signatures.sign_with_password(
-            session,
-            signer=s.user,
-            challenge_id=request.challenge_id,
-            username=s.user.username,
-            password=PASSWORD,
-            policy=POLICY,
-            clock=at(NOW),
-        )
+        begin_rejection()
     assert {v.field for v in caught.value.violations} == {"reason_code", "reason_text"}
-    session.rollback()
+    request = begin_rejection(reason_code="out_of_specification", reason_text="Assay 97 %")
+    assert request.needs_reason and request.reason_label == "Out of specification — Assay 97 %"
+    signature = signatures.sign_with_password(
+        session, signer=s.user, challenge_id=request.challenge_id, username=s.user.username,
+        password=PASSWORD, policy=POLICY, clock=at(NOW),
+    )  # fmt: skip
+    assert (signature.reason_code, signature.reason_text) == ("out_of_specification", "Assay 97 %")
+    assert json.loads(signature.payload)["reason"] == {
+        "code": "out_of_specification",
+        "text": "Assay 97 %",
+    }
 
 
 def test_role_is_checked_per_meaning(session: Session, make_signer: Callable[..., Signer]) -> None:

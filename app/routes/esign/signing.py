@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from flask import Blueprint, Response, flash, render_template, request
 from flask_login import current_user, login_required
@@ -41,7 +42,9 @@ def _dialog(
     ), status
 
 
-def _begin(record_type: str, record_id: str, meaning: str) -> signatures.SigningRequest:
+def _begin(
+    record_type: str, record_id: str, meaning: str, form: Mapping[str, str]
+) -> signatures.SigningRequest:
     return signatures.begin_signing(
         db_session(),
         signer=current_user,
@@ -52,20 +55,43 @@ def _begin(record_type: str, record_id: str, meaning: str) -> signatures.Signing
         policy=signing_policy(),
         clock=plant_clock(),
         web_session_id=current_web_session_id(),
+        reason_code=form.get("reason_code"),
+        reason_text=form.get("reason_text"),
     )
+
+
+def _reason_step(
+    record: tuple[str, str, str], errors: Rejected | None = None, status: int = 200
+) -> tuple[str, int]:
+    """First the reason (for a meaning that needs one): it is signed with the rest."""
+    target, meaning = signatures.may_sign(
+        db_session(), signer=current_user, record_type=record[0], record_id=record[1],
+        meaning=record[2], clock=plant_clock(),
+    )  # fmt: skip
+    return render_template(
+        "esign/signing/_reason.html",
+        target=target,
+        meaning=meaning,
+        errors=errors,
+        reason_codes=signatures.REASON_CODES,
+        form=request.form,
+    ), status
 
 
 @bp.post("/start")
 @login_required
 def start() -> tuple[str, int]:
-    """Open the dialog: what is being signed, in words, and with what meaning."""
-    return _dialog(
-        _begin(
-            request.form.get("record_type", ""),
-            request.form.get("record_id", ""),
-            request.form.get("meaning", ""),
-        )
-    )
+    """Open the dialog: what is being signed, in words, and with what meaning (and first the
+    reason, when the meaning needs one)."""
+    form = request.form
+    record = (form.get("record_type", ""), form.get("record_id", ""), form.get("meaning", ""))
+    if record[2] in signatures.MEANINGS_NEEDING_REASON and "reason_code" not in form:
+        return _reason_step(record)
+    try:
+        return _dialog(_begin(*record, form))
+    except Rejected as refused:
+        rollback()
+        return _reason_step(record, refused, 422)
 
 
 @bp.post("/<int:challenge_id>")
@@ -87,8 +113,6 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 signer=current_user,
                 challenge_id=challenge_id,
                 credential=credential,
-                reason_code=form.get("reason_code"),
-                reason_text=form.get("reason_text"),
                 rp=relying_party(),
                 policy=signing_policy(),
                 clock=plant_clock(),
@@ -101,8 +125,6 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
                 challenge_id=challenge_id,
                 username=form.get("username", ""),
                 password=form.get("password", ""),
-                reason_code=form.get("reason_code"),
-                reason_text=form.get("reason_text"),
                 policy=signing_policy(),
                 clock=plant_clock(),
                 web_session_id=current_web_session_id(),
@@ -114,7 +136,7 @@ def finish(challenge_id: int) -> tuple[str, int] | Response:
         else:
             record_refusal(exc)
         try:
-            again = _begin(*record)
+            again = _begin(*record, form)
         except DomainError as blocked:
             return render_error(f"{exc.message} {blocked.message}", blocked.status_code)
         if isinstance(exc, Rejected):

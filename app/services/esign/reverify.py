@@ -68,6 +68,12 @@ def _signature_problems(session: Session, sig: Signature, rp: wa.RelyingParty) -
         sig.printed_name,
     ):
         problems.append("the name shown with it is not the name that signed")
+    signed_reason = payload.get("reason")
+    if signed_reason is not None and (signed_reason.get("code"), signed_reason.get("text")) != (
+        sig.reason_code,
+        sig.reason_text,
+    ):
+        problems.append("the reason shown with it is not the reason signed")
     issued = _instant(payload.get("issued_at"))
     if issued is None or not issued <= sig.signed_at <= issued + wa.CHALLENGE_LIFETIME:
         problems.append("its date is not when it was signed")

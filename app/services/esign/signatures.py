@@ -64,6 +64,14 @@ class SigningRequest:
     meaning: Meaning
     passkey_options: str | None  # WebAuthn request options JSON, when the signer has passkeys
     password_allowed: bool
+    reason: tuple[str | None, str | None] = (None, None)  # as signed
+
+    @property
+    def reason_label(self) -> str | None:
+        code, text = self.reason
+        if code is None and text is None:
+            return None
+        return " — ".join(p for p in (REASON_CODES.get(code or "", code), text) if p)
 
     @property
     def needs_reason(self) -> bool:
@@ -79,7 +87,13 @@ def _meaning(value: str) -> Meaning:
         ) from None
 
 
-def _payload(target: signable.Signable, meaning: Meaning, signer: User, now: datetime) -> str:
+def _payload(
+    target: signable.Signable,
+    meaning: Meaning,
+    signer: User,
+    now: datetime,
+    reason: tuple[str | None, str | None],
+) -> str:
     return canonical_json(
         {
             "v": CANONICAL_VERSION,
@@ -92,6 +106,8 @@ def _payload(target: signable.Signable, meaning: Meaning, signer: User, now: dat
                 "state": dict(target.state),
             },
             "meaning": meaning.value,
+            # The reason is chosen before the ceremony and signed with the rest (§11.50).
+            "reason": {"code": reason[0], "text": reason[1]},
             "signer": {
                 "id": signer.id,
                 "username": signer.username,
@@ -114,22 +130,22 @@ def begin_signing(
     policy: signers.SigningPolicy,
     clock: Clock,
     web_session_id: int | None = None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
 ) -> SigningRequest:
     """Open a signing ceremony for `signer` on the live record (answerable only from the
-    browser session `web_session_id`, when given).
+    browser session `web_session_id`, when given). A meaning that needs a reason takes it
+    here, before the challenge, so the reason is part of what is signed.
 
     Raises:
         NotFound: no such record. PermissionDenied: the signer may not sign it now (all reasons).
+        Rejected: the meaning needs a reason code and text, and they are missing.
     """
     now = clock.now()
-    target = signable.load(session, record_type, record_id)
-    chosen = _meaning(meaning)
-    problems = signers.signing_violations(
-        session, signer=signer, target=target, meaning=chosen, clock=clock
-    )
-    if problems:
-        raise PermissionDenied(" ".join(v.message for v in problems))
-    payload = _payload(target, chosen, signer, now)
+    target, chosen = may_sign(session, signer=signer, record_type=record_type,
+                              record_id=record_id, meaning=meaning, clock=clock)  # fmt: skip
+    reason = _reason(chosen, reason_code, reason_text)
+    payload = _payload(target, chosen, signer, now, reason)
     challenge = wa.issue_challenge(
         session,
         ceremony=Ceremony.SIGN,
@@ -153,7 +169,27 @@ def begin_signing(
             session, signer=signer, policy=policy, clock=clock
         )
         is None,
+        reason=reason,
     )
+
+
+def may_sign(
+    session: Session, *, signer: User, record_type: str, record_id: str, meaning: str, clock: Clock
+) -> tuple[signable.Signable, Meaning]:
+    """The record and meaning, when `signer` may sign it now (before any reason is asked).
+
+    Raises:
+        NotFound: no such record. PermissionDenied: the signer may not (all reasons).
+        Rejected: not a meaning.
+    """
+    target = signable.load(session, record_type, record_id)
+    chosen = _meaning(meaning)
+    problems = signers.signing_violations(
+        session, signer=signer, target=target, meaning=chosen, clock=clock
+    )
+    if problems:
+        raise PermissionDenied(" ".join(v.message for v in problems))
+    return target, chosen
 
 
 def _reason(
@@ -199,8 +235,6 @@ def _prepare(
     *,
     signer: User,
     challenge_id: int,
-    reason_code: str | None,
-    reason_text: str | None,
     policy: signers.SigningPolicy,
     clock: Clock,
     web_session_id: int | None,
@@ -228,7 +262,8 @@ def _prepare(
     payload = json.loads(row.payload or "{}")
     record = payload["record"]
     meaning = Meaning(payload["meaning"])
-    reason = _reason(meaning, reason_code, reason_text)
+    signed_reason = payload.get("reason") or {}
+    reason = (signed_reason.get("code"), signed_reason.get("text"))
     target = signable.load(session, record["type"], record["id"])
     if target.lock is not None:
         target.lock(session)  # waits for a decision in flight on the same record, then re-reads
@@ -252,8 +287,6 @@ def _prepare_once(
     *,
     signer: User,
     challenge_id: int,
-    reason_code: str | None,
-    reason_text: str | None,
     policy: signers.SigningPolicy,
     clock: Clock,
     web_session_id: int | None,
@@ -265,8 +298,6 @@ def _prepare_once(
             session,
             signer=signer,
             challenge_id=challenge_id,
-            reason_code=reason_code,
-            reason_text=reason_text,
             policy=policy,
             clock=clock,
             web_session_id=web_session_id,
@@ -348,8 +379,6 @@ def sign_with_passkey(
     signer: User,
     challenge_id: int,
     credential: dict[str, object],
-    reason_code: str | None = None,
-    reason_text: str | None = None,
     rp: wa.RelyingParty,
     policy: signers.SigningPolicy,
     clock: Clock,
@@ -366,8 +395,6 @@ def sign_with_passkey(
         session,
         signer=signer,
         challenge_id=challenge_id,
-        reason_code=reason_code,
-        reason_text=reason_text,
         policy=policy,
         clock=clock,
         web_session_id=web_session_id,
@@ -422,8 +449,6 @@ def sign_with_password(
     challenge_id: int,
     username: str,
     password: str,
-    reason_code: str | None = None,
-    reason_text: str | None = None,
     policy: signers.SigningPolicy,
     clock: Clock,
     web_session_id: int | None = None,
@@ -442,8 +467,6 @@ def sign_with_password(
         session,
         signer=signer,
         challenge_id=challenge_id,
-        reason_code=reason_code,
-        reason_text=reason_text,
         policy=policy,
         clock=clock,
         web_session_id=web_session_id,
