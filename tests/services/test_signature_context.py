@@ -64,13 +64,16 @@ def test_a_signature_verifies_against_the_host_it_was_made_on_after_a_rename(
     assert stored.allowed_origins == '["http://localhost"]'
 
 
-def test_a_rewritten_name_or_date_no_longer_verifies(
+def test_a_rewritten_name_date_or_reason_no_longer_verifies(
     session: Session, make_signer: Callable[..., Signer], sop: Document
 ) -> None:
     signature_id = _sign_sop(session, make_signer(full_name="Quinn Adeyemi"), sop)
     _superuser(session)
     session.execute(
-        text("UPDATE signature SET printed_name = 'Someone Else', signed_at = :t WHERE id = :id"),
+        text(
+            "UPDATE signature SET printed_name = 'Someone Else', signed_at = :t,"
+            " reason_text = 'a reason nobody signed' WHERE id = :id"
+        ),
         {"t": NOW - timedelta(days=400), "id": signature_id},
     )
     session.expire_all()
@@ -78,6 +81,7 @@ def test_a_rewritten_name_or_date_no_longer_verifies(
     problems = " / ".join(f.problem for f in findings)
     assert "not the name that signed" in problems
     assert "its date is not when it was signed" in problems
+    assert "the reason shown with it is not the reason signed" in problems
 
 
 @pytest.fixture
