@@ -173,3 +173,21 @@ def test_answering_another_persons_challenge_is_counted_and_audited(
         )  # fmt: skip
     assert intruder.user.signing_failures == 1
     assert "signature.failed" in audit_actions(session, entity_id=str(intruder.user.id))
+
+
+def test_a_rewritten_manifestation_is_shown_as_not_valid_beside_the_record(
+    session: Session, make_signer: Callable[..., Signer], sop: Document
+) -> None:
+    """The page never shows a name or reason the signer did not sign as a valid signature."""
+    signature_id = _sign_sop(session, make_signer(full_name="Quinn Adeyemi"), sop)
+    assert [s.valid for s in signatures.signatures_for(
+        session, record_type="sop", record_id=str(sop.id))] == [True]  # fmt: skip
+    _superuser(session)
+    session.execute(
+        text("UPDATE signature SET printed_name = 'Someone Else' WHERE id = :id"),
+        {"id": signature_id},
+    )
+    session.expire_all()
+    shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
+    assert [s.valid for s in shown] == [False]
+    assert "not what was signed" in (shown[0].problem or "")

@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 from webauthn.helpers import bytes_to_base64url
@@ -60,23 +61,7 @@ def _signature_problems(session: Session, sig: Signature, rp: wa.RelyingParty) -
     content = payload.get("record", {}).get("content", {})
     if sha256_hex(canonical_json(content)) != sig.content_hash:
         problems.append("the stored content hash does not match the signed payload")
-    signer = payload.get("signer", {})
-    if (payload.get("meaning"), signer.get("id")) != (sig.meaning, sig.signer_id):
-        problems.append("meaning or signer differ from what was signed")
-    if (signer.get("username"), signer.get("printed_name")) != (
-        sig.signer_username,
-        sig.printed_name,
-    ):
-        problems.append("the name shown with it is not the name that signed")
-    signed_reason = payload.get("reason")
-    if signed_reason is not None and (signed_reason.get("code"), signed_reason.get("text")) != (
-        sig.reason_code,
-        sig.reason_text,
-    ):
-        problems.append("the reason shown with it is not the reason signed")
-    issued = _instant(payload.get("issued_at"))
-    if issued is None or not issued <= sig.signed_at <= issued + wa.CHALLENGE_LIFETIME:
-        problems.append("its date is not when it was signed")
+    problems.extend(manifestation_problems(sig, payload))
     try:
         live = signable.load(session, sig.record_type, sig.record_id)
         if live.content_hash != sig.content_hash:
@@ -106,6 +91,32 @@ def _signature_problems(session: Session, sig: Signature, rp: wa.RelyingParty) -
                 )
             except SignatureRefused as exc:
                 problems.append(f"the passkey signature does not verify ({exc.message})")
+    return problems
+
+
+def manifestation_problems(sig: Signature, payload: dict[str, Any] | None = None) -> list[str]:
+    """Does what is shown with the signature (meaning, signer, printed name, reason, date) say
+    what was signed? Each difference a sentence."""
+    if payload is None:
+        payload = json.loads(sig.payload)
+    problems = []
+    signer = payload.get("signer", {})
+    if (payload.get("meaning"), signer.get("id")) != (sig.meaning, sig.signer_id):
+        problems.append("meaning or signer differ from what was signed")
+    if (signer.get("username"), signer.get("printed_name")) != (
+        sig.signer_username,
+        sig.printed_name,
+    ):
+        problems.append("the name shown with it is not the name that signed")
+    signed_reason = payload.get("reason")
+    if signed_reason is not None and (signed_reason.get("code"), signed_reason.get("text")) != (
+        sig.reason_code,
+        sig.reason_text,
+    ):
+        problems.append("the reason shown with it is not the reason signed")
+    issued = _instant(payload.get("issued_at"))
+    if issued is None or not issued <= sig.signed_at <= issued + wa.CHALLENGE_LIFETIME:
+        problems.append("its date is not when it was signed")
     return problems
 
 

@@ -29,7 +29,7 @@ from app.services.core.errors import (
     require,
 )
 from app.services.core.text import NOTE_LENGTH, read_text
-from app.services.esign import passkeys, signable, signers
+from app.services.esign import passkeys, reverify, signable, signers
 from app.services.esign import webauthn as wa
 
 CANONICAL_VERSION = 1
@@ -515,13 +515,21 @@ def signatures_for(session: Session, *, record_type: str, record_id: str) -> lis
     if not rows:
         return []
     live_hash = signable.load(session, record_type, record_id).content_hash
-    return [
-        ShownSignature(s, True)
-        if s.content_hash == live_hash
-        else ShownSignature(
-            s,
+    return [_shown(s, live_hash) for s in rows]
+
+
+def _shown(signature: Signature, live_hash: str) -> ShownSignature:
+    if reverify.manifestation_problems(signature):
+        return ShownSignature(
+            signature,
+            False,
+            "What is shown with this signature is not what was signed (name, reason or date "
+            "changed behind the app's back). QA must investigate.",
+        )
+    if signature.content_hash != live_hash:
+        return ShownSignature(
+            signature,
             False,
             "The record changed after this signature; it is no longer valid until signed again.",
         )
-        for s in rows
-    ]
+    return ShownSignature(signature, True)
