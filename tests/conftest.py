@@ -190,6 +190,18 @@ def behind_the_apps_back(connection: Connection | Session) -> Iterator[None]:
         connection.execute(text(f"SET ROLE {testdb.APP_ROLE}"))
 
 
+def drop_guards(session: Session, table: str, *extra_pg_triggers: str) -> None:
+    """Become the database's owner for the rest of the test and drop `table`'s append-only
+    guard (what an attacker holding the server could do); SQLite has no roles."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET ROLE NONE"))
+        for trigger in (f"{table}_guard", *extra_pg_triggers):
+            session.execute(text(f"DROP TRIGGER {trigger} ON {table}"))
+        return
+    for operation in ("update", "delete"):
+        session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))
+
+
 @dataclass
 class Counted:
     """The SQL statements seen while counting (each as sent to the driver)."""
@@ -244,6 +256,7 @@ __all__ = [
     "SYSTEM",
     "Counted",
     "behind_the_apps_back",
+    "drop_guards",
     "Path",
     "audit_actions",
     "count",

@@ -17,7 +17,7 @@ from app.services.core import audit
 from app.services.core.actors import SystemActor
 from app.services.core.errors import PermissionDenied, Rejected
 from tests.clock import CLOCK
-from tests.conftest import SYSTEM, audit_actions, behind_the_apps_back, count
+from tests.conftest import SYSTEM, audit_actions, behind_the_apps_back, count, drop_guards
 
 
 def test_events_chain_each_to_the_previous(
@@ -137,15 +137,7 @@ def test_database_refuses_to_empty_the_audit_table(
 
 
 def _drop_guard(session: Session) -> None:
-    """What a superuser could do behind the app's back: remove the trigger (and stay superuser
-    for the rest of the test)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET ROLE NONE"))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("DROP TRIGGER audit_event_guard ON audit_event"))
-    else:
-        session.execute(text("DROP TRIGGER audit_event_no_update"))
-        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    drop_guards(session, "audit_event")
 
 
 def test_verify_names_the_first_altered_row(

@@ -18,7 +18,7 @@ from app.models import AuditEvent
 from app.services.core import audit
 from app.services.core.checkpoints import LOG_FILE, CheckpointStore, check_chain
 from tests.clock import CLOCK, at
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, drop_guards
 from tests.signing import NOW
 
 
@@ -28,14 +28,8 @@ def _events(session: Session) -> list[AuditEvent]:
 
 
 def _superuser_without_guards(session: Session) -> None:
-    """Behind the app's back: the database's owner, the append-only triggers gone."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET ROLE NONE"))
-        session.execute(text("DROP TRIGGER audit_event_guard ON audit_event"))
-        session.execute(text("DROP TRIGGER audit_event_time_of_writing ON audit_event"))
-    else:
-        session.execute(text("DROP TRIGGER audit_event_no_update"))
-        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    """Behind the app's back: the owner, the append-only and time-of-writing triggers gone."""
+    drop_guards(session, "audit_event", "audit_event_time_of_writing")
 
 
 def _rewrite_and_recompute(session: Session, event_id: int, **changes: object) -> None:

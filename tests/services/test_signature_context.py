@@ -18,6 +18,7 @@ from app.services.esign import webauthn as wa
 from app.services.warehouse import receipt
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import at
+from tests.conftest import drop_guards
 from tests.signing import NOW, POLICY, RP, Signer, answer_with_passkey, sign_lot
 
 
@@ -41,12 +42,7 @@ def _sign_sop(session: Session, s: Signer, sop: Document) -> int:
 
 
 def _superuser(session: Session) -> None:
-    """Behind the app's back: the owner, the signature table's guard dropped."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET ROLE NONE"))
-        session.execute(text("DROP TRIGGER signature_guard ON signature"))
-    else:
-        session.execute(text("DROP TRIGGER signature_no_update"))
+    drop_guards(session, "signature")
 
 
 def test_a_signature_verifies_against_the_host_it_was_made_on_after_a_rename(
