@@ -32,6 +32,14 @@ from app.models.inventory import (
 )
 from app.models.material import Material, MaterialKind, MaterialSupplier, Tracking
 from app.models.party import Party, PartyKind
+from app.models.quality import (
+    Certificate,
+    LotSample,
+    QcResult,
+    ResultSource,
+    SpecKind,
+    SpecTest,
+)
 from app.models.recipe import (
     BomLine,
     Recipe,
@@ -46,6 +54,12 @@ from app.models.training import Curriculum, TrainingRecord
 from app.models.user import Role, User, WebSession
 
 __all__ = [
+    "Certificate",
+    "LotSample",
+    "ResultSource",
+    "SpecTest",
+    "SpecKind",
+    "QcResult",
     "Alert",
     "AuditEvent",
     "Batch",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import false
 from sqlmodel import Field
 
 from app.models.base import SQLModel
@@ -39,6 +40,8 @@ class Material(SQLModel, table=True):
     allergens: str = Field(default="", max_length=400)  # comma-separated, sorted
     tracking: str = Field(default=Tracking.LOT.value, max_length=10)
     shelf_life_days: int | None = None
+    # A dietary ingredient (21 CFR 111.75(a)(1)): every lot needs an identity test of our own.
+    dietary_ingredient: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     active: bool = Field(default=True)
     created_at: datetime
 
@@ -52,3 +55,6 @@ class MaterialSupplier(SQLModel, table=True):
     material_id: int = Field(foreign_key="material.id", index=True)
     party_id: int = Field(foreign_key="party.id", index=True)
     created_at: datetime
+    # Qualified by QA: its certificate of analysis may stand in for the tests that allow it.
+    coa_qualified_at: datetime | None = None
+    coa_qualified_by_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -16,6 +16,7 @@ from app.services.esign import signers
 from app.services.esign.reverify import reverify
 from app.services.masterdata import equipment, materials, parties, training
 from app.services.mbr import approval, reading
+from app.services.quality import qc
 from app.services.warehouse import issuing, ledger
 from tests.clock import CLOCK, NOW
 from tests.conftest import SYSTEM
@@ -98,8 +99,15 @@ DONE_BY = {
         "mbr.submitted",
         "signature.created",
     },
-    # Quinn: approves the MBRs (making them effective, superseding A) and releases lots.
-    "quinn": {"signature.created", "mbr.effective", "mbr.superseded", "lot.released"},
+    # Quinn: approves the MBRs (making them effective, superseding A), sets the raw materials'
+    # specifications, qualifies their suppliers' certificates, samples, tests, releases lots.
+    "quinn": {
+        "signature.created", "mbr.effective", "mbr.superseded", "lot.released",
+        "material.spec_test_added", "material.supplier_coa_qualified", "lot.sampled",
+        "lot.result_recorded",
+    },
+    # Walter: attaches the certificate that came with each delivery he received.
+    "walt": {"lot.certificate_attached"},
     "olivia": {"equipment.cleaned"},  # the demo's operator cleans the equipment
 }
 
@@ -126,8 +134,18 @@ def test_demo_approvals_and_releases_are_real_signatures_made_at_seed_time(
 
     # Every lot the demo shows as released was released by Quinn's signature.
     released = session.exec(select(Lot).where(Lot.status == "released")).all()
-    assert {lot.lot_code for lot in released} == {"ASC-2409-02", "MCC-2610-01", "MGS-2610-01"}
+    assert {lot.lot_code for lot in released} == {
+        "ASC-2409-02", "MCC-2610-01", "MGS-2610-01", "ASC-2611-07"
+    }  # fmt: skip
     for lot in released:
+        # ... on complete evidence: sampled and tested by Quinn, the certificate attached by
+        # Walter who received it (he could not have sampled, tested or released it).
+        evidence = qc.evidence(session, lot)
+        assert evidence.release_problems == []
+        assert {s.taken_by_id for s in evidence.samples} == {quinn.id}
+        assert {c.attached_by_id for c in evidence.certificates} == {lot.received_by_id}
+        assert lot.received_by_id != quinn.id
+        assert {t.current.recorded_by_id for t in evidence.tests if t.current} == {quinn.id}
         (sig,) = session.exec(
             select(Signature).where(
                 Signature.record_type == "lot", Signature.record_id == str(lot.id)
@@ -145,7 +163,7 @@ def test_demo_approvals_and_releases_are_real_signatures_made_at_seed_time(
 
     # `batchbook signatures verify --all` has something to check, and it all holds.
     checked, findings = reverify(session, rp=DEMO_RP)
-    assert checked == 2 + 3 * 2 + 3  # acknowledgements, MBR revisions, lot releases
+    assert checked == 2 + 3 * 2 + 4  # acknowledgements, MBR revisions, lot releases
     assert findings == []
 
 

@@ -28,6 +28,7 @@ def _material_in(form: MultiDict[str, str]) -> materials.MaterialIn:
         allergens=form.get("allergens", ""),
         tracking=form.get("tracking", Tracking.LOT.value),
         shelf_life_days=form.get("shelf_life_days", ""),
+        dietary_ingredient=form.get("dietary_ingredient") == "1",
     )
 
 

@@ -10,6 +10,7 @@ from app.models import Lot, LotStatus, User
 from app.services.accounts.auth import find_user
 from app.services.core.actors import Actor, SystemActor
 from app.services.core.clock import Clock
+from app.services.demo import quality as demo_quality
 from app.services.demo.signing import DemoSigning
 from app.services.masterdata import equipment, materials, parties
 from app.services.masterdata.equipment import EquipmentIn
@@ -21,7 +22,7 @@ from app.services.warehouse.receipt import ReceiptIn
 MATERIALS = (
     # Raw materials carry their supplier's GTIN, so scanning the supplier label finds them.
     MaterialIn("RM-ASC", "Ascorbic acid", "raw", "kg", gtin="04012345000016",
-               shelf_life_days="1095"),
+               shelf_life_days="1095", dietary_ingredient=True),
     MaterialIn("RM-MCC", "Microcrystalline cellulose", "raw", "kg", gtin="04012345000023",
                shelf_life_days="1825"),
     MaterialIn("RM-MGS", "Magnesium stearate", "raw", "kg", gtin="04012345000030",
@@ -75,19 +76,25 @@ EQUIPMENT = (
 )
 
 
-# lot code, material, supplier, supplier lot, kg, expiry, received days ago (on paper)
+# lot code, material, supplier, supplier lot, kg, expiry, received days ago (on paper),
+# containers
 OPENING_STOCK = (
     # SCENARIOS story 1: released, but expired. Quinn releases it at seed time although its
     # expiry has passed (the story needs a released lot that expiry still blocks).
-    ("ASC-2409-02", "RM-ASC", "SUP-NORTHBRIDGE", "S-77120", "40", date(2026, 9, 30), 800),
-    ("MCC-2610-01", "RM-MCC", "SUP-CELLUTEC", "CT-55102", "60", date(2029, 3, 31), 40),
-    ("MGS-2610-01", "RM-MGS", "SUP-LUBRICHEM", "LC-9034", "5", date(2028, 8, 31), 40),
+    ("ASC-2409-02", "RM-ASC", "SUP-NORTHBRIDGE", "S-77120", "40", date(2026, 9, 30), 800, 2),
+    ("MCC-2610-01", "RM-MCC", "SUP-CELLUTEC", "CT-55102", "60", date(2029, 3, 31), 40, 3),
+    ("MGS-2610-01", "RM-MGS", "SUP-LUBRICHEM", "LC-9034", "5", date(2028, 8, 31), 40, 1),
+    # Story 1 steps 1-2: received by Walter into quarantine; Quinn samples two containers,
+    # tests identity by FTIR, takes the assay from the qualified supplier's certificate and
+    # releases it.
+    ("ASC-2611-07", "RM-ASC", "SUP-NORTHBRIDGE", "S-88231", "60", date(2028, 5, 31), 2, 2),
 )  # fmt: skip
 
 
 def seed_opening_stock(session: Session, *, actor: SystemActor, signing: DemoSigning) -> list[str]:
     """Lots on the shelf at go-live, received on paper by Walter (the demo's warehouse person);
-    they come in under quarantine and Quinn (QA) releases each with her signature.
+    they come in under quarantine, and Quinn (QA) samples, tests and releases each with her
+    signature.
 
     Needs Walter, Quinn and the demo materials; without them it does nothing.
     """
@@ -95,14 +102,15 @@ def seed_opening_stock(session: Session, *, actor: SystemActor, signing: DemoSig
     walt, quinn = find_user(session, "walt"), find_user(session, "quinn")
     if walt is None or quinn is None:
         return []
-    created = []
-    for code, material, supplier, supplier_lot, qty, expiry, ago in OPENING_STOCK:
+    created: list[str] = []
+    created += demo_quality.seed_specifications(session, qa=quinn, clock=clock)
+    for code, material, supplier, supplier_lot, qty, expiry, ago, containers in OPENING_STOCK:
         if session.exec(select(Lot).where(Lot.lot_code == code)).first() is not None:
             continue
         lot = receipt.bring_in_opening_stock(
             session,
             actor=actor,
-            new=ReceiptIn(material, supplier, supplier_lot, qty, expiry),
+            new=ReceiptIn(material, supplier, supplier_lot, qty, expiry, str(containers)),
             received_by=walt,
             received_at=clock.now() - timedelta(days=ago),
             status=LotStatus.QUARANTINE,
@@ -110,8 +118,10 @@ def seed_opening_stock(session: Session, *, actor: SystemActor, signing: DemoSig
             lot_code=code,
             clock=clock,
         )
-        signing.sign(session, quinn, record_type="lot", record_id=lot.id, meaning="released")
-        created.append(f"lot {code} (released by quinn)")
+        demo_quality.test_and_release(
+            session, lot, containers=containers, warehouse=walt, qa=quinn, signing=signing
+        )
+        created.append(f"lot {code} (tested and released by quinn)")
     return created
 
 

@@ -37,6 +37,7 @@ class MaterialIn:
     allergens: str = ""
     tracking: str = Tracking.LOT.value
     shelf_life_days: str = ""
+    dietary_ingredient: bool = False
 
 
 def normalise_gtin(raw: str) -> tuple[str | None, Violation | None]:
@@ -59,8 +60,9 @@ def _allergens(raw: str) -> str:
 
 
 _values = masterdata.snapshot_of(
-    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days", "active"
-)
+    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days",
+    "dietary_ingredient", "active",
+)  # fmt: skip
 
 
 def _check(
@@ -121,6 +123,7 @@ def _check(
         "allergens": allergens,
         "tracking": new.tracking,
         "shelf_life_days": shelf_life,
+        "dietary_ingredient": new.dietary_ingredient,
     }
     return problems, values
 

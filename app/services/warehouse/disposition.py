@@ -17,6 +17,7 @@ from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation
 from app.services.esign import signable
+from app.services.quality import qc
 from app.services.warehouse.ledger import RECORD_TYPE, lock_lot
 
 # Which QC decision may follow which status, and the status it leads to.
@@ -42,6 +43,9 @@ def _disposition_rules(lot_id: int) -> signable.Rules:
                     f"Lot {lot.lot_code} is {status}{since}: it cannot be “{meaning.label}” now.",
                 )
             ]
+        if meaning == Meaning.RELEASED:
+            refusal = qc.receiver_refusal(lot, signer, "release")
+            return ([refusal] if refusal else []) + qc.release_problems(session, lot)
         return []
 
     return rules
