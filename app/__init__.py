@@ -27,7 +27,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (idle-limited) session
         WTF_CSRF_SSL_STRICT=True,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,  # a scanned certificate of analysis (5 MB)
     )
     app.config.update(flask_config)
     app.extensions["settings"] = settings

@@ -15,9 +15,10 @@ def register_blueprints(app: Flask) -> None:
     from app.routes.execution import batches
     from app.routes.masterdata import documents, equipment, materials, parties, training
     from app.routes.mbr import recipes
+    from app.routes.quality import qc
     from app.routes.warehouse import lots, shipments
 
     for module in (auth, home, users, audit, health, pwa, account, signing, devices, documents):
         app.register_blueprint(module.bp)
-    for module in (recipes, training, materials, equipment, parties, lots, shipments, batches):
+    for module in (recipes, training, materials, equipment, parties, lots, shipments, batches, qc):
         app.register_blueprint(module.bp)

@@ -13,6 +13,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import MaterialKind, Tracking
 from app.services.core.errors import Rejected
 from app.services.masterdata import imports, materials
+from app.services.quality import specifications
 from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("materials", __name__, url_prefix="/materials")
@@ -87,9 +88,14 @@ def _show(
         "masterdata/materials/show.html",
         material=material,
         suppliers=materials.suppliers_of(session, material_id),
+        spec_tests=specifications.active_tests(session, material_id),
+        limits_text=specifications.limits_text,
+        qualified=specifications.qualified_supplier_ids(session, material_id),
+        can_specify=current_user.has_role(*specifications.QC),
         failed=failed,
         errors=errors,
-        form=request.form if failed else material,
+        form=request.form if failed == "edit" else material,
+        posted=request.form,
         **_choices(),
     )
     return (page, 422) if errors else page
@@ -115,6 +121,68 @@ def edit(material_id: int) -> ResponseReturnValue:
         ),
         done=go_to(url_for("materials.show", material_id=material_id), "Material saved."),
         refused=lambda exc: _show(material_id, "edit", exc),
+    )
+
+
+@bp.post("/<int:material_id>/spec")
+@login_required
+def add_spec_test(material_id: int) -> ResponseReturnValue:
+    """Add a required test to the material's specification (QA)."""
+    form = request.form
+    return act(
+        lambda: specifications.add_test(
+            db_session(),
+            actor=current_user,
+            material_id=material_id,
+            new=specifications.SpecTestIn(
+                name=form.get("name", ""),
+                method=form.get("method", ""),
+                kind=form.get("kind", ""),
+                low=form.get("low", ""),
+                high=form.get("high", ""),
+                unit=form.get("unit", ""),
+                expected=form.get("expected", ""),
+                identity=form.get("identity") == "1",
+                coa_allowed=form.get("coa_allowed") == "1",
+            ),
+            clock=plant_clock(),
+        ),
+        done=go_to(url_for("materials.show", material_id=material_id), "Test added."),
+        refused=lambda exc: _show(material_id, "spec", exc),
+    )
+
+
+@bp.post("/<int:material_id>/spec/<spec_test_id>/retire")
+@login_required
+def retire_spec_test(material_id: int, spec_test_id: str) -> ResponseReturnValue:
+    return act(
+        lambda: specifications.retire_test(
+            db_session(),
+            actor=current_user,
+            spec_test_id=spec_test_id,
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=go_to(url_for("materials.show", material_id=material_id), "Test retired."),
+        refused=lambda exc: _show(material_id, f"retire-{spec_test_id}", exc),
+    )
+
+
+@bp.post("/<int:material_id>/suppliers/qualify")
+@login_required
+def qualify_supplier(material_id: int) -> ResponseReturnValue:
+    """Accept a supplier's certificates of analysis for this material (QA, with a reason)."""
+    return act(
+        lambda: specifications.qualify_supplier(
+            db_session(),
+            actor=current_user,
+            material_id=material_id,
+            party_code=request.form.get("party", ""),
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=go_to(url_for("materials.show", material_id=material_id), "Supplier qualified."),
+        refused=lambda exc: _show(material_id, "qualify", exc),
     )
 
 

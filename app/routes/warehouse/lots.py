@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from app.forms import new_key, parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import LotStatus, Meaning, Role
+from app.routes.quality.qc import evidence_context
 from app.services.core.errors import GateViolation, Rejected
 from app.services.core.quantities import shown
 from app.services.esign import signatures
@@ -131,7 +132,12 @@ def receive() -> ResponseReturnValue:
 @bp.get("/<lot_code>")
 @login_required
 def show(lot_code: str) -> str:
-    """Everything about one lot: status and its signatures, balance, movements, history."""
+    """Everything about one lot: status, QC evidence and signatures, balance, movements,
+    history."""
+    return lot_page(lot_code)
+
+
+def lot_page(lot_code: str, *, qc_errors: Rejected | None = None, qc_failed: str = "") -> str:
     session = db_session()
     view = ledger.load_lot(session, lot_code)
     return render_template(
@@ -143,6 +149,9 @@ def show(lot_code: str) -> str:
         key=new_key(),
         can_move=current_user.has_role(Role.WAREHOUSE, Role.ADMIN),
         errors=None,
+        qc_errors=qc_errors,
+        qc_failed=qc_failed,
+        **evidence_context(view.lot.lot_code),
     )
 
 

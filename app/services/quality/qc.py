@@ -466,3 +466,16 @@ def evidence(session: Session, lot: Lot) -> LotEvidence:
         names=names,  # type: ignore[arg-type]
         release_problems=release_problems(session, lot),
     )
+
+
+def evidence_actions(lot: Lot, user: User) -> frozenset[str]:
+    """What `user` may add to the lot's evidence now ("sample", "result", "certificate"): the
+    same rules the services enforce, for showing only the controls that will work."""
+    if LotStatus(lot.status) not in OPEN_FOR_EVIDENCE or not user.active:
+        return frozenset()
+    actions = set()
+    if user.has_role(*QC, *WAREHOUSE):
+        actions.add("certificate")
+    if user.has_role(*QC) and receiver_refusal(lot, user, "test") is None:
+        actions |= {"sample", "result"}
+    return frozenset(actions)

@@ -160,7 +160,8 @@ def issue(
             )
         )
     first = fefo_lots(session, lot.material_id, today)
-    if not problems and first and first[0][0].id != lot.id and not reason:
+    # A lot that expires the same day as the first is as good as the first.
+    if not problems and first and first[0][0].expiry != lot.expiry and not reason:
         problems.append(
             Violation(
                 "lot.fefo",
