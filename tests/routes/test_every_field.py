@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,13 +38,18 @@ from app.models import (
     RevisionStatus,
     Shipment,
     ShipmentLine,
+    SpecTest,
     User,
 )
 from app.services.accounts import auth
 from app.services.accounts.users import NewUser, create_user
 from app.services.demo import seed_demo
+from app.services.masterdata import materials
+from app.services.masterdata.materials import MaterialIn
 from app.services.mbr import revisions
-from app.services.warehouse import shipping
+from app.services.quality import qc
+from app.services.warehouse import receipt, shipping
+from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK
 from tests.conftest import PASSWORD, SYSTEM
 from tests.routes.conftest import Browser, csrf_token
@@ -84,6 +90,10 @@ GOVERNED = [
     "curriculum",
     "device",
     "submission",
+    "spec_test",
+    "lot_sample",
+    "qc_result",
+    "certificate_of_analysis",
 ]
 # A refusal itself is audited (entity "request": who tried what, and the answer); every other
 # audit event counts as something written.
@@ -140,6 +150,14 @@ class Plant:
         return self.session.exec(
             select(BomLine).where(BomLine.revision_id == self.draft.id)
         ).first()  # type: ignore[return-value]
+
+    @property
+    def qc_lot(self) -> Lot:
+        """A lot in quarantine, received by Walter and sampled (by the walker)."""
+        return self.session.exec(select(Lot).where(Lot.supplier_lot == "S-QC")).one()
+
+    def spec_test(self, name: str) -> int:
+        return self.id_of(SpecTest, material_id=self.qc_lot.material_id, name=name)
 
     @property
     def shipment(self) -> Shipment:
@@ -245,6 +263,31 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     ),
     "/materials/<int:material_id>/suppliers": lambda p: Case(
         f"/materials/{p.id_of(Material, code='RM-MCC')}/suppliers", {"party": "SUP-LUBRICHEM"}
+    ),
+    "/materials/<int:material_id>/spec": lambda p: Case(
+        f"/materials/{p.id_of(Material, code='RM-MCC')}/spec",
+        {"name": "Assay", "method": "HPLC", "kind": "range", "low": "97", "high": "102",
+         "unit": "%", "expected": "", "identity": "", "coa_allowed": "1"},
+    ),
+    "/materials/<int:material_id>/spec/<spec_test_id>/retire": lambda p: Case(
+        f"/materials/{p.id_of(Material, code='RM-ASC')}/spec/{p.spec_test('Assay')}/retire",
+        {"reason": "Monograph changed"},
+    ),
+    "/materials/<int:material_id>/suppliers/qualify": lambda p: Case(
+        f"/materials/{p.id_of(Material, code='RM-PLAIN')}/suppliers/qualify",
+        {"party": "SUP-CELLUTEC", "reason": "Audit 2026-11"},
+    ),
+    "/lots/<lot_code>/qc/sample": lambda p: Case(
+        f"/lots/{p.qc_lot.lot_code}/qc/sample", {"containers": "2", "note": "Top and bottom"}
+    ),
+    "/lots/<lot_code>/qc/result": lambda p: Case(
+        f"/lots/{p.qc_lot.lot_code}/qc/result",
+        {"spec_test_id": str(p.spec_test("Identity")), "value": "conforms", "source": "lab",
+         "certificate_id": "", "reason": ""},
+    ),
+    "/lots/<lot_code>/qc/certificate": lambda p: Case(
+        f"/lots/{p.qc_lot.lot_code}/qc/certificate", {"certificate": b"%PDF-1.4 certificate"},
+        file_fields=("certificate",),
     ),
     "/materials/import": lambda p: Case(
         "/materials/import", {"mode": "import", "file": MATERIALS_CSV}, file_fields=("file",)
@@ -413,6 +456,19 @@ def migrated_engine(
         shipment = shipping.start_shipment(
             session, actor=walker, customer_code="CUST-GREENLEAF", reference="PO-1", clock=CLOCK
         )
+        quarantined, _ = receipt.receive(
+            session, actor=auth.find_user(session, "walt"),  # type: ignore[arg-type]
+            new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-QC", "10", date(2028, 5, 31), "2",
+                          key="k-qc"),
+            clock=CLOCK,
+        )  # fmt: skip
+        qc.take_sample(session, actor=walker, lot_code=quarantined.lot_code, containers="1",
+                       clock=CLOCK)  # fmt: skip
+        plain = materials.create_material(
+            session, actor=walker, new=MaterialIn("RM-PLAIN", "Plain", "raw", "kg"), clock=CLOCK
+        )
+        materials.approve_supplier(session, actor=walker, material_id=plain.id,  # type: ignore[arg-type]
+                                   party_code="SUP-CELLUTEC", clock=CLOCK)  # fmt: skip
         lot = session.exec(select(Lot).where(Lot.lot_code == "ASC-2409-02")).one()
         session.add(
             ShipmentLine(
