@@ -93,3 +93,27 @@ def sign_with_password(page: Page, start_button: str, username: str) -> None:
     dialog.get_by_label("User ID").fill(username)
     dialog.get_by_label("Password").fill(DEMO_PASSWORD)
     dialog.get_by_role("button", name="Sign", exact=True).click()
+
+
+def record_qc_evidence(
+    page: Page, lot_code: str, results: list[tuple[str, str, str]], *, containers: str = "1"
+) -> None:
+    """QA on the lot page: sample, then each (test, result, source) with source "lab" or
+    "certificate" (taken from the attached certificate)."""
+    page.goto(f"/lots/{lot_code}")
+    evidence = page.locator("#lot-qc-evidence")
+    evidence.get_by_text("Record a sample").click()
+    evidence.get_by_label("Containers sampled").fill(containers)
+    evidence.get_by_role("button", name="Record sample").click()
+    expect(page.locator("#qc-samples")).to_contain_text(f"Sampled {containers} of")
+    for test, value, source in results:
+        evidence = page.locator("#lot-qc-evidence")
+        evidence.get_by_text("Record a result").click()
+        test_select = evidence.locator("select[name=spec_test_id]")
+        option = test_select.locator("option", has_text=re.compile(f"^{test} "))
+        test_select.select_option(option.get_attribute("value"))
+        evidence.locator("input[name=value]").fill(value)
+        evidence.locator("select[name=source]").select_option("coa" if source == "certificate" else "lab")
+        evidence.get_by_role("button", name="Record result").click()
+        result_cell = page.locator(f'#qc-results tr[data-test="{test}"] td').nth(2)
+        expect(result_cell).to_contain_text(value)

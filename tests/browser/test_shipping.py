@@ -14,7 +14,7 @@ from app.services.accounts.auth import find_user
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from tests.browser.conftest import HANDHELD, LiveServer, sign_in
-from tests.browser.people import sign_with_password
+from tests.browser.people import record_qc_evidence, sign_with_password
 from tests.clock import CLOCK
 
 
@@ -44,7 +44,7 @@ def test_output_in_released_and_shipped_by_scanning(
     sign_in(quinn, "quinn")
     quinn.goto("/account")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")  # acknowledged in the demo
-    quinn.goto("/lots/VC500-26-0042")
+    record_qc_evidence(quinn, "VC500-26-0042", [("Assay", "99.8", "lab")])
     sign_with_password(quinn, "Release", "quinn")
     expect(quinn.locator(".lot-status")).to_have_text("Released")
 

@@ -17,6 +17,7 @@ from tests.browser.people import (
     add_phone,
     enrol_passkey,
     issue_enrolment_link,
+    record_qc_evidence,
     sign_with_passkey,
 )
 
@@ -79,7 +80,7 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     assert retry.ok
     assert f"already recorded as lot {lot_code}" in retry.text()
     walt.goto("/lots/?q=S-88231")
-    expect(walt.locator(".lot-card")).to_have_count(1)
+    expect(walt.locator(".lot-card")).to_have_count(2)  # this one and the demo's ASC-2611-07
 
     # The label: GS1-128 that scans back to GTIN, expiry and our lot code.
     walt.goto(f"/lots/{lot_code}")
@@ -97,7 +98,20 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
         ("Code128", "]C1", f"(01)04012345000016(17)280531(10){lot_code}")
     ]
 
-    # Quinn releases it from her phone with one biometric prompt.
+    # The supplier's certificate came with the delivery: Walt attaches it (a PDF).
+    walt.goto(f"/lots/{lot_code}")
+    expect(walt.locator("#release-needs")).to_contain_text("No result yet for Identity (FTIR")
+    expect(walt.get_by_text("Record a sample")).to_have_count(0)  # he received it
+    walt.get_by_text("Attach the certificate of analysis").click()
+    walt.get_by_label("PDF, PNG or JPEG").set_input_files(
+        files=[{"name": "COA S-88231.pdf", "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n% Northbridge certificate S-88231\n"}]
+    )  # fmt: skip
+    walt.get_by_role("button", name="Attach certificate").click()
+    expect(walt.locator("#qc-certificates")).to_contain_text("COA S-88231.pdf")
+
+    # Quinn samples two containers, tests identity by FTIR, takes the assay from the qualified
+    # supplier's certificate, and releases it from her phone with one biometric prompt.
     admin = new_context(live_server.url, HANDHELD).new_page()
     sign_in(admin, "ada")
     link = issue_enrolment_link(admin, "quinn")
@@ -106,7 +120,11 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     sign_in(quinn, "quinn")
     enrol_passkey(quinn, link, "Quinn's phone")
     expect(quinn.locator("#esign-status")).to_contain_text("Active")  # acknowledged in the demo
-    quinn.goto(f"/lots/{lot_code}")
+    record_qc_evidence(
+        quinn, lot_code, [("Identity", "conforms", "lab"), ("Assay", "99.6", "certificate")],
+        containers="2",
+    )  # fmt: skip
+    expect(quinn.locator("#release-needs")).to_contain_text("the lot may be released")
     sign_with_passkey(quinn, "Release")
 
     expect(quinn.locator(".lot-status")).to_have_text("Released")
@@ -133,8 +151,9 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.get_by_role("button", name="Show what to pick").click()
     asc = walt.locator("#pick-RM-ASC")
     expect(asc).to_contain_text("Needed 55.0 kg")
-    expect(asc.locator(".pick-lot")).to_have_count(1)
-    asc.locator(".pick-lot a").click()
+    # Two released lots expire on 2028-05-31: the demo's ASC-2611-07 and this one.
+    expect(asc.locator(".pick-lot")).to_have_count(2)
+    asc.locator(".pick-lot a", has_text=lot_code).click()
     expect(walt.get_by_label("Quantity")).to_have_value("25.00")
     walt.get_by_role("button", name="Issue").click()
     expect(walt.locator("#messages")).to_contain_text(f"Issued 25.00 kg of lot {lot_code}")

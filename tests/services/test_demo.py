@@ -102,8 +102,13 @@ DONE_BY = {
     # Quinn: approves the MBRs (making them effective, superseding A), sets the raw materials'
     # specifications, qualifies their suppliers' certificates, samples, tests, releases lots.
     "quinn": {
-        "signature.created", "mbr.effective", "mbr.superseded", "lot.released",
-        "material.spec_test_added", "material.supplier_coa_qualified", "lot.sampled",
+        "signature.created",
+        "mbr.effective",
+        "mbr.superseded",
+        "lot.released",
+        "material.spec_test_added",
+        "material.supplier_coa_qualified",
+        "lot.sampled",
         "lot.result_recorded",
     },
     # Walter: attaches the certificate that came with each delivery he received.

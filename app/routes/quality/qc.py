@@ -48,7 +48,7 @@ def _section(lot_code: str, errors: Rejected, failed: str) -> ResponseReturnValu
 def _recorded(lot_code: str, message: str) -> Callable[[object], Response]:
     def done(_result: object) -> Response:
         flash(message, "success")
-        return full_redirect(url_for("lots.show", lot_code=lot_code) + "#lot-qc-evidence")
+        return full_redirect(url_for("lots.show", lot_code=lot_code))
 
     return done
 
