@@ -113,7 +113,9 @@ def record_qc_evidence(
         option = test_select.locator("option", has_text=re.compile(f"^{test} "))
         test_select.select_option(option.get_attribute("value"))
         evidence.locator("input[name=value]").fill(value)
-        evidence.locator("select[name=source]").select_option("coa" if source == "certificate" else "lab")
+        evidence.locator("select[name=source]").select_option(
+            "coa" if source == "certificate" else "lab"
+        )
         evidence.get_by_role("button", name="Record result").click()
         result_cell = page.locator(f'#qc-results tr[data-test="{test}"] td').nth(2)
         expect(result_cell).to_contain_text(value)

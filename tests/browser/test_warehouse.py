@@ -88,10 +88,23 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     expect(walt.locator("#label-hri")).to_have_text(f"(01)04012345000016(17)280531(10){lot_code}")
     expect(walt.locator(".label-status")).to_have_text("QUARANTINE")
     walt.wait_for_function("window.printed === 1")
-    # Scanned back from the screen of a sharp display (a printer is sharper still).
-    sharp = new_context(live_server.url, {**TABLET, "device_scale_factor": 3}).new_page()
+    # A preview is marked as one and has nothing to scan; it records nothing.
+    walt.goto(f"/lots/{lot_code}/label")
+    expect(walt.locator(".label-preview-mark")).to_have_text("PREVIEW — NOT A LABEL")
+    expect(walt.locator(".label-barcode svg")).to_have_count(0)
+    # Scanned back from the screen of a sharp display (a printer is sharper still): a reprint,
+    # which needs its reason.
+    sharp_context = new_context(live_server.url, {**TABLET, "device_scale_factor": 3})
+    sharp_context.add_init_script("window.print = () => {};")
+    sharp = sharp_context.new_page()
     sign_in(sharp, "walt")
-    sharp.goto(f"/lots/{lot_code}/label")
+    sharp.goto(f"/lots/{lot_code}")
+    sharp.get_by_role("button", name="Print lot label").click()
+    expect(sharp.locator("#reason-error")).to_have_text(
+        "This label was printed before: give a reason for the reprint."
+    )
+    sharp.get_by_label("Reason, if this is a reprint").fill("Check the barcode scans")
+    sharp.get_by_role("button", name="Print lot label").click()
     picture = sharp.locator(".label-barcode svg").screenshot(scale="device")
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(picture)))
     assert [(b.format.name, b.symbology_identifier, b.text) for b in found] == [
@@ -133,6 +146,8 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     walt.goto(f"/lots/{lot_code}")
     expect(walt.locator(".lot-status")).to_have_text("Released")
     expect(walt.locator("#lot-qc")).to_have_count(0)  # QC decisions are QA's
+    # The containers still say QUARANTINE: the lot page says so until the label is reprinted.
+    expect(walt.locator("#label-out-of-date")).to_contain_text("Label out of date")
 
     # Sam plans the batch from the effective revision; its bill of materials is scaled.
     sam = new_context(live_server.url, TABLET).new_page()

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.models import Lot, User
+from app.models import AuditEvent, Lot, User
 from app.services.accounts.auth import find_user
 from app.services.demo import master as demo_master
 from app.services.demo import seed_demo
@@ -161,3 +161,34 @@ def test_qa_sees_the_decisions_open_for_the_status(
     assert ">Reject</button>" in page
     assert ">Lift hold</button>" not in page
     assert page.count('id="sign-dialog"') == 1
+
+
+def test_a_label_preview_records_nothing_and_scans_as_nothing(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    """Issue 11 point 7: the only way to a scannable label is the audited print."""
+    lot = _lot(session, make_user)
+    operator = signed_in("operator")
+    trail = count(session, AuditEvent)
+    preview = operator.client.get(f"/lots/{lot.lot_code}/label").get_data(as_text=True)
+    assert "PREVIEW — NOT A LABEL" in preview
+    assert "<svg" not in preview
+    assert "(01)" not in preview  # no GS1 data to copy either
+    assert count(session, AuditEvent) == trail
+    assert "Print lot label" not in operator.client.get(f"/lots/{lot.lot_code}").get_data(
+        as_text=True
+    )  # the same rule as the service's
+    assert operator.post(f"/lots/{lot.lot_code}/label", {"reason": "x"}).status_code == 403
+    operator.post("/logout")
+
+    walt = signed_in("warehouse")
+    printed = walt.post(f"/lots/{lot.lot_code}/label")
+    assert printed.status_code == 200
+    assert "<svg" in printed.get_data(as_text=True)
+    reprint = walt.post(f"/lots/{lot.lot_code}/label")
+    html = reprint.get_data(as_text=True)
+    assert reprint.status_code == 422
+    assert (
+        '<p class="field-error" id="reason-error">This label was printed before: give a reason '
+        "for the reprint.</p>"
+    ) in html

@@ -3,6 +3,7 @@ negative (also under concurrent issues), FEFO, returns, one-time form keys, labe
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,10 +13,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import Database
-from app.models import InventoryMovement, Lot, User
+from app.models import AuditEvent, InventoryMovement, Lot, User
 from app.services.accounts.auth import find_user
 from app.services.accounts.users import NewUser, create_user
 from app.services.core.errors import GateViolation, PermissionDenied, Rejected
@@ -287,22 +288,46 @@ def test_the_ledger_never_goes_negative_and_returns_follow_the_batch(
         session.execute(text("UPDATE inventory_movement SET quantity = '100'"))
 
 
-def test_label_carries_gs1_data_and_reprints_need_a_reason(session: Session, walt: User) -> None:
+def test_a_label_is_only_an_audited_print_carrying_the_status_it_was_printed_with(
+    session: Session, walt: User, qa: Signer, make_user: Callable[..., User]
+) -> None:
+    """Issue 11 point 7: no label without a print record; a reprint needs a reason; a status
+    change after printing makes the label out of date; who prints comes from one rule."""
     lot = receive(session, walt)
-    view, label = labels.label(session, lot.lot_code)
-
-    assert label.hri == "(01)04012345000016(17)280531(10)ASC-2611-01"
-    assert label.svg.startswith("<svg")
-    labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
+    assert labels.out_of_date(session, lot) is None  # never printed
+    printed = labels.print_label(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
+    assert printed.data.hri == f"(01)04012345000016(17)280531(10){lot.lot_code}"
+    assert printed.data.svg.startswith("<svg")
+    assert (printed.status, printed.reprint) == ("quarantine", False)
     with pytest.raises(Rejected, match="give a reason for the reprint"):
-        labels.record_label_print(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
-    labels.record_label_print(
-        session, actor=walt, lot_code=lot.lot_code, reprint_reason="Label torn", clock=at(NOW)
+        labels.print_label(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
+
+    sign_lot(session, qa.user, lot, "released")
+    assert labels.out_of_date(session, lot) == "quarantine"  # the containers say QUARANTINE
+    with pytest.raises(Rejected, match=r"printed before \(its label says quarantine\): give"):
+        labels.print_label(session, actor=walt, lot_code=lot.lot_code, clock=at(NOW))
+    again = labels.print_label(
+        session, actor=walt, lot_code=lot.lot_code, reprint_reason="Released", clock=at(NOW)
     )
-    assert audit_actions(session, entity_type="lot")[-2:] == [
-        "lot.label_printed",
-        "lot.label_reprinted",
+    assert (again.status, again.reprint) == ("released", True)
+    assert labels.out_of_date(session, lot) is None
+    prints = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity_id == str(lot.id), col(AuditEvent.action).in_(labels.PRINTS)
+        )
+    ).all()
+    assert [(e.action, json.loads(e.after)["status"], e.reason) for e in prints] == [  # type: ignore[arg-type]
+        ("lot.label_printed", "quarantine", None),
+        ("lot.label_reprinted", "released", "Released"),
     ]
+
+    operator = make_user("operator")
+    assert not labels.may_print(operator)
+    with pytest.raises(
+        PermissionDenied, match="Only Warehouse or QA or Admin can print lot labels"
+    ):
+        labels.print_label(session, actor=operator, lot_code=lot.lot_code, reprint_reason="x",
+                           clock=at(NOW))  # fmt: skip
 
 
 def test_two_people_issuing_the_last_kilogram_at_once_leave_one_refused(

@@ -137,7 +137,13 @@ def show(lot_code: str) -> str:
     return lot_page(lot_code)
 
 
-def lot_page(lot_code: str, *, qc_errors: Rejected | None = None, qc_failed: str = "") -> str:
+def lot_page(
+    lot_code: str,
+    *,
+    qc_errors: Rejected | None = None,
+    qc_failed: str = "",
+    label_errors: Rejected | None = None,
+) -> str:
     session = db_session()
     view = ledger.load_lot(session, lot_code)
     return render_template(
@@ -151,6 +157,9 @@ def lot_page(lot_code: str, *, qc_errors: Rejected | None = None, qc_failed: str
         errors=None,
         qc_errors=qc_errors,
         qc_failed=qc_failed,
+        label_errors=label_errors,
+        may_print=labels.may_print(current_user),
+        label_out_of_date=labels.out_of_date(session, view.lot),
         **evidence_context(view.lot.lot_code),
     )
 
@@ -173,38 +182,29 @@ def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, bool]]:
 @bp.get("/<lot_code>/label")
 @login_required
 def label(lot_code: str) -> str:
-    """The printable lot label (the bridge issue sends it to a label printer)."""
-    view, data = labels.label(db_session(), lot_code)
+    """A preview of the lot's label: marked as one, without a barcode, nothing recorded."""
     return render_template(
-        "warehouse/lots/label.html",
-        view=view,
-        label=data,
-        autoprint=request.args.get("print") == "1",
+        "warehouse/lots/label.html", view=labels.preview(db_session(), lot_code), printed=None
     )
 
 
 @bp.post("/<lot_code>/label")
 @login_required
 def print_label(lot_code: str) -> ResponseReturnValue:
-    """Record the print (a reprint needs a reason), then open the print dialog."""
-
-    def _do() -> Any:
-        return labels.record_label_print(
+    """Record the print (a reprint needs a reason) and answer with the label to print."""
+    return act(
+        lambda: labels.print_label(
             db_session(),
             actor=current_user,
             lot_code=lot_code,
             reprint_reason=request.form.get("reason", ""),
             clock=plant_clock(),
-        )
-
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        flash(exc.message, "error")
-        return full_redirect(url_for("lots.show", lot_code=lot_code))
-
-    def _done(_result: Any) -> ResponseReturnValue:
-        return full_redirect(url_for("lots.label", lot_code=lot_code, print=1))
-
-    return act(_do, done=_done, refused=_refused)
+        ),
+        done=lambda printed: render_template(
+            "warehouse/lots/label.html", view=printed.view, printed=printed
+        ),
+        refused=lambda exc: lot_page(lot_code, label_errors=exc),
+    )
 
 
 @bp.get("/pick")

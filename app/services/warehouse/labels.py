@@ -1,56 +1,88 @@
-"""Lot labels: the GS1-128 label of a lot, and its audited prints and reprints."""
+"""Lot labels: a label exists only as an audited print (a reprint needs a reason), carries the
+status it was printed with, and goes out of date when the lot's status changes after printing.
+Anyone may look at a preview, which is marked as one and carries no barcode."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, func, select
+import json
+from dataclasses import dataclass
 
-from app.models import (
-    AuditEvent,
-    User,
-)
+from sqlmodel import Session, col, select
+
+from app.models import AuditEvent, Lot, Role, User
 from app.services.core import audit, gs1
+from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.text import read_reason
-from app.services.warehouse.ledger import RECORD_TYPE, LotView, get_lot, load_lot
+from app.services.warehouse.ledger import RECORD_TYPE, LotView, load_lot, lock_lot
+
+# Who prints lot labels: the warehouse that puts them on containers, and QA (status labels).
+PRINTERS = (Role.WAREHOUSE, Role.QA, Role.ADMIN)
+PRINTS = ("lot.label_printed", "lot.label_reprinted")
 
 
-def label(session: Session, lot_code: str) -> tuple[LotView, gs1.LotLabel]:
-    view = load_lot(session, lot_code)
-    data = gs1.lot_label(
-        gtin=view.material.gtin or view.lot.gtin, lot_code=view.lot.lot_code, expiry=view.lot.expiry
-    )
-    return view, data
+def may_print(user: User) -> bool:
+    return user.active and user.has_role(*PRINTERS)
 
 
-def record_label_print(
-    session: Session, *, actor: User, lot_code: str, reprint_reason: str = "",
-    clock: Clock,
-) -> None:  # fmt: skip
-    """Audit that a lot label was printed; a reprint needs a reason.
+def preview(session: Session, lot_code: str) -> LotView:
+    """What a label of the lot would say now: no barcode, nothing recorded."""
+    return load_lot(session, lot_code)
 
-    Raises:
-        NotFound, Rejected (reprint without reason).
-    """
-    lot = get_lot(session, lot_code)
-    printed_before = session.exec(
-        select(func.count())
-        .select_from(AuditEvent)
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    view: LotView
+    data: gs1.LotLabel
+    status: str  # the status printed on it
+    reprint: bool
+
+
+def last_print(session: Session, lot: Lot) -> AuditEvent | None:
+    return session.exec(
+        select(AuditEvent)
         .where(
             AuditEvent.entity_type == RECORD_TYPE,
             AuditEvent.entity_id == str(lot.id),
-            col(AuditEvent.action).in_(["lot.label_printed", "lot.label_reprinted"]),
+            col(AuditEvent.action).in_(PRINTS),
         )
-    ).one()
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+
+
+def out_of_date(session: Session, lot: Lot) -> str | None:
+    """The status the lot's last label shows, when it is no longer the lot's status (the
+    label on the containers is wrong: reprint it); None when it is current or never printed."""
+    printed = last_print(session, lot)
+    shown = json.loads(printed.after or "{}").get("status") if printed else None
+    return shown if shown is not None and shown != lot.status else None
+
+
+def print_label(
+    session: Session, *, actor: User, lot_code: str, reprint_reason: str = "", clock: Clock
+) -> PrintedLabel:
+    """Record the print of the lot's label (a reprint needs a reason) and return what to print.
+
+    Raises:
+        PermissionDenied: not warehouse, QA or admin. NotFound. Rejected: a reprint without a
+        reason.
+    """
+    require_role(actor, *PRINTERS, action="print lot labels")
+    view = load_lot(session, lot_code)
+    lot = lock_lot(session, view.lot.id)  # type: ignore[arg-type]
+    printed_before = last_print(session, lot) is not None
     problems: list[Violation] = []
     reprint_reason = read_reason(reprint_reason, problems, required=False)
     require(problems)
     if printed_before and not reprint_reason:
+        stale = out_of_date(session, lot)
+        hint = f" (its label says {stale.replace('_', ' ')})" if stale else ""
         raise Rejected(
             [
                 Violation(
                     "reason.empty",
-                    "This label was printed before: give a reason for the reprint.",
+                    f"This label was printed before{hint}: give a reason for the reprint.",
                     "reason",
                 )
             ]
@@ -61,7 +93,11 @@ def record_label_print(
         action="lot.label_reprinted" if printed_before else "lot.label_printed",
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
-        after={"lot_code": lot.lot_code, "status": lot.status},
+        after={"lot_code": lot.lot_code, "status": lot.status, "expiry": lot.expiry},
         reason=reprint_reason or None,
         clock=clock,
     )
+    data = gs1.lot_label(
+        gtin=view.material.gtin or lot.gtin, lot_code=lot.lot_code, expiry=lot.expiry
+    )
+    return PrintedLabel(view, data, lot.status, printed_before)
