@@ -3,6 +3,7 @@ excess issue of a material with a reason."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
@@ -69,14 +70,17 @@ def create() -> ResponseReturnValue:
     return act(_do, done=_done, refused=_refused)
 
 
-def _show(batch_no: str, form: object | None = None, errors: Rejected | None = None) -> str:
+def _show(
+    batch_no: str, form: Mapping[str, str] | None = None, errors: Rejected | None = None
+) -> str:
+    form = form or {}
     return render_template(
         "execution/batches/show.html",
         view=batches.load_batch(db_session(), batch_no),
         can_approve=current_user.has_role(Role.SUPERVISOR),
-        form=form or {},
+        form=form,
         errors=errors,
-        key=new_key(),
+        key=form.get("key") or new_key(),  # a refused form keeps its key: nothing was recorded
     )
 
 
