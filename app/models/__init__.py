@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.models.audit import AuditEvent
 from app.models.base import metadata
-from app.models.batch import Batch, BatchMaterial, BatchStatus
+from app.models.batch import Batch, BatchMaterial, BatchStatus, ExcessIssueApproval
 from app.models.document import Document
 from app.models.equipment import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.models.esign import (
@@ -75,6 +75,7 @@ __all__ = [
     "EnrolmentLink",
     "Equipment",
     "EquipmentKind",
+    "ExcessIssueApproval",
     "IdentityCheck",
     "InventoryMovement",
     "Lot",

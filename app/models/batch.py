@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Text
 from sqlmodel import Field
 
 from app.models.base import DecimalText, SQLModel
@@ -55,3 +55,20 @@ class BatchMaterial(SQLModel, table=True):
     tolerance_kind: str = Field(max_length=10)
     tolerance: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))
     step_code: str | None = Field(default=None, max_length=10)
+
+
+class ExcessIssueApproval(SQLModel, table=True):
+    """A supervisor's approval to issue more of a BOM material to a batch than its scaled target
+    and tolerance allow, with the reason: it raises the batch's issue limit by `quantity`.
+    Append-only: a wrong approval is answered by QA in review, never edited away."""
+
+    __tablename__ = "excess_issue_approval"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    material_id: int = Field(foreign_key="material.id")
+    quantity: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))
+    unit: str = Field(max_length=20)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    approved_at: datetime
+    approved_by_id: int = Field(foreign_key="user_account.id")

@@ -158,14 +158,14 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     sam.get_by_label("Batch number").fill("VC500-26-0042")
     sam.get_by_label("Planned quantity").fill("100000")
     sam.get_by_role("button", name="Create batch").click()
-    expect(sam.locator("#batch-bom")).to_contain_text("55.0 kg")
+    expect(sam.locator("#batch-bom")).to_contain_text("55.000 kg")
 
     # Picking for the batch offers the new lot first (the expired lot is not offered).
     walt.goto("/lots/pick")
     walt.get_by_label("Batch").select_option("VC500-26-0042")
     walt.get_by_role("button", name="Show what to pick").click()
     asc = walt.locator("#pick-RM-ASC")
-    expect(asc).to_contain_text("Needed 55.0 kg")
+    expect(asc).to_contain_text("Needed 55.000 kg")
     # Two released lots expire on 2028-05-31: the demo's ASC-2611-07 and this one.
     expect(asc.locator(".pick-lot")).to_have_count(2)
     asc.locator(".pick-lot a", has_text=lot_code).click()

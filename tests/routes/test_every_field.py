@@ -44,6 +44,8 @@ from app.models import (
 from app.services.accounts import auth
 from app.services.accounts.users import NewUser, create_user
 from app.services.demo import seed_demo
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
 from app.services.masterdata import materials
 from app.services.masterdata.materials import MaterialIn
 from app.services.mbr import revisions
@@ -72,6 +74,7 @@ GOVERNED = [
     "lot",
     "inventory_movement",
     "batch",
+    "excess_issue_approval",
     "material",
     "material_supplier",
     "party",
@@ -380,6 +383,11 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
         {"recipe": "VC500", "batch_no": "VC500-26-0099", "planned": "100000",
          "customer_po": "PO-4711", "due_date": "2026-12-15"},
     ),
+    "/batches/<batch_no>/excess-approvals": lambda p: Case(
+        "/batches/VC500-26-0001/excess-approvals",
+        {"material": "RM-MGS", "quantity": "0.1", "reason": "Spilled at the scale",
+         "key": "k-excess"},
+    ),
     # warehouse
     "/lots/receive": lambda p: Case(
         "/lots/receive",
@@ -438,8 +446,8 @@ def migrated_engine(
     quick_passwords: None, backend: str, app_database: Callable[[str], str]
 ) -> Iterator[Engine]:
     """This module's own database: the demo plant, a person with every role and one without,
-    a draft revision of VC500 and an open shipment with a line, committed once (tests roll
-    back)."""
+    batch VC500-26-0001, a draft revision of VC500 and an open shipment with a line, committed
+    once (tests roll back)."""
     engine = make_engine(app_database(backend))
     with Session(engine) as session:
         seed_demo(session, actor=SYSTEM, clock=CLOCK)
@@ -451,6 +459,9 @@ def migrated_engine(
             session, actor=SYSTEM, new=NewUser("other", "Other Tester", ("operator",), PASSWORD),
             clock=CLOCK,
         )  # fmt: skip
+        batches.create_batch(
+            session, actor=walker, new=BatchIn("VC500", "VC500-26-0001", "100000"), clock=CLOCK
+        )
         vc500 = session.exec(select(Recipe).where(Recipe.code == "VC500")).one()
         revisions.start_revision(session, actor=walker, recipe_id=vc500.id, clock=CLOCK)  # type: ignore[arg-type]
         shipment = shipping.start_shipment(

@@ -117,7 +117,7 @@ def test_a_lot_page_shows_grouped_quantities_and_forms_prefill_plain_numbers(
 
     picking = walt.client.get("/lots/pick?batch_no=VC500-26-0042").get_data(as_text=True)
     assert "Batch VC500-26-0042: 100,000 tablets" in picking
-    assert "Needed <strong>55.0 kg</strong>" in picking
+    assert "Needed <strong>55.000 kg</strong>" in picking
     # The issue form the pick list links to is filled with a plain number the form reads.
     issue = walt.client.get("/lots/issue?lot=ASC-1&batch_no=VC500-26-0042&quantity=12500.50")
     assert 'value="12500.50"' in issue.get_data(as_text=True)
@@ -192,3 +192,26 @@ def test_a_label_preview_records_nothing_and_scans_as_nothing(
         '<p class="field-error" id="reason-error">This label was printed before: give a reason '
         "for the reprint.</p>"
     ) in html
+
+
+def test_an_issue_beyond_the_recipe_is_refused_beside_the_quantity(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    """5 kg of magnesium stearate for a batch needing 0.500 kg: the form comes back (422) with
+    the numbers beside the quantity field, and nothing moves."""
+    _lot(session, make_user)
+    mgs = ledger.get_lot(session, "MGS-2610-01")
+    answer = signed_in("warehouse").post(
+        "/lots/issue",
+        {"lot": mgs.lot_code, "quantity": "5", "batch_no": "VC500-26-0042",
+         "key": uuid.uuid4().hex},
+    )  # fmt: skip
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert (
+        '<p class="field-error" id="quantity-error">Batch VC500-26-0042 needs 0.500 kg of '
+        "RM-MGS ±2 % (0.010 kg); nothing is issued yet, so at most 0.510 kg more may be "
+        "issued, not 5 kg." in html
+    )
+    assert 'aria-describedby="quantity-error"' in html
+    assert ledger.balance(session, mgs.id) == 5  # type: ignore[arg-type]

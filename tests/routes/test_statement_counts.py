@@ -218,7 +218,7 @@ def test_the_pick_list_does_not_grow_with_the_lots_or_the_bill_of_materials(
     for material in ("RM-ASC", "RM-MCC", "RM-MGS"):
         for days in (30, -30):
             lot = plant.release(plant.receive(material, days=days))
-            plant.issue(lot, batch_no)
+            plant.issue(lot, batch_no, "0.1")  # within each line's target (0.500 kg of MGS)
     plant.receive("RM-MCC")  # not released: not offered
     after = statements(count_statements, browser, path)
     # FS-200 has four lines in its bill of materials, VC500 three.

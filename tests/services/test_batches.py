@@ -87,3 +87,59 @@ def test_operators_do_not_create_batches(
         batches.create_batch(
             session, actor=make_user("operator"), new=BatchIn("VC500", "B-2", "1"), clock=at(NOW)
         )
+
+
+def _bom(session: Session, batch_no: str) -> list[tuple[str, str, str]]:
+    view = batches.load_batch(session, batch_no)
+    return [(m.code, str(line.quantity), str(line.tolerance)) for line, m in view.materials]
+
+
+def test_scaled_targets_keep_the_gram_and_their_tolerance(session: Session, sam: User) -> None:
+    """VC500 rev B asks 55.0 kg ascorbic acid ±0.5 %, 20.0 kg cellulose ±1 % and 0.50 kg
+    magnesium stearate ±2 % per 100,000 tablets. Kept to the master's 0.1 or 0.01 kg, a
+    1,000-tablet batch asked 0.6 kg (+9 %) and 0.00 kg; a 37,000-tablet one 0.18 kg (-2.7 %)."""
+    batches.create_batch(session, actor=sam, new=BatchIn("VC500", "B-1000", "1000"), clock=at(NOW))
+    batches.create_batch(
+        session, actor=sam, new=BatchIn("VC500", "B-37000", "37000"), clock=at(NOW)
+    )
+
+    assert _bom(session, "B-1000") == [
+        ("RM-ASC", "0.550", "0.5"),
+        ("RM-MCC", "0.200", "1"),
+        ("RM-MGS", "0.005", "2"),
+    ]
+    assert _bom(session, "B-37000") == [
+        ("RM-ASC", "20.350", "0.5"),
+        ("RM-MCC", "7.400", "1"),
+        ("RM-MGS", "0.185", "2"),
+    ]
+
+
+def test_a_batch_too_small_to_weigh_within_tolerance_is_refused(
+    session: Session, sam: User
+) -> None:
+    """100 tablets would need 0.0005 kg of magnesium stearate: to the gram that is 0.000 or
+    0.001 kg, 100 % off a ±2 % tolerance. The batch size is refused, nothing is written."""
+    with pytest.raises(Rejected) as refused:
+        batches.create_batch(
+            session, actor=sam, new=BatchIn("VC500", "B-100", "100"), clock=at(NOW)
+        )
+
+    assert [(v.field, v.message) for v in refused.value.violations] == [
+        (
+            "planned",
+            "RM-MGS would need 0.0005 kg, which cannot be weighed to ±2 % in steps of "
+            "0.001 kg; choose a larger batch.",
+        )
+    ]
+    assert count(session, Batch) == 0
+    assert audit_actions(session, entity_type="batch") == []
+
+
+def test_counted_parts_scale_whole_with_their_absolute_tolerance(
+    session: Session, sam: User
+) -> None:
+    """FS-200 takes 10 of each part per 10 sensors, ±0 pcs: 5 sensors take 5 of each, kept
+    whole (not "5.0"), the absolute tolerance scaled with them."""
+    batches.create_batch(session, actor=sam, new=BatchIn("FS-200", "FS-5", "5"), clock=at(NOW))
+    assert {(q, t) for _, q, t in _bom(session, "FS-5")} == {("5", "0")}

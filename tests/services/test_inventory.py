@@ -433,7 +433,11 @@ def test_issue_needs_an_existing_batch_that_uses_the_material(
         clock=at(NOW),
     )
     sign_lot(session, qa.user, hsg, "released")
-    with pytest.raises(GateViolation, match="is HSG-200, which batch VC500-26-0042 does not use"):
+    with pytest.raises(
+        GateViolation,
+        match="is HSG-200, which batch VC500-26-0042 does not use: a material that is not on "
+        "its bill of materials is never issued to it",
+    ):
         issue(session, walt, hsg, "1")
 
 

@@ -9,7 +9,8 @@ Exponents, other scripts' digits and absurd lengths are refused with a sentence,
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from app.services.core.errors import Violation
 
@@ -139,3 +140,110 @@ def shown(value: Decimal | int | str | None, unit: str | None = None) -> str:
         number = abs(number)  # never "-0"
     text = f"{number:,f}"  # fixed point, so 1E+5 is 100,000 and 1E-7 is 0.0000001
     return f"{text} {unit}" if unit else text
+
+
+# The finest step a quantity in each unit is kept to on the floor: kilograms, litres and metres
+# to the thousandth (the gram, the millilitre, the millimetre), grams and millilitres to the
+# tenth, milligrams whole. A count unit is whole. A master written finer keeps its own step.
+_RESOLUTION = {
+    "kg": Decimal("0.001"),
+    "g": Decimal("0.1"),
+    "mg": Decimal("1"),
+    "l": Decimal("0.001"),
+    "ml": Decimal("0.1"),
+    "m": Decimal("0.001"),
+}
+
+
+def resolution(unit: str, master: Decimal) -> Decimal:
+    """The step a scaled quantity in `unit` is kept to: a whole piece in a count unit, else the
+    finer of the unit's resolution and the precision the master quantity `master` was written
+    to (0.50 is written to 0.01)."""
+    name = unit.strip().lower()
+    if name in COUNT_UNITS:
+        return Decimal(1)
+    exponent = master.as_tuple().exponent
+    written = Decimal(1).scaleb(min(int(exponent), 0))
+    floor = _RESOLUTION.get(name)
+    return min(written, floor) if floor is not None else written
+
+
+def tolerance_amount(quantity: Decimal, tolerance_kind: str, tolerance: Decimal) -> Decimal:
+    """The ± amount of a tolerance around `quantity`, in its unit (2 % of 0.500 kg is 0.010 kg):
+    kept to the quantity's decimals where that is exact, else to every decimal it has."""
+    if tolerance_kind != "percent":
+        return tolerance
+    amount = quantity * tolerance / 100
+    step = Decimal(1).scaleb(min(int(quantity.as_tuple().exponent), 0))
+    kept = amount.quantize(step)
+    return kept if kept == amount else amount.normalize()
+
+
+@dataclass(frozen=True)
+class ScaledLine:
+    """A bill-of-materials line scaled to a batch: the target and its tolerance (a percentage
+    stays the same; an absolute amount scales)."""
+
+    quantity: Decimal
+    tolerance: Decimal
+
+
+def scale_line(
+    quantity: Decimal,
+    *,
+    unit: str,
+    tolerance_kind: str,
+    tolerance: Decimal,
+    factor: Decimal,
+    label: str,
+    problems: list[Violation],
+    field: str = "planned",
+) -> ScaledLine | None:
+    """`quantity` (and an absolute tolerance) times `factor`, kept to the unit's `resolution`;
+    None with a sentence in `problems` when the kept target would leave its tolerance band, so
+    that no batch is ever asked for an amount its own tolerance refuses. The one rounding rule
+    for scaled quantities: nearest step (half to even) for the target, down for an absolute
+    tolerance (a band never widens by rounding)."""
+    exact = quantity * factor
+    limit = Decimal(10) ** MAX_WHOLE_DIGITS
+    if exact >= limit:
+        problems.append(
+            Violation(
+                f"{field}.too_large",
+                f"{label} would need {shown(exact.quantize(Decimal(1)), unit)}, more than any "
+                "batch is weighed for; choose a smaller batch.",
+                field,
+            )
+        )
+        return None
+    step = resolution(unit, quantity)
+    target = exact.quantize(step, rounding=ROUND_HALF_EVEN)
+    if tolerance_kind == "percent":
+        band = exact * tolerance / 100
+        kept_tolerance = tolerance
+        words = f"±{_plain(tolerance)} %"
+    else:
+        band = (tolerance * factor).quantize(step, rounding=ROUND_DOWN)
+        kept_tolerance = band
+        words = f"±{shown(band, unit)}"
+    if target <= 0 or abs(target - exact) > band:
+        advice = (
+            "choose a larger batch"
+            if band > 0
+            else f"choose a batch size for which it comes out in whole steps of {shown(step, unit)}"
+        )
+        problems.append(
+            Violation(
+                f"{field}.precision",
+                f"{label} would need {shown(exact.normalize(), unit)}, which cannot be weighed "
+                f"to {words} in steps of {shown(step, unit)}; {advice}.",
+                field,
+            )
+        )
+        return None
+    return ScaledLine(target, kept_tolerance)
+
+
+def _plain(value: Decimal) -> str:
+    """A number without an exponent or trailing zeros (2, 0.5)."""
+    return f"{value.normalize():f}"

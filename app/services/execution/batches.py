@@ -1,21 +1,23 @@
 """Batches: created by a supervisor from the effective revision only, with the bill of materials
-scaled to the planned quantity and frozen. Later issues execute them on the floor."""
+scaled to the planned quantity and frozen (kept to each unit's resolution, never rounded outside
+a line's tolerance). Later issues execute them on the floor."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from app.models import Batch, BatchMaterial, Material, Role, User
+from app.models import Batch, BatchMaterial, ExcessIssueApproval, Material, Role, User
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.dates import too_far_ahead
 from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Violation, require
-from app.services.core.quantities import parse_quantity
+from app.services.core.quantities import ScaledLine, parse_quantity, scale_line, shown
 from app.services.core.text import max_length, read_text
 from app.services.mbr import reading
 
@@ -31,11 +33,27 @@ class BatchIn:
     due_date: date | None = None
 
 
+@dataclass(frozen=True)
+class ApprovalView:
+    approval: ExcessIssueApproval
+    material_code: str
+    approved_by: str  # the supervisor's printed name
+
+    @property
+    def words(self) -> str:
+        a = self.approval
+        return (
+            f"{shown(a.quantity, a.unit)} of {self.material_code} excess approved by "
+            f"{self.approved_by}: {a.reason}"
+        )
+
+
 @dataclass
 class BatchView:
     batch: Batch
     title: str
     materials: list[tuple[BatchMaterial, Material]]
+    approvals: list[ApprovalView]  # excess issue approvals, oldest first
 
 
 def get_batch(session: Session, batch_no: str) -> Batch:
@@ -56,11 +74,51 @@ def load_batch(session: Session, batch_no: str) -> BatchView:
         .where(BatchMaterial.batch_id == batch.id)
         .order_by(col(BatchMaterial.position))
     ).all()
-    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows))
+    approvals = list_approvals(session, batch.id)  # type: ignore[arg-type]
+    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows), approvals)
+
+
+def list_approvals(session: Session, batch_id: int) -> list[ApprovalView]:
+    """Every excess approval of a batch with its material and approver, oldest first."""
+    rows = session.exec(
+        select(ExcessIssueApproval, Material.code, User.full_name)
+        .join(Material, col(Material.id) == ExcessIssueApproval.material_id)
+        .join(User, col(User.id) == ExcessIssueApproval.approved_by_id)
+        .where(ExcessIssueApproval.batch_id == batch_id)
+        .order_by(col(ExcessIssueApproval.id))
+    )
+    return [ApprovalView(a, code, name) for a, code, name in rows]
 
 
 def list_batches(session: Session) -> list[Batch]:
     return list(session.exec(select(Batch).order_by(col(Batch.id).desc())))
+
+
+def _scaled_bom(
+    view: reading.RevisionView,
+    planned: Decimal | None,
+    batch_size: Decimal,
+    problems: list[Violation],
+) -> list[ScaledLine]:
+    """Each BOM line scaled to `planned`, kept to its unit's resolution; a line that cannot be
+    kept within its tolerance is a sentence beside the planned quantity."""
+    if planned is None:
+        return []
+    factor = planned / batch_size
+    lines = []
+    for b in view.bom:
+        line = scale_line(
+            b.line.quantity,
+            unit=b.line.unit,
+            tolerance_kind=b.line.tolerance_kind,
+            tolerance=b.line.tolerance,
+            factor=factor,
+            label=b.material.code,
+            problems=problems,
+        )
+        if line is not None:
+            lines.append(line)
+    return lines
 
 
 def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) -> Batch:
@@ -68,7 +126,9 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
 
     Raises:
         PermissionDenied: not supervisor or admin. GateViolation: no effective revision (the
-        revision gate). Rejected: a bad or taken batch number, a bad planned quantity.
+        revision gate). Rejected: a bad or taken batch number, a bad planned quantity, or one
+        for which a scaled BOM line cannot be kept to its unit's resolution within its
+        tolerance.
     """
     require_role(actor, Role.SUPERVISOR, Role.ADMIN, action="create batches")
     if not isinstance(actor, User):
@@ -112,10 +172,10 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
     )
     too_far_ahead(new.due_date, today=clock.today(), field="due_date", label="due date",
                   problems=problems)  # fmt: skip
+    view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]
+    lines = _scaled_bom(view, planned, revision.batch_size, problems)
     require(problems)
     assert planned is not None
-    view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]
-    factor = planned / revision.batch_size
     batch = Batch(
         batch_no=batch_no,
         recipe_id=revision.recipe_id,
@@ -130,11 +190,8 @@ def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) 
     session.add(batch)
     session.flush()
     scaled = []
-    for position, b in enumerate(view.bom, start=1):
-        quantity = (b.line.quantity * factor).quantize(b.line.quantity)
-        tolerance = b.line.tolerance
-        if b.line.tolerance_kind == "absolute":
-            tolerance = (tolerance * factor).quantize(b.line.tolerance)
+    for position, (b, line) in enumerate(zip(view.bom, lines, strict=True), start=1):
+        quantity, tolerance = line.quantity, line.tolerance
         session.add(
             BatchMaterial(
                 batch_id=batch.id,  # type: ignore[arg-type]

@@ -1,6 +1,8 @@
 """Issue and return of material for a batch, and the pick list (released lots first-expiring
-first). Issuing locks the lot row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite writers are
-serialised by BEGIN IMMEDIATE), so two people issuing the same last kilogram leave one refused.
+first). Issuing locks the batch row, then the lot row (SELECT ... FOR UPDATE on PostgreSQL;
+SQLite writers are serialised by BEGIN IMMEDIATE), so two people issuing the same last kilogram
+leave one refused, and two issues of one material to one batch never pass its limit together.
+A batch is issued at most its scaled target plus tolerance, plus what a supervisor approved.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.models import (
     Batch,
     BatchMaterial,
+    ExcessIssueApproval,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -26,8 +29,9 @@ from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, require
 from app.services.core.idempotency import first_result, remember
-from app.services.core.quantities import parse_quantity, shown
+from app.services.core.quantities import parse_quantity, shown, tolerance_amount
 from app.services.core.text import read_reason
+from app.services.execution import excess_issues
 from app.services.warehouse.ledger import (
     RECORD_TYPE,
     WAREHOUSE,
@@ -134,7 +138,9 @@ def issue(
 
     Raises:
         PermissionDenied: not warehouse. NotFound: unknown lot. GateViolation: lot not usable,
-        not first-expiring without a reason, or not enough stock (said with the balance).
+        its material not on the batch's BOM, not first-expiring without a reason, not enough
+        stock (said with the balance), or more than the batch's target and tolerance plus any
+        approved excess (said with each of them).
     """
     require_role(actor, *WAREHOUSE, action="issue material")
     now = clock.now()
@@ -147,18 +153,26 @@ def issue(
     require(problems)
     assert quantity is not None
     batch, needs = batch_needs(session, new.batch_no)
+    # The batch first, then the lot (the one order every issue takes): two issues of different
+    # lots of one material to one batch are counted one after the other against its limit.
+    batch = _lock_batch(session, batch)
     lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
     today = clock.today()
     problems = gate_problems(session, lot, today)
+    material = session.get(Material, lot.material_id)
+    assert material is not None
+    limit = None
     if lot.material_id not in {n.material_id for n in needs}:
-        material = session.get(Material, lot.material_id)
         problems.append(
             Violation(
                 "lot.wrong_material",
-                f"Lot {lot.lot_code} is {material.code if material else '?'}, which batch "
-                f"{batch.batch_no} does not use.",
+                f"Lot {lot.lot_code} is {material.code}, which batch {batch.batch_no} does "
+                "not use: a material that is not on its bill of materials is never issued to it.",
             )
         )
+    else:
+        limit = issue_limit(session, batch, needs, material)
+        problems += limit.problems(lot, quantity)
     first = fefo_lots(session, lot.material_id, today)
     # A lot that expires the same day as the first is as good as the first.
     if not problems and first and first[0][0].expiry != lot.expiry and not reason:
@@ -202,18 +216,142 @@ def issue(
         result=f"movement:{movement.id}",
         clock=clock,
     )
+    after: dict[str, object] = {
+        "quantity": quantity,
+        "unit": lot.unit,
+        "batch_no": batch.batch_no,
+        "balance": stock - quantity,
+    }
+    assert limit is not None
+    beyond = limit.issued + quantity - limit.band
+    if beyond > 0:
+        # What this issue takes of the supervisors' approved excess, and whose approvals.
+        after["beyond_tolerance"] = beyond
+        after["excess_approvals"] = [a.id for a in limit.approvals]
     audit.record(
         session,
         actor=actor,
         action="lot.issued",
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
-        after={"quantity": quantity, "unit": lot.unit, "batch_no": batch.batch_no,
-               "balance": stock - quantity},
+        after=after,
         reason=movement.reason,
         clock=clock,
     )  # fmt: skip
     return movement, False
+
+
+def _lock_batch(session: Session, batch: Batch) -> Batch:
+    """The batch row, locked for this transaction (PostgreSQL); SQLite serialises writers."""
+    locked = session.exec(select(Batch).where(Batch.id == batch.id).with_for_update()).one()
+    session.refresh(locked)
+    return locked
+
+
+@dataclass(frozen=True)
+class IssueLimit:
+    """How much of one material a batch may be issued: its scaled target, the tolerance around
+    it, what supervisors approved beyond that, and what it holds already (issues net of
+    returns), all in the BOM's unit."""
+
+    batch: Batch
+    material: Material
+    unit: str
+    target: Decimal
+    tolerance: Decimal
+    tolerance_words: str  # "±2 % (0.010 kg)"
+    approvals: list[ExcessIssueApproval]
+    issued: Decimal
+
+    @property
+    def band(self) -> Decimal:
+        return self.target + self.tolerance
+
+    @property
+    def approved(self) -> Decimal:
+        return excess_issues.total(self.approvals)
+
+    @property
+    def most(self) -> Decimal:
+        return self.band + self.approved
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.most - self.issued, Decimal(0))
+
+    def problems(self, lot: Lot, quantity: Decimal) -> list[Violation]:
+        """Why `quantity` from `lot` may not be issued on top of what the batch holds."""
+        if lot.unit != self.unit:
+            return [
+                Violation(
+                    "lot.unit",
+                    f"Lot {lot.lot_code} is counted in {lot.unit}, but batch "
+                    f"{self.batch.batch_no} asks for {self.material.code} in {self.unit}.",
+                    "quantity",
+                )
+            ]
+        if self.issued + quantity <= self.most:
+            return []
+        approved = (
+            f" plus {shown(self.approved, self.unit)} excess approved" if self.approvals else ""
+        )
+        held = (
+            f"{shown(self.issued, self.unit)} is already issued"
+            if self.issued
+            else "nothing is issued yet"
+        )
+        room = (
+            f"at most {shown(self.remaining, self.unit)} more may be issued"
+            if self.remaining
+            else "nothing more may be issued"
+        )
+        return [
+            Violation(
+                "batch.over_target",
+                f"Batch {self.batch.batch_no} needs {shown(self.target, self.unit)} of "
+                f"{self.material.code} {self.tolerance_words}{approved}; {held}, so {room}, "
+                f"not {shown(quantity, self.unit)}. More needs a supervisor's excess approval, "
+                "with a reason, on the batch page.",
+                "quantity",
+            )
+        ]
+
+
+def issue_limit(
+    session: Session, batch: Batch, needs: list[BatchMaterial], material: Material
+) -> IssueLimit:
+    """The issue limit of `material` for `batch` (its lines of the scaled BOM added up)."""
+    lines = [n for n in needs if n.material_id == material.id]
+    target = sum((n.quantity for n in lines), Decimal(0))
+    amounts = [tolerance_amount(n.quantity, n.tolerance_kind, n.tolerance) for n in lines]
+    tolerance = sum(amounts, Decimal(0))
+    if len(lines) == 1 and lines[0].tolerance_kind == "percent":
+        words = f"±{lines[0].tolerance.normalize():f} % ({shown(tolerance, lines[0].unit)})"
+    else:
+        words = f"±{shown(tolerance, lines[0].unit)}"
+    taken = session.exec(
+        select(col(InventoryMovement.quantity))
+        .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+        .where(
+            Lot.material_id == material.id,
+            InventoryMovement.batch_id == batch.id,
+            col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+        )
+    )
+    return IssueLimit(
+        batch=batch,
+        material=material,
+        unit=lines[0].unit,
+        target=target,
+        tolerance=tolerance,
+        tolerance_words=words,
+        approvals=excess_issues.approved_excess(
+            session,
+            batch_id=batch.id,  # type: ignore[arg-type]
+            material_id=material.id,  # type: ignore[arg-type]
+        ),
+        issued=-sum(taken, Decimal(0)),
+    )
 
 
 def return_to_stock(
