@@ -26,6 +26,7 @@ from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK
 from tests.conftest import PASSWORD, SYSTEM
+from tests.quality import pass_qc
 from tests.signing import POLICY, RP, acknowledge, sign_lot
 
 COPIES = 4
@@ -146,6 +147,7 @@ def test_one_signing_answer_sent_four_times_at_once_signs_once_and_says_so(
             clock=CLOCK,
         )  # type: ignore[arg-type]  # fmt: skip
         lot_id = lot.id
+        pass_qc(s, lot, _qa(s))
         challenge_id = signatures.begin_signing(
             s, signer=_qa(s), record_type="lot", record_id=str(lot.id),
             meaning="released", rp=RP, policy=POLICY, clock=CLOCK,
@@ -161,7 +163,13 @@ def test_one_signing_answer_sent_four_times_at_once_signs_once_and_says_so(
 
     outcomes = _at_once(sign)
     with db.session_scope() as s:
-        stored = list(s.exec(select(Signature.id).where(Signature.record_id == str(lot_id))))
+        stored = list(
+            s.exec(
+                select(Signature.id).where(
+                    Signature.record_type == "lot", Signature.record_id == str(lot_id)
+                )
+            )
+        )
         status = s.get(Lot, lot_id).status  # type: ignore[union-attr]
     db.engine.dispose()
 

@@ -19,6 +19,7 @@ from app.services.warehouse import receipt
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import at
 from tests.conftest import drop_guards
+from tests.quality import pass_qc
 from tests.signing import NOW, POLICY, RP, Signer, answer_with_passkey, sign_lot
 
 
@@ -103,6 +104,7 @@ def test_a_release_opened_before_a_hold_and_its_lift_is_refused(
     """The status is back to quarantine, but the lot was decided on in between: the release
     Quinn opened before must not land on a state she did not see."""
     quinn, other = make_signer("qa"), make_signer("qa")
+    pass_qc(session, lot, other.user)
     request = _begin(session, quinn.user, "lot", lot.id, "released")
     sign_lot(session, other.user, lot, "held", reason="Supplier recall notice")
     sign_lot(session, other.user, lot, "hold_lifted", reason="Recall did not cover it")
@@ -118,6 +120,7 @@ def test_a_signing_refused_for_the_records_state_spends_its_challenge(
     session: Session, make_signer: Callable[..., Signer], lot: Lot
 ) -> None:
     quinn, other = make_signer("qa"), make_signer("qa")
+    pass_qc(session, lot, other.user)
     request = _begin(session, quinn.user, "lot", lot.id, "released")
     assertion = quinn.authenticator.get_assertion(request.passkey_options)
     sign_lot(session, other.user, lot, "rejected", reason="Assay low")
