@@ -80,9 +80,10 @@ def upgrade() -> None:
             "SELECT setval(pg_get_serial_sequence('document_revision', 'id'),"
             " coalesce((SELECT max(id) FROM document_revision), 0) + 1, false)"
         )
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.drop_column("body")
-        batch_op.drop_column("revision")
+    # A plain DROP COLUMN (SQLite 3.35+): rebuilding `document` in batch mode would drop a
+    # table that the new revisions already reference.
+    op.execute("ALTER TABLE document DROP COLUMN body")
+    op.execute("ALTER TABLE document DROP COLUMN revision")
     # A plain ADD COLUMN: the table is not rebuilt, so its append-only guard stays in place.
     op.add_column("training_record", sa.Column("reason", sa.Text(), nullable=True))
     create_guards(_GUARDED)
@@ -97,16 +98,16 @@ def downgrade() -> None:
     with op.batch_alter_table("training_record", schema=None) as batch_op:
         batch_op.drop_column("reason")
     create_guards(training_guard)
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "revision",
-                sqlmodel.sql.sqltypes.AutoString(length=20),
-                nullable=False,
-                server_default="",
-            )
-        )
-        batch_op.add_column(sa.Column("body", sa.Text(), nullable=False, server_default=""))
+    op.add_column(
+        "document",
+        sa.Column(
+            "revision",
+            sqlmodel.sql.sqltypes.AutoString(length=20),
+            nullable=False,
+            server_default="",
+        ),
+    )
+    op.add_column("document", sa.Column("body", sa.Text(), nullable=False, server_default=""))
     # Back to one text per document: the one in force, else the newest.
     op.execute(
         "UPDATE document SET revision = r.revision, body = r.body FROM ("
@@ -115,12 +116,12 @@ def downgrade() -> None:
         "  ORDER BY CASE w.status WHEN 'effective' THEN 0 ELSE 1 END, w.id DESC LIMIT 1)"
         ") AS r WHERE r.document_id = document.id"
     )
-    with op.batch_alter_table("document", schema=None) as batch_op:
-        batch_op.alter_column("revision", server_default=None)
-        batch_op.alter_column("body", server_default=None)
     with op.batch_alter_table("document_revision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_document_revision_document_id"))
     op.drop_table("document_revision")
+    with op.batch_alter_table("document", schema=None) as batch_op:
+        batch_op.alter_column("revision", server_default=None)
+        batch_op.alter_column("body", server_default=None)
 
 
 def _create_freeze() -> None:
