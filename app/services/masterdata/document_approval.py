@@ -188,7 +188,9 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         },
         rules=_rules(revision.id),  # type: ignore[arg-type]
         after_signing=_after_signing,
-        changes_page=True,
+        # An approval moves the revision on (effective, superseding the last): reload its page.
+        # A read-and-understood signature only adds itself to the list, in place.
+        changes_page=revision.status == RevisionStatus.IN_REVIEW,
         lock=lambda s: locked_revision(s, revision.id),  # type: ignore[arg-type]
     )
 
