@@ -9,15 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
-from app.models import Document, Lot, Meaning, Passkey, Role, Signature, User
+from app.models import DocumentRevision, Lot, Meaning, Passkey, Role, Signature, User
 from app.services.core.clock import Clock
 from app.services.esign import passkeys, signable, signatures, signers
 from app.services.esign import webauthn as wa
-from app.services.masterdata import documents
+from app.services.masterdata import document_approval, documents
 from tests.clock import CLOCK, NOW, at
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, SYSTEM
 from tests.soft_authenticator import SoftAuthenticator
 
 RP = wa.RelyingParty(id="localhost", name="Batchbook", origins=("http://localhost",))
@@ -118,15 +119,16 @@ def make_signer(
 
 
 @pytest.fixture
-def sop(session: Session, admin: User) -> Document:
-    return documents.add_document(
+def sop(session: Session, admin: User) -> DocumentRevision:
+    """SOP-QA-001 revision 3, effective (approved on paper before go-live: the approval
+    signature is not what these tests are about, and would be one more signature on it)."""
+    return effective_sop(
         session,
-        actor=admin,
+        admin,
         code="SOP-QA-001",
         title="Good documentation practice",
         revision="3",
         body="Record entries at the time of the activity.",
-        clock=at(NOW),
     )
 
 
@@ -220,3 +222,36 @@ def sign_lot(session: Session, signer: User, lot: Lot, meaning: str, reason: str
     sign_with_password(
         session, signer, record_type="lot", record_id=lot.id, meaning=meaning, reason=reason
     )
+
+
+def rewrite_sop_text(connection: Connection | Session, revision_id: int, body: str) -> None:
+    """Rewrite an effective SOP revision's text the way only an attacker holding the database
+    could: as its owner, with the freeze trigger dropped, no service and no audit."""
+    from tests.conftest import behind_the_apps_back
+
+    postgres = (
+        connection.get_bind() if isinstance(connection, Session) else connection
+    ).dialect.name == "postgresql"
+    with behind_the_apps_back(connection):
+        connection.execute(
+            text(
+                "DROP TRIGGER document_revision_frozen ON document_revision"
+                if postgres
+                else "DROP TRIGGER document_revision_frozen"
+            )
+        )
+        connection.execute(
+            text("UPDATE document_revision SET body = :body WHERE id = :id"),
+            {"body": body, "id": revision_id},
+        )
+    if isinstance(connection, Session):
+        connection.expire_all()
+
+
+def effective_sop(session: Session, admin: User, **fields: str) -> DocumentRevision:
+    """A document brought in effective (paper approval), for tests about signing it."""
+    draft = documents.add_document(session, actor=admin, clock=at(NOW), **fields)  # type: ignore[arg-type]
+    documents.submit_for_review(session, actor=admin, revision_id=draft.id, clock=at(NOW))  # type: ignore[arg-type]
+    return document_approval.approve_outside_the_system(
+        session, actor=SYSTEM, revision_id=draft.id, reference="QA-PAPER", clock=at(NOW)
+    )  # type: ignore[arg-type]

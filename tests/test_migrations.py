@@ -134,3 +134,41 @@ def test_a_movement_naming_no_batch_stops_the_migration(
             migrate.upgrade(url)
     finally:
         engine.dispose()
+
+
+def test_documents_become_their_revision_n_effective_under_their_own_id(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    """Today's SOP (edited in place, revision 3) becomes revision 3, effective, keeping its id
+    (signatures made on it name that id); new revisions number on; its text is frozen."""
+    url = fresh_database(backend)
+    migrate.upgrade(url, "b4c7d8e9fa61")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO document (id, code, title, revision, body) VALUES"
+                    " (5, 'SOP-QA-001', 'Good documentation practice', '3', 'Record it.')"
+                )
+            )
+        migrate.upgrade(url)
+        with engine.begin() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT id, document_id, revision, status, body, effective_at, created_by_id"
+                    " FROM document_revision"
+                )
+            ).one()
+            assert tuple(row) == (5, 5, "3", "effective", "Record it.", None, None)
+            conn.execute(
+                text(
+                    "INSERT INTO document_revision (document_id, revision, status, body,"
+                    " change_note, created_at) VALUES (5, '4', 'draft', 'x', '', CURRENT_TIMESTAMP)"
+                )
+            )
+            assert conn.execute(text("SELECT max(id) FROM document_revision")).scalar_one() > 5
+        with pytest.raises(DatabaseError, match="frozen"), engine.begin() as conn:
+            conn.execute(text("UPDATE document_revision SET body = 'Tampered' WHERE id = 5"))
+    finally:
+        engine.dispose()

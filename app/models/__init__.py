@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.models.audit import AuditEvent
 from app.models.base import metadata
 from app.models.batch import Batch, BatchMaterial, BatchStatus, ExcessIssueApproval
-from app.models.document import Document
+from app.models.document import Document, DocumentRevision
 from app.models.equipment import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind
 from app.models.esign import (
     Alert,
@@ -72,6 +72,7 @@ __all__ = [
     "Curriculum",
     "Device",
     "Document",
+    "DocumentRevision",
     "EnrolmentLink",
     "Equipment",
     "EquipmentKind",

@@ -32,3 +32,5 @@ class TrainingRecord(SQLModel, table=True):
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     recorded_at: datetime
     note: str | None = Field(default=None, sa_column=Column(Text))
+    # Why a new record was made while an earlier one was still valid (it never replaces it).
+    reason: str | None = Field(default=None, sa_column=Column(Text))

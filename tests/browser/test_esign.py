@@ -69,7 +69,8 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
     sign_with_passkey(quinn, "Sign: read and understood")
     expect(quinn.locator("#sign-done")).to_have_text("Signed.")
     assert quinn.url == sop_url
-    signature = quinn.locator(".signature").first
+    # (The SOP also carries Quinn's approval, made when the demo was seeded.)
+    signature = quinn.locator(".signature", has_text="Read and understood").first
     expect(signature).to_have_class(re.compile("signature-valid"))
     expect(signature.locator(".sig-name")).to_have_text("Quinn Adeyemi")
     expect(signature.locator(".sig-meaning")).to_have_text("Read and understood")
@@ -78,7 +79,9 @@ def test_qa_enrols_a_passkey_signs_an_sop_and_signs_in_with_it(
 
     # The stored signature holds the whole assertion bound to that SOP.
     sop_signature = next(
-        s for s in stored_signatures(live_server, "quinn") if s.record_type == "sop"
+        s
+        for s in stored_signatures(live_server, "quinn")
+        if s.record_type == "sop" and s.meaning == "read_and_understood"
     )
     assert sop_signature.method == "passkey"
     assert sop_signature.printed_name == "Quinn Adeyemi"
@@ -129,7 +132,8 @@ def test_an_authenticator_that_does_not_verify_the_user_is_refused(
     sign_with_passkey(careless.page, "Sign: read and understood")
 
     expect(careless.page.locator("#sign-client-error")).to_contain_text("did not verify you")
-    expect(careless.page.locator(".signature")).to_have_count(0)
+    # Only the SOP's approval (Quinn's, from the seed) is on it: no signature of Olivia's.
+    expect(careless.page.locator(".signature", has_text="Read and understood")).to_have_count(0)
     assert [s.record_type for s in stored_signatures(live_server, "olivia")] == [
         "esign_acknowledgement"
     ]

@@ -8,15 +8,21 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
-
 from app import migrate
 from app.db import Database
 from app.services.esign import signatures
-from app.services.masterdata import documents
 from tests.clock import CLOCK, at
 from tests.conftest import SYSTEM
-from tests.signing import NOW, POLICY, RP, acknowledge, answer_with_passkey, enrol
+from tests.signing import (
+    NOW,
+    POLICY,
+    RP,
+    acknowledge,
+    answer_with_passkey,
+    effective_sop,
+    enrol,
+    rewrite_sop_text,
+)
 from tests.soft_authenticator import SoftAuthenticator
 
 BATCHBOOK = str(Path(sys.executable).parent / "batchbook")
@@ -64,9 +70,7 @@ def _signed_sop(url: str) -> tuple[int, int]:
         acknowledge(s, qa)  # with a password, before the passkey (then the passkey signs)
         authenticator = SoftAuthenticator()
         enrol(s, admin, qa, authenticator)
-        sop = documents.add_document(
-            s, actor=admin, code="SOP-1", title="T", revision="1", body="Body", clock=at(NOW)
-        )
+        sop = effective_sop(s, admin, code="SOP-1", title="T", revision="1", body="Body")
         request = signatures.begin_signing(
             s,
             signer=qa,
@@ -99,7 +103,7 @@ def test_verify_passes_then_names_the_signature_whose_record_changed(
 
     db = Database(url)
     with db.engine.begin() as conn:  # behind the app's back: no audit, no service
-        conn.execute(text("UPDATE document SET body = 'Tampered' WHERE id = :id"), {"id": sop_id})
+        rewrite_sop_text(conn, sop_id, "Tampered")
     db.engine.dispose()
     bad = _run(url, tmp_path, "signatures", "verify", "--all")
     assert bad.returncode == 1
@@ -133,6 +137,6 @@ def test_a_fresh_demo_holds_signatures_and_every_one_verifies(
     verified = _run(url, tmp_path, "signatures", "verify", "--all")
 
     assert verified.returncode == 0, verified.stderr
-    # Ada's and Quinn's acknowledgements, authored + approved on VC500 A, B and FS-200 C, and
-    # Quinn's release of the three opening-stock lots.
-    assert "All 11 signatures verified." in verified.stdout
+    # Ada's and Quinn's acknowledgements, Quinn's approval of the two SOPs, authored + approved
+    # on VC500 A, B and FS-200 C, and Quinn's release of the three opening-stock lots.
+    assert "All 13 signatures verified." in verified.stdout

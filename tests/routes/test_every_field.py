@@ -28,6 +28,7 @@ from app.db import make_engine
 from app.models import (
     BomLine,
     Document,
+    DocumentRevision,
     Equipment,
     Lot,
     Material,
@@ -46,7 +47,7 @@ from app.services.accounts.users import NewUser, create_user
 from app.services.demo import seed_demo
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
-from app.services.masterdata import materials
+from app.services.masterdata import documents, materials
 from app.services.masterdata.materials import MaterialIn
 from app.services.mbr import revisions
 from app.services.quality import qc
@@ -91,6 +92,8 @@ GOVERNED = [
     "user_account",
     "training_record",
     "curriculum",
+    "document",
+    "document_revision",
     "device",
     "submission",
     "spec_test",
@@ -122,7 +125,8 @@ class Case:
 
 @dataclass
 class Plant:
-    """The demo plant the forms refer to, with a draft revision and an open shipment."""
+    """The demo plant the forms refer to, with a draft revision, a draft and an in-review
+    document revision, and an open shipment."""
 
     session: Session
     user: User
@@ -153,6 +157,14 @@ class Plant:
         return self.session.exec(
             select(BomLine).where(BomLine.revision_id == self.draft.id)
         ).first()  # type: ignore[return-value]
+
+    def document_revision(self, status: str) -> int:
+        """The one document revision in `status` (a draft of SOP-QA-001, SOP-WALK in review)."""
+        return (
+            self.session.exec(select(DocumentRevision).where(DocumentRevision.status == status))
+            .one()
+            .id
+        )  # type: ignore[return-value]
 
     @property
     def qc_lot(self) -> Lot:
@@ -325,9 +337,24 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/equipment/import": lambda p: Case(
         "/equipment/import", {"mode": "import", "file": EQUIPMENT_CSV}, file_fields=("file",)
     ),
-    "/documents/<int:document_id>/edit": lambda p: Case(
-        f"/documents/{p.id_of(Document, code='SOP-QA-001')}/edit",
-        {"body": "Record every entry at the time.", "reason": "Clarified"},
+    "/documents/": lambda p: Case(
+        "/documents/",
+        {"code": "SOP-QA-009", "title": "Archiving records", "revision": "1",
+         "body": "Archive every record for the retention period."},
+    ),
+    "/documents/<int:document_id>/revisions": lambda p: Case(
+        f"/documents/{p.id_of(Document, code='SOP-PR-014')}/revisions", {"revision": ""}
+    ),
+    "/documents/revisions/<int:revision_id>/text": lambda p: Case(
+        f"/documents/revisions/{p.document_revision('draft')}/text",
+        {"body": "Record every entry at the time.", "change_note": "Clarified"},
+    ),
+    "/documents/revisions/<int:revision_id>/submit": lambda p: Case(
+        f"/documents/revisions/{p.document_revision('draft')}/submit"
+    ),
+    "/documents/revisions/<int:revision_id>/return": lambda p: Case(
+        f"/documents/revisions/{p.document_revision('in_review')}/return",
+        {"reason": "Missing the retention period"},
     ),
     "/training/curricula": lambda p: Case(
         "/training/curricula",
@@ -337,7 +364,7 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/training/records": lambda p: Case(
         "/training/records",
         {"user_id": str(p.other.id), "curriculum": "SOP-QA-001", "trained_on": "2026-11-20",
-         "expires_on": "", "note": "Read and understood"},
+         "expires_on": "", "note": "Read and understood", "reason": ""},
     ),
     # master batch records
     "/recipes/": lambda p: Case(
@@ -464,6 +491,13 @@ def migrated_engine(
         )
         vc500 = session.exec(select(Recipe).where(Recipe.code == "VC500")).one()
         revisions.start_revision(session, actor=walker, recipe_id=vc500.id, clock=CLOCK)  # type: ignore[arg-type]
+        sop = session.exec(select(Document).where(Document.code == "SOP-QA-001")).one()
+        documents.start_revision(session, actor=walker, document_id=sop.id, clock=CLOCK)  # type: ignore[arg-type]
+        in_review = documents.add_document(
+            session, actor=walker, code="SOP-WALK", title="Walked", revision="1", body="Text",
+            clock=CLOCK,
+        )  # fmt: skip
+        documents.submit_for_review(session, actor=walker, revision_id=in_review.id, clock=CLOCK)  # type: ignore[arg-type]
         shipment = shipping.start_shipment(
             session, actor=walker, customer_code="CUST-GREENLEAF", reference="PO-1", clock=CLOCK
         )

@@ -11,12 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, Document, Passkey, Signature, User
+from app.models import AuditEvent, DocumentRevision, Passkey, Signature, User
 from app.services.esign import passkeys, signers
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, make_settings
 from tests.routes.conftest import Browser, csrf_token
-from tests.signing import NOW, Signer, enrol
+from tests.signing import NOW, Signer, enrol, rewrite_sop_text
 from tests.soft_authenticator import SoftAuthenticator
 
 
@@ -47,7 +47,7 @@ def _options(dialog: str) -> str:
 
 
 def _finish(
-    browser: Browser, dialog: str, sop: Document, **fields: object
+    browser: Browser, dialog: str, sop: DocumentRevision, **fields: object
 ) -> tuple[int, str, dict[str, str]]:
     data = {"record_type": "sop", "record_id": sop.id, "meaning": "read_and_understood", **fields}
     response = browser.post(_challenge_url(dialog), data, htmx=True)
@@ -55,7 +55,7 @@ def _finish(
 
 
 def test_dialog_says_what_is_signed_and_with_what_meaning(
-    browser: Browser, make_signer: Callable[..., Signer], sop: Document
+    browser: Browser, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     status, dialog = _start(_signed_in(browser, s.user), "sop", sop.id, "read_and_understood")
@@ -71,7 +71,7 @@ def test_dialog_says_what_is_signed_and_with_what_meaning(
 
 
 def test_not_activated_user_gets_a_403_with_the_reasons(
-    browser: Browser, make_user: Callable[..., User], sop: Document
+    browser: Browser, make_user: Callable[..., User], sop: DocumentRevision
 ) -> None:
     user = make_user("operator")
     status, body = _start(_signed_in(browser, user), "sop", sop.id, "read_and_understood")
@@ -80,7 +80,7 @@ def test_not_activated_user_gets_a_403_with_the_reasons(
 
 
 def test_passkey_signature_over_http_shows_the_manifestation(
-    browser: Browser, make_signer: Callable[..., Signer], sop: Document
+    browser: Browser, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer(full_name="Quinn Adeyemi")
     _signed_in(browser, s.user)
@@ -96,12 +96,12 @@ def test_passkey_signature_over_http_shows_the_manifestation(
     assert "Read and understood" in body
     # Plant time (Europe/Berlin in tests) with its UTC offset.
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", body)
-    page = browser.client.get(f"/documents/{sop.id}").get_data(as_text=True)
+    page = browser.client.get(f"/documents/{sop.document_id}").get_data(as_text=True)
     assert "Quinn Adeyemi" in page and "(passkey)" in page
 
 
 def test_password_signature_over_http(
-    browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
+    browser: Browser, make_signer: Callable[..., Signer], sop: DocumentRevision, session: Session
 ) -> None:
     s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
@@ -117,7 +117,7 @@ def test_password_signature_over_http(
 
 
 def test_wrong_password_reopens_the_dialog_and_the_failure_is_kept(
-    browser: Browser, make_signer: Callable[..., Signer], sop: Document, session: Session
+    browser: Browser, make_signer: Callable[..., Signer], sop: DocumentRevision, session: Session
 ) -> None:
     s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
@@ -133,7 +133,7 @@ def test_wrong_password_reopens_the_dialog_and_the_failure_is_kept(
 
 
 def test_lock_after_failures_alerts_the_admin_home(
-    app: Flask, make_signer: Callable[..., Signer], sop: Document, admin: User
+    app: Flask, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer(with_passkey=False)
     browser = _signed_in(Browser(app.test_client()), s.user)
@@ -194,7 +194,7 @@ def test_password_signing_switched_off_by_the_plant(
     app: Flask,
     connection: object,
     make_signer: Callable[..., Signer],
-    sop: Document,
+    sop: DocumentRevision,
     settings: object,
 ) -> None:
     from app import create_app
@@ -217,23 +217,16 @@ def test_password_signing_switched_off_by_the_plant(
 
 
 def test_changed_document_shows_its_signature_no_longer_valid(
-    browser: Browser, make_signer: Callable[..., Signer], sop: Document, admin: User
+    browser: Browser, make_signer: Callable[..., Signer], sop: DocumentRevision, session: Session
 ) -> None:
-    from app.services.masterdata import documents
-
     s = make_signer(with_passkey=False)
     _signed_in(browser, s.user)
     _status, dialog = _start(browser, "sop", sop.id, "read_and_understood")
     _finish(browser, dialog, sop, method="password", username=s.user.username, password=PASSWORD)
-    documents.edit_document(
-        browser.client.application.extensions["db"].new_session(),
-        actor=admin,
-        document_id=sop.id,
-        body="Changed.",
-        reason="r",
-        clock=CLOCK,
-    )  # type: ignore[arg-type]
-    page = browser.client.get(f"/documents/{sop.id}").get_data(as_text=True)
+    rewrite_sop_text(session, sop.id, "Changed.")
+    page = browser.client.get(f"/documents/{sop.document_id}/revisions/{sop.id}").get_data(
+        as_text=True
+    )
     assert "No longer valid" in page
 
 
@@ -352,7 +345,7 @@ def test_refused_actions_leave_an_audit_event(
     browser: Browser,
     make_user: Callable[..., User],
     make_signer: Callable[..., Signer],
-    sop: Document,
+    sop: DocumentRevision,
     session: Session,
 ) -> None:
     """§11.300(d): a 403 and a refused signing are recorded with who, where and the answer."""

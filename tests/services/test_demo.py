@@ -14,7 +14,14 @@ from app.services.demo import DEMO_PEOPLE, seed_demo
 from app.services.demo.signing import DEMO_RP
 from app.services.esign import signers
 from app.services.esign.reverify import reverify
-from app.services.masterdata import equipment, materials, parties, training
+from app.services.masterdata import (
+    document_approval,
+    documents,
+    equipment,
+    materials,
+    parties,
+    training,
+)
 from app.services.mbr import approval, reading
 from app.services.quality import qc
 from app.services.warehouse import issuing, ledger
@@ -89,6 +96,8 @@ DONE_BY = {
     "ada": {
         "esign.identity_checked",
         "document.added",
+        "document.revision_started",
+        "document.submitted",
         "mbr.created",
         "mbr.step_added",
         "mbr.bom_added",
@@ -103,6 +112,7 @@ DONE_BY = {
     # specifications, qualifies their suppliers' certificates, samples, tests, releases lots.
     "quinn": {
         "signature.created",
+        "document.effective",
         "mbr.effective",
         "mbr.superseded",
         "lot.released",
@@ -137,6 +147,14 @@ def test_demo_approvals_and_releases_are_real_signatures_made_at_seed_time(
         assert signed[Meaning.APPROVED].signer_id == quinn.id, revision.revision
         assert approval.paper_approval(session, revision) is None
 
+    # Each demo SOP was written by Ada and made effective by Quinn's approval signature.
+    for listing in documents.list_documents(session):
+        effective = listing.effective
+        assert effective is not None and effective.created_by_id == ada.id
+        approved = document_approval.approval_of(session, effective)
+        assert approved is not None and approved.signer_id == quinn.id
+        assert approved.method == "password"
+
     # Every lot the demo shows as released was released by Quinn's signature.
     released = session.exec(select(Lot).where(Lot.status == "released")).all()
     assert {lot.lot_code for lot in released} == {
@@ -168,7 +186,8 @@ def test_demo_approvals_and_releases_are_real_signatures_made_at_seed_time(
 
     # `batchbook signatures verify --all` has something to check, and it all holds.
     checked, findings = reverify(session, rp=DEMO_RP)
-    assert checked == 2 + 3 * 2 + 4  # acknowledgements, MBR revisions, lot releases
+    # acknowledgements, SOP approvals, MBR revisions, lot releases
+    assert checked == 2 + 2 + 3 * 2 + 4
     assert findings == []
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.models import Document, Lot, User, WebAuthnChallenge
+from app.models import DocumentRevision, Lot, User, WebAuthnChallenge
 from app.services.core.errors import DecisionRefused, SignatureRefused
 from app.services.esign import reverify, signatures
 from app.services.esign import webauthn as wa
@@ -31,7 +31,7 @@ def _begin(session: Session, signer: User, record_type: str, record_id: object, 
     )  # fmt: skip
 
 
-def _sign_sop(session: Session, s: Signer, sop: Document) -> int:
+def _sign_sop(session: Session, s: Signer, sop: DocumentRevision) -> int:
     request = _begin(session, s.user, "sop", sop.id, "read_and_understood")
     signature = answer_with_passkey(
         session,
@@ -47,7 +47,7 @@ def _superuser(session: Session) -> None:
 
 
 def test_a_signature_verifies_against_the_host_it_was_made_on_after_a_rename(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     """Made under http://localhost; the plant later moves to another host name and port: the
     genuine signature still verifies (it was checked against today's origin before)."""
@@ -62,7 +62,7 @@ def test_a_signature_verifies_against_the_host_it_was_made_on_after_a_rename(
 
 
 def test_a_rewritten_name_date_or_reason_no_longer_verifies(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     signature_id = _sign_sop(session, make_signer(full_name="Quinn Adeyemi"), sop)
     _superuser(session)
@@ -133,7 +133,7 @@ def test_a_signing_refused_for_the_records_state_spends_its_challenge(
 
 
 def test_a_challenge_is_answered_only_from_the_session_that_began_it(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     from app.models import WebSession
     from app.services.accounts import web_sessions
@@ -159,7 +159,7 @@ def test_a_challenge_is_answered_only_from_the_session_that_began_it(
 
 
 def test_answering_another_persons_challenge_is_counted_and_audited(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     from tests.conftest import audit_actions
 
@@ -175,7 +175,7 @@ def test_answering_another_persons_challenge_is_counted_and_audited(
 
 
 def test_a_rewritten_manifestation_is_shown_as_not_valid_beside_the_record(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     """The page never shows a name or reason the signer did not sign as a valid signature."""
     signature_id = _sign_sop(session, make_signer(full_name="Quinn Adeyemi"), sop)

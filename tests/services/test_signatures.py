@@ -14,18 +14,30 @@ from sqlmodel import Session, select
 from webauthn.helpers import bytes_to_base64url
 
 from app.canonical import canonical_json, sha256_hex
-from app.models import Alert, Document, Meaning, Signature, User
+from app.models import Alert, DocumentRevision, Meaning, Signature, User
 from app.services.accounts import users
 from app.services.core.errors import PermissionDenied, Rejected, SignatureRefused
 from app.services.esign import passkeys, reverify, signable, signatures, signers
 from app.services.masterdata import documents
 from tests.clock import CLOCK, at
 from tests.conftest import PASSWORD, audit_actions, behind_the_apps_back
-from tests.signing import NOW, POLICY, RP, Signer, answer_with_passkey
+from tests.signing import (
+    NOW,
+    POLICY,
+    RP,
+    Signer,
+    answer_with_passkey,
+    effective_sop,
+    rewrite_sop_text,
+)
 
 
 def begin(
-    session: Session, signer: User, sop: Document, meaning: str = "read_and_understood", now=NOW
+    session: Session,
+    signer: User,
+    sop: DocumentRevision,
+    meaning: str = "read_and_understood",
+    now=NOW,
 ):  # type: ignore[no-untyped-def]
     return signatures.begin_signing(
         session,
@@ -39,7 +51,7 @@ def begin(
     )
 
 
-def sign(session: Session, s: Signer, sop: Document) -> Signature:
+def sign(session: Session, s: Signer, sop: DocumentRevision) -> Signature:
     request = begin(session, s.user, sop)
     return answer_with_passkey(
         session,
@@ -50,7 +62,7 @@ def sign(session: Session, s: Signer, sop: Document) -> Signature:
 
 
 def test_challenge_is_the_hash_of_the_canonical_record_meaning_signer_and_nonce(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     request = begin(session, s.user, sop)
@@ -71,7 +83,8 @@ def test_challenge_is_the_hash_of_the_canonical_record_meaning_signer_and_nonce(
             "revision": "3",
             "body": "Record entries at the time of the activity.",
         },
-        "state": {"last_change": None},  # what the signer saw of its state (none audited yet)
+        # What the signer saw of its state: effective, as of its last audited change.
+        "state": {"status": "effective", "last_change": payload["record"]["state"]["last_change"]},
     }
     assert payload["meaning"] == "read_and_understood"
     assert payload["signer"] == {
@@ -85,7 +98,7 @@ def test_challenge_is_the_hash_of_the_canonical_record_meaning_signer_and_nonce(
 
 
 def test_passkey_signature_stores_the_whole_assertion_and_manifestation(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer(full_name="Quinn Adeyemi")
     sig = sign(session, s, sop)
@@ -103,18 +116,10 @@ def test_passkey_signature_stores_the_whole_assertion_and_manifestation(
 
 
 def test_assertion_for_one_record_does_not_sign_another(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer()
-    other = documents.add_document(
-        session,
-        actor=admin,
-        code="SOP-QA-002",
-        title="Other",
-        revision="1",
-        body="x",
-        clock=at(NOW),
-    )
+    other = effective_sop(session, admin, code="SOP-QA-002", title="Other", revision="1", body="x")
     for_sop = begin(session, s.user, sop)
     for_other = begin(session, s.user, other)
     assertion = s.authenticator.get_assertion(for_sop.passkey_options)
@@ -157,7 +162,7 @@ def test_assertion_for_one_meaning_does_not_sign_another(
 
 
 def test_assertion_of_one_user_does_not_sign_for_another(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     alice, bob = make_signer(username="alice"), make_signer(username="bob")
     alice_request = begin(session, alice.user, sop)
@@ -170,7 +175,7 @@ def test_assertion_of_one_user_does_not_sign_for_another(
 
 
 def test_replayed_assertion_is_refused(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     request = begin(session, s.user, sop)
@@ -185,7 +190,7 @@ def test_replayed_assertion_is_refused(
 
 
 def test_expired_ceremony_is_refused(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     request = begin(session, s.user, sop)
@@ -200,7 +205,7 @@ def test_expired_ceremony_is_refused(
 
 
 def test_revoked_passkey_cannot_sign(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     request = begin(session, s.user, sop)
@@ -219,7 +224,7 @@ def test_revoked_passkey_cannot_sign(
 
 
 def test_sign_count_that_does_not_increase_is_refused(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     """A cloned passkey is treated as one (issue 10 point 4): named, suspended, the admins
     alerted, and not counted against its owner, who did nothing wrong."""
@@ -248,7 +253,7 @@ def test_sign_count_that_does_not_increase_is_refused(
 
 
 def test_assertion_without_user_verification_is_refused(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     s.authenticator.user_verified = False
@@ -263,7 +268,7 @@ def test_assertion_without_user_verification_is_refused(
 
 
 def test_password_signing_needs_both_components_each_time(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer(with_passkey=False)
     request = begin(session, s.user, sop)
@@ -292,7 +297,7 @@ def test_password_signing_needs_both_components_each_time(
 
 
 def test_plant_can_switch_password_signing_off(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     request = begin(session, s.user, sop)
@@ -310,7 +315,7 @@ def test_plant_can_switch_password_signing_off(
 
 
 def test_repeated_failures_lock_signing_and_alert_admins(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer(with_passkey=False)
     for _ in range(POLICY.max_failures):
@@ -340,7 +345,7 @@ def test_repeated_failures_lock_signing_and_alert_admins(
 
 
 def test_signing_needs_identity_check_and_acknowledgement(
-    session: Session, make_user: Callable[..., User], admin: User, sop: Document
+    session: Session, make_user: Callable[..., User], admin: User, sop: DocumentRevision
 ) -> None:
     user = make_user("qa")
     with pytest.raises(PermissionDenied, match="not activated"):
@@ -435,7 +440,7 @@ def test_role_is_checked_per_meaning(session: Session, make_signer: Callable[...
 
 
 def test_renaming_the_signer_never_changes_an_old_signature(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer(full_name="Quinn Adeyemi")
     sig = sign(session, s, sop)
@@ -449,20 +454,13 @@ def test_renaming_the_signer_never_changes_an_old_signature(
 
 
 def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer()
     sig = sign(session, s, sop)
     checked, findings = reverify.reverify(session, rp=RP, record=("sop", str(sop.id)))
     assert (checked, findings) == (1, [])
-    documents.edit_document(
-        session,
-        actor=admin,
-        document_id=sop.id,
-        body="Record entries later.",
-        reason="typo",
-        clock=at(NOW),
-    )  # type: ignore[arg-type]
+    rewrite_sop_text(session, sop.id, "Record entries later.")
     shown = signatures.signatures_for(session, record_type="sop", record_id=str(sop.id))
     assert not shown[0].valid
     assert "no longer valid" in (shown[0].problem or "")
@@ -478,13 +476,23 @@ def test_changed_record_shows_its_signature_invalid_and_fails_reverification(
 
 
 def test_record_changed_while_the_dialog_was_open_is_refused(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     s = make_signer()
-    request = begin(session, s.user, sop)
-    documents.edit_document(
-        session, actor=admin, document_id=sop.id, body="New text.", reason="update", clock=at(NOW)
-    )  # type: ignore[arg-type]
+    clock = at(NOW)
+    draft = documents.start_revision(session, actor=admin, document_id=sop.document_id, clock=clock)
+    documents.submit_for_review(session, actor=admin, revision_id=draft.id, clock=clock)  # type: ignore[arg-type]
+    request = begin(session, s.user, draft, meaning="approved")
+    # Meanwhile the author takes it back and changes the text the approver is reading.
+    documents.return_to_draft(
+        session,
+        actor=admin,
+        revision_id=draft.id,
+        reason="typo",
+        clock=clock,  # type: ignore[arg-type]
+    )
+    documents.edit_draft(session, actor=admin, revision_id=draft.id, body="New text.", clock=clock)  # type: ignore[arg-type]
+    documents.submit_for_review(session, actor=admin, revision_id=draft.id, clock=clock)  # type: ignore[arg-type]
     with pytest.raises(SignatureRefused, match="changed after you opened"):
         answer_with_passkey(
             session,
@@ -495,7 +503,7 @@ def test_record_changed_while_the_dialog_was_open_is_refused(
 
 
 def test_reverification_catches_a_forged_assertion(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     s = make_signer()
     sig = sign(session, s, sop)
@@ -517,7 +525,7 @@ def test_reverification_catches_a_forged_assertion(
 
 
 def test_signatures_cannot_be_changed_or_deleted(
-    session: Session, make_signer: Callable[..., Signer], sop: Document
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision
 ) -> None:
     from sqlalchemy.exc import DBAPIError
 
@@ -536,7 +544,7 @@ __all__ = ["Alert", "users"]
 
 
 def test_a_person_with_a_passkey_cannot_sidestep_it_with_a_password_unless_allowed(
-    session: Session, make_signer: Callable[..., Signer], sop: Document, admin: User
+    session: Session, make_signer: Callable[..., Signer], sop: DocumentRevision, admin: User
 ) -> None:
     """Password signing is a fallback, not a bypass (issue 10 point 7): refused while the
     person holds an active passkey, until an admin allows it for some hours, with a reason."""

@@ -42,6 +42,15 @@ def index() -> tuple[str, int]:
     return _page()
 
 
+@bp.get("/people/<int:user_id>")
+@login_required
+def person(user_id: int) -> str:
+    """One person's training records, every one kept, with the reasons."""
+    require_role(current_user, Role.ADMIN, Role.QA, Role.SUPERVISOR, action="see training records")
+    trainee, entries = training.history(db_session(), user_id=user_id)
+    return render_template("masterdata/training/person.html", person=trainee, entries=entries)
+
+
 @bp.post("/records")
 @login_required
 def record() -> ResponseReturnValue:
@@ -60,6 +69,7 @@ def record() -> ResponseReturnValue:
                 request.form.get("expires_on", ""), "expires_on", "expiry date", required=False
             ),
             note=request.form.get("note"),
+            reason=request.form.get("reason"),
             clock=plant_clock(),
         ),
         done=go_to(url_for("training.index"), "Training recorded."),

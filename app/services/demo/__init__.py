@@ -14,6 +14,7 @@ from app.services.demo.signing import DEMO_PASSWORD, DEMO_POLICY, DEMO_RP, DemoS
 from app.services.esign import signers
 from app.services.esign import webauthn as wa
 from app.services.masterdata import documents
+from app.services.masterdata.documents import RECORD_TYPE as SOP
 
 __all__ = ["DEMO_PASSWORD", "DEMO_PEOPLE", "seed_demo"]
 
@@ -74,7 +75,7 @@ def seed_demo(
         person = find_user(session, username)
         if person is not None and signing.acknowledge(session, person):
             created.append(f"acknowledgement {username}")
-    created += _documents(session, actor=actor, clock=clock)
+    created += _documents(session, actor=actor, signing=signing)
     created += demo_master.seed_master_data(session, actor=actor, clock=clock)
     if isinstance(actor, SystemActor):
         created += demo_master.seed_opening_stock(session, actor=actor, signing=signing)
@@ -119,21 +120,23 @@ def _identity_checks(session: Session, *, actor: Actor, clock: Clock) -> list[st
     return created
 
 
-def _documents(session: Session, *, actor: Actor, clock: Clock) -> list[str]:
-    """The demo SOPs, issued by Ada (the QA lead) when she exists."""
-    existing = {d.code for d in documents.list_documents(session)}
+def _documents(session: Session, *, actor: Actor, signing: DemoSigning) -> list[str]:
+    """The demo SOPs, through their lifecycle: Ada (the QA lead) writes each revision and sends
+    it to review; Quinn approves it with her signature, which makes it effective."""
+    existing = {d.document.code for d in documents.list_documents(session)}
     author = find_user(session, "ada") or actor
+    approver = find_user(session, "quinn")
+    clock = signing.clock
     created = []
     for code, title, revision, body in DEMO_DOCUMENTS:
-        if code not in existing:
-            documents.add_document(
-                session,
-                actor=author,
-                code=code,
-                title=title,
-                revision=revision,
-                body=body,
-                clock=clock,
-            )
-            created.append(f"document {code}")
+        if code in existing:
+            continue
+        draft = documents.add_document(
+            session, actor=author, code=code, title=title, revision=revision, body=body,
+            clock=clock,
+        )  # fmt: skip
+        documents.submit_for_review(session, actor=author, revision_id=draft.id, clock=clock)  # type: ignore[arg-type]
+        if approver is not None:
+            signing.sign(session, approver, record_type=SOP, record_id=draft.id, meaning="approved")
+        created.append(f"document {code}")
     return created

@@ -36,8 +36,10 @@ TRAINING = (
     ("otto", "VC500", 400, -35),  # SCENARIOS: Otto's VC500 training has expired
     ("olivia", "FS-200", 30, 335),
     ("omar", "FS-200", 30, 335),
-    ("olivia", "SOP-PR-014", 100, 630),
-    ("omar", "SOP-PR-014", 100, 630),
+    # On the day SOP-PR-014 rev 5 came into force (the seed approves it first): a training
+    # dated before it would be on an earlier revision and due again.
+    ("olivia", "SOP-PR-014", 0, 730),
+    ("omar", "SOP-PR-014", 0, 730),
 )
 
 

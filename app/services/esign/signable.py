@@ -29,7 +29,7 @@ AfterSigning = Callable[[Session, Signature, Clock], None]
 # so signing a record never depends on which page happened to import its module first.
 PROVIDERS: dict[str, str] = {
     "esign_acknowledgement": "app.services.esign.signers",
-    "sop": "app.services.masterdata.documents",
+    "sop": "app.services.masterdata.document_approval",
     "mbr_revision": "app.services.mbr.approval",
     "lot": "app.services.warehouse.disposition",
 }

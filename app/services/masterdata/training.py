@@ -8,14 +8,23 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.models import Curriculum, RecipeStep, Role, StepKind, TrainingRecord, User
+from app.models import (
+    Curriculum,
+    DocumentRevision,
+    RecipeStep,
+    Role,
+    StepKind,
+    TrainingRecord,
+    User,
+)
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
 from app.services.core.dates import too_far_ahead
 from app.services.core.errors import NotFound, Violation, require
 from app.services.core.quantities import read_whole_number, record_id
-from app.services.core.text import NOTE_LENGTH, max_length, read_text
+from app.services.core.text import NOTE_LENGTH, max_length, read_reason, read_text
+from app.services.masterdata import documents
 
 MAX_VALIDITY_DAYS = 20 * 366
 CURRICULUM_KINDS = {"sop": "SOP", "mbr": "Master batch record"}
@@ -110,13 +119,19 @@ def record_training(
     trained_on: date,
     expires_on: date | None = None,
     note: str | None = None,
+    reason: str | None = None,
     clock: Clock,
 ) -> TrainingRecord:
     """Record that a person was trained. Expiry defaults to the curriculum's validity.
 
+    Records are never edited: a later record for the same person and curriculum stands beside
+    the earlier ones, and while an earlier one is still valid it needs a reason. Nobody records
+    their own training (the recorder is a second person).
+
     Raises:
-        PermissionDenied: not admin or QA. NotFound: no such person. Rejected: unknown
-        curriculum, training in the future, expiry not after training.
+        PermissionDenied: not admin or QA. NotFound: no such person. Rejected: own training,
+        unknown curriculum, training in the future, expiry not after training, no reason for a
+        record beside a valid one.
     """
     require_role(actor, Role.ADMIN, Role.QA, action="record training")
     now = clock.now()
@@ -131,12 +146,22 @@ def record_training(
     too_far_ahead(
         expires_on, today=clock.today(), field="expires_on", label="expiry date", problems=problems
     )
+    if isinstance(actor, User) and actor.id == person.id:
+        problems.append(
+            Violation(
+                "trainee.self",
+                "You cannot record your own training; another admin or QA person records it.",
+                "user_id",
+            )
+        )
     if curriculum is None:
         problems.append(
             Violation(
                 "curriculum.unknown", f"There is no curriculum {curriculum_code!r}.", "curriculum"
             )
         )
+    else:
+        reason = _reason_beside_a_valid_record(session, person, curriculum, reason, clock, problems)
     if trained_on > clock.today():
         problems.append(
             Violation("trained_on.future", "Training cannot be recorded ahead.", "trained_on")
@@ -157,6 +182,7 @@ def record_training(
         recorded_by_id=actor.id if isinstance(actor, User) else None,
         recorded_at=now,
         note=note or None,
+        reason=reason or None,
     )
     session.add(record)
     session.flush()
@@ -172,9 +198,43 @@ def record_training(
             "expires_on": expires_on,
             "note": record.note,
         },
+        reason=record.reason,
         clock=clock,
     )
     return record
+
+
+def _reason_beside_a_valid_record(
+    session: Session,
+    person: User,
+    curriculum: Curriculum,
+    raw: str | None,
+    clock: Clock,
+    problems: list[Violation],
+) -> str:
+    """The reason for a new record while an earlier one is still valid ("" when none is
+    valid: then no reason is asked for, and one given is not kept)."""
+    state = training_state(session, user=person, code=curriculum.code, today=clock.today())
+    if state is None or not state.current or state.latest is None:
+        return ""
+    return read_reason(
+        raw,
+        problems,
+        empty=(
+            f"{person.full_name} is trained on {curriculum.code} until "
+            f"{state.latest.expires_on}; a new record does not replace that one. "
+            "Give the reason for it."
+        ),
+    )
+
+
+def predates(record: TrainingRecord, revision: DocumentRevision) -> bool:
+    """Whether the training was on a revision before `revision`: trained before the plant's
+    date it came into force, or recorded before it did (trained that morning, on the old one).
+    A revision in force before revision control has no date and asks nobody to retrain."""
+    if revision.effective_at is None or revision.effective_on is None:
+        return False
+    return record.trained_on < revision.effective_on or record.recorded_at < revision.effective_at
 
 
 @dataclass(frozen=True)
@@ -182,18 +242,39 @@ class TrainingState:
     curriculum: Curriculum
     latest: TrainingRecord | None
     today: date
+    # The SOP's revision in force (SOP curricula with a document only).
+    revision: DocumentRevision | None = None
+
+    @property
+    def retrain_on(self) -> DocumentRevision | None:
+        """The revision the person must retrain on: their training predates it."""
+        if self.latest is None or self.revision is None:
+            return None
+        return self.revision if predates(self.latest, self.revision) else None
+
+    @property
+    def expired(self) -> bool:
+        return self.latest is not None and self.latest.expires_on < self.today
 
     @property
     def current(self) -> bool:
-        return self.latest is not None and self.latest.expires_on >= self.today
+        return self.latest is not None and not self.expired and self.retrain_on is None
 
     @property
     def words(self) -> str:
         if self.latest is None:
             return "Not trained"
+        if self.retrain_on is not None:
+            return f"Due — retrain on revision {self.retrain_on.revision}"
         if self.current:
             return f"Current until {self.latest.expires_on}"
         return f"Expired {self.latest.expires_on}"
+
+
+def _sop_revision(
+    curriculum: Curriculum, effective: dict[str, DocumentRevision]
+) -> DocumentRevision | None:
+    return effective.get(curriculum.code) if curriculum.kind == "sop" else None
 
 
 def training_state(session: Session, *, user: User, code: str, today: date) -> TrainingState | None:
@@ -207,13 +288,17 @@ def training_state(session: Session, *, user: User, code: str, today: date) -> T
         .where(col(TrainingRecord.trained_on) <= today)
         .order_by(col(TrainingRecord.trained_on).desc(), col(TrainingRecord.id).desc())
     ).first()
-    return TrainingState(curriculum, latest, today)
+    revision = (
+        documents.effective_revision(session, curriculum.code) if curriculum.kind == "sop" else None
+    )
+    return TrainingState(curriculum, latest, today, revision)
 
 
 def matrix(session: Session, *, today: date) -> list[tuple[User, list[TrainingState]]]:
     """Everyone active against every curriculum (the training matrix page), from one read of
     the records: the newest record per person and curriculum counts, as in `training_state`."""
     curricula = list_curricula(session)
+    effective = documents.effective_by_code(session)
     people = session.exec(select(User).where(User.active).order_by(User.username)).all()
     latest: dict[tuple[int, int], TrainingRecord] = {}
     for record in session.exec(
@@ -225,9 +310,48 @@ def matrix(session: Session, *, today: date) -> list[tuple[User, list[TrainingSt
     return [
         (
             person,
-            [TrainingState(c, latest.get((person.id, c.id)), today) for c in curricula],  # type: ignore[arg-type]
+            [
+                TrainingState(
+                    c,
+                    latest.get((person.id, c.id)),  # type: ignore[arg-type]
+                    today,
+                    _sop_revision(c, effective),
+                )
+                for c in curricula
+            ],
         )
         for person in people
+    ]
+
+
+@dataclass(frozen=True)
+class TrainingEntry:
+    """One training record as a person's history shows it."""
+
+    record: TrainingRecord
+    curriculum: Curriculum
+    recorded_by: str  # the recorder's printed name, or the system
+
+
+def history(session: Session, *, user_id: int) -> tuple[User, list[TrainingEntry]]:
+    """A person's training records, newest first: every record stays, with its reason.
+
+    Raises:
+        NotFound: no such person.
+    """
+    person = session.get(User, user_id) if record_id(user_id) is not None else None
+    if person is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    names = {u.id: u.full_name for u in session.exec(select(User))}
+    rows = session.exec(
+        select(TrainingRecord, Curriculum)
+        .join(Curriculum, col(Curriculum.id) == TrainingRecord.curriculum_id)
+        .where(TrainingRecord.user_id == user_id)
+        .order_by(col(TrainingRecord.trained_on).desc(), col(TrainingRecord.id).desc())
+    )
+    return person, [
+        TrainingEntry(record, curriculum, names.get(record.recorded_by_id, "the system"))
+        for record, curriculum in rows
     ]
 
 
@@ -268,6 +392,15 @@ def step_qualification(
                     "training.missing",
                     f"{user.full_name} has no training record for {state.curriculum.code} "
                     f"({state.curriculum.title}).",
+                )
+            )
+        elif state.retrain_on is not None:
+            problems.append(
+                Violation(
+                    "training.retrain",
+                    f"{user.full_name}'s training for {state.curriculum.code} predates revision "
+                    f"{state.retrain_on.revision}, in force since {state.retrain_on.effective_on}; "
+                    f"retrain on revision {state.retrain_on.revision}.",
                 )
             )
         elif not state.current:
