@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from app.models.base import SQLModel
@@ -41,6 +42,15 @@ class Material(SQLModel, table=True):
     shelf_life_days: int | None = None
     active: bool = Field(default=True)
     created_at: datetime
+    # FSMA 204: a food on the Food Traceability List (21 CFR 1 Subpart S), its FTL category
+    # (a code of services.masterdata.materials.FTL_CATEGORIES), and the pack of the trade
+    # description the shipping KDEs carry.
+    on_traceability_list: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    ftl_category: str | None = Field(default=None, max_length=40)
+    pack_size: str | None = Field(default=None, max_length=60)  # e.g. "25 kg", "12 x 500 g"
+    pack_style: str | None = Field(default=None, max_length=60)  # e.g. "bag", "carton"
 
 
 class MaterialSupplier(SQLModel, table=True):
