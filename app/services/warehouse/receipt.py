@@ -224,9 +224,11 @@ def _check_traceability(
                 "tlc_source",
             )
         )
-    elif not tlc and (source_code or reference):
+    elif not tlc and reference:
         problems.append(Violation("tlc.empty", "Enter the TLC this TLC source assigned.", "tlc"))
-    return Traceability(tlc or None, source, reference or None)
+    if not tlc:  # the form offers the supplier as source: without a TLC it names nothing
+        return Traceability()
+    return Traceability(tlc, source, reference or None)
 
 
 def _assigned_here(
