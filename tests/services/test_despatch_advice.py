@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.models import DespatchAdvice, Shipment, User
 from app.services.accounts.auth import find_user
-from app.services.core.errors import GateViolation
+from app.services.core.errors import GateViolation, Rejected
 from app.services.masterdata import parties
 from app.services.masterdata.parties import PartyIn
 from app.services.trace import despatch_advice
@@ -193,7 +193,7 @@ def test_two_despatches_of_one_shipment_ship_it_once(
 ) -> None:
     shipment = ship_basil(session, walt, qa)
 
-    with pytest.raises(Exception, match="has already shipped"):
+    with pytest.raises(Rejected, match="has already shipped"):
         shipping.despatch(
             session, actor=walt, shipment_no=shipment.shipment_no, key="other", clock=at(NOW)
         )
