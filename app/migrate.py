@@ -38,7 +38,7 @@ def new_revision(url: str, message: str) -> None:
 
 
 # Tables whose rows the application may add and read but never change (on top of the triggers).
-APPEND_ONLY_TABLES = ("audit_event",)
+APPEND_ONLY_TABLES = ("audit_event", "despatch_advice")
 # The only rows the application ever deletes: the content of a draft master record, edited in
 # place until it is approved. The freeze triggers refuse the same DELETE on an effective or
 # superseded revision's rows, so the grant reaches drafts only.

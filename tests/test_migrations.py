@@ -3,6 +3,7 @@ go back down and up again, and leave the database's own guards in place on both 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import pytest
@@ -170,5 +171,72 @@ def test_documents_become_their_revision_n_effective_under_their_own_id(
             assert conn.execute(text("SELECT max(id) FROM document_revision")).scalar_one() > 5
         with pytest.raises(DatabaseError, match="frozen"), engine.begin() as conn:
             conn.execute(text("UPDATE document_revision SET body = 'Tampered' WHERE id = 5"))
+    finally:
+        engine.dispose()
+
+
+def test_fsma_204_revision_freezes_advices_already_sent_and_keeps_output_tlcs(
+    backend: str, fresh_database: Callable[[str], str]
+) -> None:
+    """A shipment despatched before advices were frozen gets the advice its despatch event
+    recorded (what was sent), never one rebuilt from today's parties; an output lot keeps its
+    own code as TLC with our site as source, as it was shipped before."""
+    url = fresh_database(backend)
+    migrate.upgrade(url, "b4c7d8e9fa61")
+    engine = make_engine(url) if url.startswith("postgresql") else create_engine(url)
+    sent = '{"lines":[{"traceability_lot_code":"VC500-26-0042"}],"ship_to":{"city":"Portland"}}'
+    rows = [
+        "INSERT INTO user_account (id, username, full_name, roles, password_hash, active,"
+        " created_at, failed_logins, signing_failures) VALUES (1, 'walt', 'Walter Brandt',"
+        " 'warehouse', 'x', TRUE, CURRENT_TIMESTAMP, 0, 0)",
+        *(
+            "INSERT INTO party (id, code, kind, business_name, phone, street, city, region,"
+            f" postal_code, country, active, created_at) VALUES ({n}, '{code}', '{kind}', 'P',"
+            " '1', 'S', 'C', '', 'Z', 'US', TRUE, CURRENT_TIMESTAMP)"
+            for n, code, kind in ((1, "CUST-1", "customer"), (2, "SITE-MAIN", "site"))
+        ),
+        "INSERT INTO lot (id, lot_code, material_id, supplier_lot, status, unit, containers,"
+        " received_at, received_by_id) VALUES (1, 'VC500-26-0042', 1, '', 'released', 'tablets',"
+        " 1, CURRENT_TIMESTAMP, 1)",
+        "INSERT INTO lot (id, lot_code, material_id, supplier_lot, status, unit, containers,"
+        " received_at, received_by_id) VALUES (2, 'ASC-2611-07', 1, 'S-1', 'released', 'kg',"
+        " 1, CURRENT_TIMESTAMP, 1)",
+        "INSERT INTO inventory_movement (lot_id, kind, quantity, unit, reference, at, by_id)"
+        " VALUES (1, 'production', '100', 'tablets', 'output', CURRENT_TIMESTAMP, 1)",
+        "INSERT INTO inventory_movement (lot_id, kind, quantity, unit, reference, at, by_id)"
+        " VALUES (2, 'receipt', '5', 'kg', 'receipt', CURRENT_TIMESTAMP, 1)",
+        "INSERT INTO shipment (id, shipment_no, customer_id, ship_from_id, reference, status,"
+        " created_at, created_by_id, shipped_at, shipped_by_id) VALUES (7, 'SH-261203-01', 1, 2,"
+        " '', 'shipped', CURRENT_TIMESTAMP, 1, CURRENT_TIMESTAMP, 1)",
+    ]
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for row in rows:
+                conn.execute(text(row))
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (occurred_at, actor_username, action, entity_type,"
+                    " entity_id, after, prev_hash, row_hash) VALUES (CURRENT_TIMESTAMP, 'walt',"
+                    " 'shipment.despatched', 'shipment', '7', :after, '', 'h')"
+                ),
+                {"after": sent},
+            )
+
+        migrate.upgrade(url)
+
+        with engine.connect() as conn:
+            frozen = conn.execute(
+                text("SELECT shipment_id, format, content, sha256 FROM despatch_advice")
+            ).one()
+            lots = conn.execute(text("SELECT lot_code, tlc, tlc_source_id FROM lot ORDER BY id"))
+            assert list(lots) == [
+                ("VC500-26-0042", "VC500-26-0042", 2),
+                ("ASC-2611-07", None, None),
+            ]
+        assert tuple(frozen) == (7, 0, sent, hashlib.sha256(sent.encode()).hexdigest())
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE despatch_advice SET content = '{}'"))
     finally:
         engine.dispose()

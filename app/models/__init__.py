@@ -20,6 +20,7 @@ from app.models.esign import (
     WebAuthnChallenge,
 )
 from app.models.inventory import (
+    DespatchAdvice,
     InventoryMovement,
     Lot,
     LotStatus,
@@ -70,6 +71,7 @@ __all__ = [
     "Ceremony",
     "CleaningEvent",
     "Curriculum",
+    "DespatchAdvice",
     "Device",
     "Document",
     "DocumentRevision",

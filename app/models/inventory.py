@@ -51,6 +51,13 @@ class Lot(SQLModel, table=True):
     containers: int = Field(default=1)
     received_at: datetime
     received_by_id: int = Field(foreign_key="user_account.id")
+    # FSMA 204 traceability lot code, beside our internal lot code: the supplier's as received
+    # (never replaced by ours), or one we assigned when we transformed the food or received it
+    # from an exempt source without one. The TLC source is where it was assigned: a party with
+    # its location description, or a reference (FEI, GLN, web address) when only that is known.
+    tlc: str | None = Field(default=None, max_length=60, index=True)
+    tlc_source_id: int | None = Field(default=None, foreign_key="party.id")
+    tlc_source_reference: str | None = Field(default=None, max_length=200)
 
 
 class InventoryMovement(SQLModel, table=True):
@@ -110,6 +117,24 @@ class ShipmentLine(SQLModel, table=True):
     added_at: datetime
     removed_at: datetime | None = None  # a mis-pick taken off before despatch, with a reason
     removed_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DespatchAdvice(SQLModel, table=True):
+    """The despatch advice of a shipment as sent, frozen at despatch (append-only).
+
+    `content` is the canonical JSON of the advice (parties, locations, product descriptions,
+    TLCs as they were when the goods left) and `sha256` its hash: every later export reads
+    this row, never today's master data, and is refused if the content no longer matches.
+    """
+
+    __tablename__ = "despatch_advice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", unique=True)
+    format: int  # 1: written at despatch; 0: taken over from the despatch's audit event
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime
 
 
 class NumberSequence(SQLModel, table=True):

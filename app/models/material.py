@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import false
 from sqlmodel import Field
 
@@ -44,6 +45,15 @@ class Material(SQLModel, table=True):
     dietary_ingredient: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     active: bool = Field(default=True)
     created_at: datetime
+    # FSMA 204: a food on the Food Traceability List (21 CFR 1 Subpart S), its FTL category
+    # (a code of services.masterdata.materials.FTL_CATEGORIES), and the pack of the trade
+    # description the shipping KDEs carry.
+    on_traceability_list: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    ftl_category: str | None = Field(default=None, max_length=40)
+    pack_size: str | None = Field(default=None, max_length=60)  # e.g. "25 kg", "12 x 500 g"
+    pack_style: str | None = Field(default=None, max_length=60)  # e.g. "bag", "carton"
 
 
 class MaterialSupplier(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from app.models.base import SQLModel
@@ -35,3 +36,10 @@ class Party(SQLModel, table=True):
     gln: str | None = Field(default=None, max_length=13)
     active: bool = Field(default=True)
     created_at: datetime
+    # TLC source references (FSMA 204): the FDA Establishment Identifier and a web address
+    # where the location is described, besides the food facility registration and the GLN.
+    fei: str | None = Field(default=None, max_length=10)
+    url: str | None = Field(default=None, max_length=200)
+    # A supplier that declares its lot number (GS1 AI 10) to be the traceability lot code it
+    # assigned: a receipt of its lot keeps that lot number as the TLC, the supplier as source.
+    lot_is_tlc: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

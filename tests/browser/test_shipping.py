@@ -65,8 +65,8 @@ def test_output_in_released_and_shipped_by_scanning(
 
     advice = walt.context.request.get(walt.url + "/advice.csv")
     rows = list(csv.DictReader(io.StringIO(advice.text())))
-    assert [(r["traceability_lot_code"], r["quantity"], r["unit"], r["ship_to"]) for r in rows] == [
-        ("VC500-26-0042", "40000", "tablets", "Greenleaf Pharmacy")
-    ]
+    assert [
+        (r["TLC"], r["Quantity"], r["UOM"], r["Immediate subsequent recipient name"]) for r in rows
+    ] == [("VC500-26-0042", "40000", "tablets", "Greenleaf Pharmacy")]
     walt.goto("/lots/VC500-26-0042")
     expect(walt.locator("#lot-balance")).to_have_text("58,500 tablets")

@@ -186,11 +186,14 @@ class Plant:
 MATERIAL = {
     "code": "RM-NEW", "name": "New material", "kind": "raw", "unit": "kg", "gtin": "",
     "allergens": "", "tracking": "lot", "shelf_life_days": "365",
+    "on_traceability_list": "1", "ftl_category": "herbs", "pack_size": "1 kg",
+    "pack_style": "clamshell",
 }  # fmt: skip
 PARTY = {
     "code": "SUP-NEW", "kind": "supplier", "business_name": "New Supplier Ltd",
     "phone": "+49 30 1234567", "street": "1 Main Street", "city": "Berlin", "region": "",
     "postal_code": "10115", "country": "DE", "fda_registration": "", "gln": "",
+    "fei": "3012345678", "url": "https://example.com/site", "lot_is_tlc": "1",
 }  # fmt: skip
 EQUIPMENT = {
     "code": "BL-09", "name": "Blender 9", "kind": "blender", "needs_cleaning": "on",
@@ -420,7 +423,9 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
         "/lots/receive",
         {"material": "RM-ASC", "supplier": "SUP-NORTHBRIDGE", "supplier_lot": "NB-2611-7",
          "quantity": "25", "containers": "1", "expiry": "2028-05-31", "gtin": "",
-         "key": "k-receive"},
+         "key": "k-receive", "tlc": "NB-2611-7", "tlc_source": "SUP-NORTHBRIDGE",
+         "tlc_source_reference": "GLN 4012345000009", "assign_tlc": "",
+         "assign_tlc_reason": ""},
     ),
     "/lots/receive/scan": lambda p: Case(
         "/lots/receive/scan", {"scan": "(01)09501101530003(10)NB-7(17)280531"}

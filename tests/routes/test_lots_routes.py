@@ -20,6 +20,7 @@ from app.services.warehouse import ledger, receipt
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK
 from tests.conftest import SYSTEM, count
+from tests.food import food_plant
 from tests.routes.conftest import Browser
 
 RECEIPT = {
@@ -215,3 +216,26 @@ def test_an_issue_beyond_the_recipe_is_refused_beside_the_quantity(
     )
     assert 'aria-describedby="quantity-error"' in html
     assert ledger.balance(session, mgs.id) == 5  # type: ignore[arg-type]
+
+
+def test_an_ftl_food_without_its_tlc_is_refused_beside_the_field_and_kept_when_given(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    food_plant(session)
+    walt = signed_in("warehouse")
+    basil = {**RECEIPT, "material": "RM-BASIL", "supplier": "SUP-HERBCO", "supplier_lot": "HB-1",
+             "expiry": "2026-12-01"}  # fmt: skip
+
+    refused = walt.post("/lots/receive", {**basil, "key": uuid.uuid4().hex})
+    assert refused.status_code == 422
+    assert 'id="tlc-error"' in refused.get_data(as_text=True)
+    assert "is on the Food Traceability List" in refused.get_data(as_text=True)
+
+    kept = walt.post(
+        "/lots/receive",
+        {**basil, "tlc": "SVG-0412-B", "tlc_source": "SUP-GROWER", "key": uuid.uuid4().hex},
+    )
+    assert kept.status_code == 302
+    page = walt.client.get("/lots/BASIL-2611-01").get_data(as_text=True)
+    assert "SVG-0412-B" in page
+    assert "Salinas Valley Growers" in page

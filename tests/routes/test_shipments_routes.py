@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from app.models import Lot
@@ -15,7 +16,8 @@ from app.services.execution import batches
 from app.services.execution.batches import BatchIn
 from app.services.warehouse import ledger, shipping
 from tests.clock import CLOCK
-from tests.conftest import SYSTEM, count
+from tests.conftest import SYSTEM, count, drop_guards
+from tests.food import food_plant, receive
 from tests.routes.conftest import Browser
 from tests.signing import Signer, sign_lot
 
@@ -73,6 +75,36 @@ def test_finished_goods_in_then_shipped_with_its_advice(
     assert advice["lines"][0]["traceability_lot_code"] == "VC500-26-0042"
     assert advice["lines"][0]["quantity"] == "40000"
     assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
+    assert len(as_csv.headers["X-Content-SHA256"]) == 64
+
+
+def test_a_tampered_despatch_advice_is_refused_with_the_reason(
+    signed_in: Callable[..., Browser], session: Session, make_signer: Callable[..., Signer]
+) -> None:
+    walt_user = food_plant(session)
+    lot = receive(session, walt_user, tlc="SVG-0412-B", tlc_source="SUP-GROWER")
+    sign_lot(session, make_signer("qa", username="qa-lead").user, lot, "released")
+    shipment = shipping.start_shipment(
+        session, actor=walt_user, customer_code="CUST-GREENLEAF", reference="", clock=CLOCK
+    )
+    shipping.add_line(
+        session, actor=walt_user, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+        quantity="1", key="p", clock=CLOCK,
+    )  # fmt: skip
+    shipping.despatch(
+        session, actor=walt_user, shipment_no=shipment.shipment_no, key="d", clock=CLOCK
+    )
+    drop_guards(session, "despatch_advice")
+    session.execute(text("UPDATE despatch_advice SET content = replace(content, '5', '6')"))
+    session.expire_all()
+    walt = signed_in("warehouse")
+    page = f"/shipments/{shipment.shipment_no}"
+
+    exported = walt.client.get(f"{page}/advice.csv")
+    assert exported.status_code == 409
+    assert "does not match the SHA-256 it was frozen with" in exported.get_data(as_text=True)
+    assert "SVG-0412-B" not in exported.get_data(as_text=True)
+    assert 'id="advice-tampered"' in walt.client.get(page).get_data(as_text=True)
 
 
 def test_a_scan_kit_pick_is_answered_in_place_and_recorded_once_per_scan_id(

@@ -13,15 +13,15 @@ from decimal import Decimal
 from sqlmodel import select
 
 from app.db import Database
-from app.models import InventoryMovement, Lot, Signature, Submission, User
+from app.models import DespatchAdvice, InventoryMovement, Lot, Signature, Submission, User
 from app.services.accounts.auth import find_user
 from app.services.accounts.users import NewUser, create_user
-from app.services.core.errors import SignatureRefused
+from app.services.core.errors import Rejected, SignatureRefused
 from app.services.demo import seed_demo
 from app.services.esign import signatures, signers
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
-from app.services.warehouse import issuing, receipt
+from app.services.warehouse import issuing, receipt, shipping
 from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK
@@ -182,3 +182,59 @@ def test_one_signing_answer_sent_four_times_at_once_signs_once_and_says_so(
             refusal.message
         )
     assert status == "released"
+
+
+def test_one_shipment_despatched_by_four_people_at_once_ships_once_with_one_advice(
+    backend: str, app_database: Callable[[str], str]
+) -> None:
+    """Four despatch forms of one shipment, each with its own key (four people): the shipment's
+    row lock lets one through; the others are told it has already shipped."""
+    db = _demo(backend, app_database)
+    with db.session_scope() as s:
+        walt = find_user(s, "walt")
+        lot, _ = receipt.receive(
+            s, actor=walt,  # type: ignore[arg-type]
+            new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", "S-2", "80", date(2028, 5, 31), "2",
+                          key=uuid.uuid4().hex),
+            clock=CLOCK,
+        )  # fmt: skip
+        sign_lot(s, _qa(s), lot, "released")
+        shipment = shipping.start_shipment(
+            s,
+            actor=walt,
+            customer_code="CUST-GREENLEAF",
+            reference="",
+            clock=CLOCK,  # type: ignore[arg-type]
+        )
+        shipping.add_line(
+            s, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,  # type: ignore[arg-type]
+            quantity="30", key=uuid.uuid4().hex, clock=CLOCK,
+        )  # fmt: skip
+        shipment_no, lot_id = shipment.shipment_no, lot.id
+
+    def despatch() -> str:
+        with db.session_scope() as s:
+            shipped, _ = shipping.despatch(
+                s, actor=find_user(s, "walt"), shipment_no=shipment_no,  # type: ignore[arg-type]
+                key=uuid.uuid4().hex, clock=CLOCK,
+            )  # fmt: skip
+            return shipped.status
+
+    outcomes = _at_once(despatch)
+    with db.session_scope() as s:
+        shipped = list(
+            s.exec(
+                select(InventoryMovement.quantity).where(
+                    InventoryMovement.lot_id == lot_id, InventoryMovement.kind == "shipment"
+                )
+            )
+        )
+        advices = len(list(s.exec(select(DespatchAdvice))))
+    db.engine.dispose()
+
+    assert outcomes.count("shipped") == 1
+    refused = [o for o in outcomes if isinstance(o, Rejected)]
+    assert len(refused) == COPIES - 1
+    assert all("has already shipped" in r.message for r in refused)
+    assert shipped == [Decimal("-30")]
+    assert advices == 1

@@ -135,18 +135,19 @@ def test_ship_a_released_lot_by_scanning_its_label_with_the_kdes(
 
     assert shipment.status == "shipped"
     assert ledger.balance(session, lot.id) == Decimal("60000")
-    advice = despatch_advice.despatch_advice(session, shipment)
-    assert advice["ship_date"] == NOW.date()
+    advice = despatch_advice.export(session, shipment, at(NOW)).content
+    assert advice["ship_date"] == "2026-11-22"  # the plant's date (Berlin)
     assert advice["reference"] == "PO-8812"
     assert advice["ship_to"]["business_name"] == "Greenleaf Pharmacy"
     assert advice["ship_to"]["city"] == "Portland"
     assert advice["ship_from"]["fda_registration"] == "12345678901"
     [item] = advice["lines"]
-    assert item["traceability_lot_code"] == "VC500-26-0042"  # never a new lot code
-    assert (item["quantity"], item["unit"]) == (Decimal("40000"), "tablets")
+    assert item["traceability_lot_code"] == "VC500-26-0042"  # assigned by the batch, not here
+    assert item["tlc_source"]["business_name"] == "Batchbook Demo Manufacturing LLC"
+    assert (item["quantity"], item["unit"]) == ("40000", "tablets")
     assert item["product_description"] == "Vitamin C 500 mg tablets"
     csv_text = despatch_advice.despatch_advice_csv(advice)
-    assert csv_text.splitlines()[0].startswith("shipment_no,ship_date,reference,")
+    assert csv_text.splitlines()[0].startswith("Event ID,CTE type,TLC,Quantity,UOM,")
     assert "VC500-26-0042" in csv_text.splitlines()[1]
     assert "shipment.despatched" in audit_actions(session, entity_type="shipment")
     with pytest.raises(Rejected, match="has already shipped"):

@@ -30,11 +30,19 @@ def _material_in(form: MultiDict[str, str]) -> materials.MaterialIn:
         tracking=form.get("tracking", Tracking.LOT.value),
         shelf_life_days=form.get("shelf_life_days", ""),
         dietary_ingredient=form.get("dietary_ingredient") == "1",
+        on_traceability_list=bool(form.get("on_traceability_list")),
+        ftl_category=form.get("ftl_category", ""),
+        pack_size=form.get("pack_size", ""),
+        pack_style=form.get("pack_style", ""),
     )
 
 
 def _choices() -> dict[str, object]:
-    return {"kinds": list(MaterialKind), "units": materials.UNITS}
+    return {
+        "kinds": list(MaterialKind),
+        "units": materials.UNITS,
+        "ftl_categories": materials.FTL_CATEGORIES,
+    }
 
 
 @bp.get("/")

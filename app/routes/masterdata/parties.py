@@ -31,6 +31,9 @@ def _party_in(form: MultiDict[str, str]) -> parties.PartyIn:
         country=form.get("country", ""),
         fda_registration=form.get("fda_registration", ""),
         gln=form.get("gln", ""),
+        fei=form.get("fei", ""),
+        url=form.get("url", ""),
+        lot_is_tlc=bool(form.get("lot_is_tlc")),
     )
 
 

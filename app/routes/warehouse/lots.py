@@ -17,7 +17,7 @@ from app.services.core.errors import GateViolation, Rejected
 from app.services.core.quantities import shown
 from app.services.esign import signatures
 from app.services.execution import batches
-from app.services.masterdata import materials
+from app.services.masterdata import materials, parties
 from app.services.warehouse import disposition, issuing, labels, ledger, receipt
 from app.services.warehouse import output as production_output
 from app.web import act, db_session, plant_clock
@@ -57,6 +57,7 @@ def _receipt_page(
         material=material,
         suppliers=materials.suppliers_of(session, material.id) if material else [],  # type: ignore[arg-type]
         materials=materials.list_materials(session, include_inactive=False),
+        tlc_sources=[p for p in parties.list_parties(session) if p.active],
     ), status
 
 
@@ -109,6 +110,11 @@ def receive() -> ResponseReturnValue:
                 containers=form.get("containers", "1"),
                 gtin=form.get("gtin", ""),
                 key=form.get("key", ""),
+                tlc=form.get("tlc", ""),
+                tlc_source=form.get("tlc_source", ""),
+                tlc_source_reference=form.get("tlc_source_reference", ""),
+                assign_tlc=bool(form.get("assign_tlc")),
+                assign_tlc_reason=form.get("assign_tlc_reason", ""),
             ),
             clock=plant_clock(),
         )

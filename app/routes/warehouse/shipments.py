@@ -72,7 +72,7 @@ def _show(shipment_no: str, errors: Rejected | None = None) -> ResponseReturnVal
         "warehouse/shipments/show.html",
         shipment=shipment,
         lines=shipping.lines(session, shipment),
-        advice=despatch_advice.despatch_advice(session, shipment),
+        advice=despatch_advice.despatch_advice(session, shipment, plant_clock()),
         errors=errors,
         form=request.form if errors else {},
         key=new_key(),
@@ -185,16 +185,21 @@ def despatch(shipment_no: str) -> ResponseReturnValue:
 @bp.get("/<shipment_no>/advice.<fmt>")
 @login_required
 def advice(shipment_no: str, fmt: str) -> Response:
-    """The despatch advice (ASN) as JSON or CSV, with the FSMA 204 shipping KDEs."""
+    """The despatch advice (ASN) as JSON or CSV, with the FSMA 204 shipping KDEs: for a shipped
+    shipment the one frozen at despatch, refused (409, with the reason) if it was altered."""
+    if fmt not in ("csv", "json"):
+        return Response("Choose .json or .csv", status=404)
     session = db_session()
-    data = despatch_advice.despatch_advice(session, shipping.get_shipment(session, shipment_no))
-    name = f"{data['shipment_no']}-despatch-advice"
+    shipment = shipping.get_shipment(session, shipment_no)
+    advice = despatch_advice.export(session, shipment, plant_clock())
+    data = advice.content
     if fmt == "csv":
         body, mimetype = despatch_advice.despatch_advice_csv(data), "text/csv"
-    elif fmt == "json":
-        body, mimetype = json.dumps(json.loads(canonical_json(data)), indent=2), "application/json"
     else:
-        return Response("Choose .json or .csv", status=404)
+        body, mimetype = json.dumps(json.loads(canonical_json(data)), indent=2), "application/json"
     response = Response(body, mimetype=mimetype)
+    name = f"{shipment.shipment_no}-despatch-advice"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    if advice.frozen is not None:
+        response.headers["X-Content-SHA256"] = advice.frozen.sha256
     return response

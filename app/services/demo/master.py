@@ -36,13 +36,18 @@ MATERIALS = (
     MaterialIn("FS-200", "Flow sensor", "finished", "pcs", tracking="serial"),
 )  # fmt: skip
 
+# The food ingredient suppliers declare their lot number (GS1 AI 10) to be the traceability lot
+# code they assign: their lots keep it as the TLC, with the supplier as TLC source (FSMA 204).
 PARTIES = (
     PartyIn("SUP-NORTHBRIDGE", "supplier", "Northbridge Ingredients GmbH", "+49 40 3861 2200",
-            "Hafenstraße 41", "Hamburg", "Hamburg", "20457", "DE"),
+            "Hafenstraße 41", "Hamburg", "Hamburg", "20457", "DE", gln="4012345000009",
+            lot_is_tlc=True),
     PartyIn("SUP-CELLUTEC", "supplier", "Cellutec Excipients Ltd", "+353 21 455 0190",
-            "Unit 7, Ringaskiddy Business Park", "Cork", "Co. Cork", "P43 X290", "IE"),
+            "Unit 7, Ringaskiddy Business Park", "Cork", "Co. Cork", "P43 X290", "IE",
+            lot_is_tlc=True),
     PartyIn("SUP-LUBRICHEM", "supplier", "Lubrichem Specialties Inc.", "+1 973 555 0142",
-            "220 Industrial Way", "Paterson", "NJ", "07501", "US"),
+            "220 Industrial Way", "Paterson", "NJ", "07501", "US", fei="3012345678",
+            url="https://lubrichem.example/traceability", lot_is_tlc=True),
     PartyIn("SUP-CIRCUITRY", "supplier", "Circuitry Works s.r.o.", "+420 541 002 300",
             "Technická 12", "Brno", "South Moravia", "616 00", "CZ"),
     PartyIn("SUP-POLYFORM", "supplier", "Polyform Mouldings BV", "+31 40 250 8800",

@@ -25,6 +25,29 @@ from app.services.masterdata import common as masterdata
 
 MAX_SHELF_LIFE_DAYS = 20 * 366  # as far ahead as an expiry may be (core.dates.HORIZON_YEARS)
 UNITS = ("kg", "g", "mg", "L", "mL", "pcs", "tablets", "capsules", "m")
+# The Food Traceability List (FDA, 21 CFR 1 Subpart S), by the code a material stores: the
+# category code and name the FSMA 204 product description carries.
+FTL_CATEGORIES = {
+    "cheese-fresh-soft": "Cheeses, fresh soft or soft unripened",
+    "cheese-soft-ripened": "Cheeses, soft ripened or semi-soft",
+    "cheese-other": "Cheeses, other than hard cheeses (all others)",
+    "shell-eggs": "Shell eggs",
+    "nut-butters": "Nut butters",
+    "cucumbers": "Cucumbers (fresh)",
+    "herbs": "Herbs (fresh)",
+    "leafy-greens": "Leafy greens (fresh), including fresh-cut",
+    "melons": "Melons (fresh)",
+    "peppers": "Peppers (fresh)",
+    "sprouts": "Sprouts (fresh)",
+    "tomatoes": "Tomatoes (fresh)",
+    "tropical-tree-fruits": "Tropical tree fruits (fresh)",
+    "fresh-cut-fruits": "Fruits (fresh-cut)",
+    "fresh-cut-vegetables": "Vegetables other than leafy greens (fresh-cut)",
+    "finfish": "Finfish (fresh and frozen), including smoked",
+    "crustaceans": "Crustaceans (fresh and frozen)",
+    "molluscan-shellfish": "Molluscan shellfish, bivalves (fresh and frozen)",
+    "deli-salads": "Ready-to-eat deli salads (refrigerated)",
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,10 @@ class MaterialIn:
     tracking: str = Tracking.LOT.value
     shelf_life_days: str = ""
     dietary_ingredient: bool = False
+    on_traceability_list: bool = False
+    ftl_category: str = ""
+    pack_size: str = ""
+    pack_style: str = ""
 
 
 def normalise_gtin(raw: str) -> tuple[str | None, Violation | None]:
@@ -60,9 +87,53 @@ def _allergens(raw: str) -> str:
 
 
 _values = masterdata.snapshot_of(
-    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days",
-    "dietary_ingredient", "active",
+    "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days", "active",
+    "dietary_ingredient",
+    "on_traceability_list", "ftl_category", "pack_size", "pack_style",
 )  # fmt: skip
+
+
+def _traceability(new: MaterialIn, problems: list[Violation]) -> dict[str, Any]:
+    """The FSMA 204 fields: an FTL food names its FTL category; the pack is free text."""
+    category = (new.ftl_category or "").strip().lower()
+    if new.on_traceability_list and not category:
+        problems.append(
+            Violation(
+                "ftl_category.empty",
+                "Choose the Food Traceability List category of this food.",
+                "ftl_category",
+            )
+        )
+    elif category and category not in FTL_CATEGORIES:
+        problems.append(
+            Violation(
+                "ftl_category.unknown",
+                "Choose a category of the Food Traceability List.",
+                "ftl_category",
+            )
+        )
+    elif category and not new.on_traceability_list:
+        problems.append(
+            Violation(
+                "ftl_category.not_ftl",
+                "An FTL category is for a food on the Food Traceability List: tick it, or "
+                "leave the category empty.",
+                "ftl_category",
+            )
+        )
+    pack = {
+        field: read_text(
+            getattr(new, field), field=field, label=field.replace("_", " "), problems=problems,
+            limit=max_length(Material, field),
+        )
+        or None
+        for field in ("pack_size", "pack_style")
+    }  # fmt: skip
+    return {
+        "on_traceability_list": bool(new.on_traceability_list),
+        "ftl_category": category or None,
+        **pack,
+    }
 
 
 def _check(
@@ -124,6 +195,7 @@ def _check(
         "tracking": new.tracking,
         "shelf_life_days": shelf_life,
         "dietary_ingredient": new.dietary_ingredient,
+        **_traceability(new, problems),
     }
     return problems, values
 

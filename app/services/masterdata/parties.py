@@ -1,6 +1,7 @@
 """Suppliers, customers and our own sites, each with the location description FSMA 204 asks
 for (business name, phone, physical address, city, state/region, postal code, country) and, for
-sites, the FDA facility registration number or GLN."""
+sites, the FDA facility registration number or GLN. A party can also be a TLC source (FSMA
+204: where a traceability lot code was assigned), referred to by its FEI, GLN or web address."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 
 from biip import ParseError
 from biip.gln import Gln
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Party, PartyKind
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
-from app.services.core.errors import NotFound, Violation, require
+from app.services.core.errors import NotFound, Rejected, Violation, require
 from app.services.core.text import max_length, read_text
 from app.services.masterdata import common as masterdata
 
@@ -42,9 +43,41 @@ class PartyIn:
     country: str
     fda_registration: str = ""
     gln: str = ""
+    fei: str = ""
+    url: str = ""
+    lot_is_tlc: bool = False
 
 
-_values = masterdata.snapshot_of("code", "kind", *FIELDS, "fda_registration", "gln", "active")
+_values = masterdata.snapshot_of(
+    "code", "kind", *FIELDS, "fda_registration", "gln", "fei", "url", "lot_is_tlc", "active"
+)
+_WEB_ADDRESS = re.compile(r"https?://[\x21-\x7e]+", re.IGNORECASE)
+
+
+def _references(new: PartyIn, problems: list[Violation]) -> dict[str, Any]:
+    """The FEI and web address a TLC source can be referred to by (both optional)."""
+    fei = re.sub(r"\s", "", new.fei or "") or None
+    if fei and not re.fullmatch(r"[0-9]{7,10}", fei):
+        problems.append(
+            Violation("fei.format", "An FDA Establishment Identifier has 7 to 10 digits.", "fei")
+        )
+    url = read_text(
+        new.url, field="url", label="web address", problems=problems,
+        limit=max_length(Party, "url"),
+    )  # fmt: skip
+    if url and not _WEB_ADDRESS.fullmatch(url):
+        problems.append(
+            Violation("url.format", "A web address starts with https:// and has no spaces.", "url")
+        )
+    if new.lot_is_tlc and new.kind != PartyKind.SUPPLIER:
+        problems.append(
+            Violation(
+                "lot_is_tlc.kind",
+                "Only a supplier's lot number can be its traceability lot code.",
+                "lot_is_tlc",
+            )
+        )
+    return {"fei": fei, "url": url or None, "lot_is_tlc": bool(new.lot_is_tlc)}
 
 
 def _check(
@@ -99,12 +132,28 @@ def _check(
         "country": country,
         "gln": gln,
         "fda_registration": fda,
+        **_references(new, problems),
     }
     return problems, values
 
 
 def get_by_code(session: Session, code: str) -> Party | None:
     return session.exec(select(Party).where(Party.code == code.strip().upper())).first()
+
+
+def our_site(session: Session) -> Party:
+    """Our own site (the first active one): the ship-from location and the TLC source of the
+    traceability lot codes we assign.
+
+    Raises:
+        Rejected: no active site of ours is recorded.
+    """
+    site = session.exec(
+        select(Party).where(Party.kind == PartyKind.SITE, Party.active).order_by(col(Party.id))
+    ).first()
+    if site is None:
+        raise Rejected([Violation("site.missing", "Record our own site (with its address) first.")])
+    return site
 
 
 def get_party(session: Session, party_id: int) -> Party:

@@ -78,6 +78,7 @@ class LotView:
     movements: list[InventoryMovement]
     history: list[AuditEvent]
     batch_numbers: dict[int, str]  # batch id -> batch number, for the batches its movements name
+    tlc_source: Party | None = None  # FSMA 204: where the lot's TLC was assigned
 
     def batch_of(self, movement: InventoryMovement) -> str | None:
         return self.batch_numbers.get(movement.batch_id) if movement.batch_id else None
@@ -123,6 +124,7 @@ def load_lot(session: Session, lot_code: str) -> LotView:
         ledger,
         history,
         dict(named.all()),  # type: ignore[arg-type]
+        session.get(Party, lot.tlc_source_id) if lot.tlc_source_id else None,
     )
 
 

@@ -1,4 +1,9 @@
-"""Finished goods into the warehouse from a batch (lot code = batch number)."""
+"""Finished goods into the warehouse from a batch (lot code = batch number).
+
+A batch is a transformation (FSMA 204, 21 CFR 1.1350): its output gets a new traceability lot
+code, the lot code itself, with our site as the TLC source. It is the only place where we assign
+one to food we make; receiving and shipping pass the source's TLC on.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.dates import too_far_ahead
 from app.services.core.errors import Violation, require
-from app.services.masterdata import materials
+from app.services.masterdata import materials, parties
 from app.services.warehouse import ledger, receipt
 
 
@@ -43,7 +48,8 @@ def receive_output(
 
     Raises:
         PermissionDenied: not warehouse. Rejected: not a finished or intermediate material, no
-        batch number, a lot of that number already, a bad quantity or expiry.
+        batch number, a lot of that number already, a bad quantity or expiry, no site of ours
+        (the TLC source of the output).
     """
     require_role(actor, *ledger.WAREHOUSE, action="receive finished goods")
     now = clock.now()
@@ -90,6 +96,7 @@ def receive_output(
     require(problems)
     assert material is not None
     assert quantity is not None
+    site = parties.our_site(session)
     lot = receipt.create_lot(
         session,
         actor=actor,
@@ -100,6 +107,8 @@ def receive_output(
             gtin=material.gtin,
             lot_code=batch,
             batch=made,
+            tlc_source=site,
+            tlc_is_lot_code=True,
         ),
         by=actor,
         at=now,

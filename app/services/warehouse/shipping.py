@@ -1,12 +1,15 @@
 """Shipping released lots to a customer.
 
 A shipment is picked by scanning lot labels, then despatched in one step that writes the
-shipment movements. Shipping never makes a new traceability lot code: the lot shipped is the lot
-received or produced. Only released, unexpired lots with enough stock ship.
+shipment movements and freezes the despatch advice as sent. Shipping never makes a new
+traceability lot code (21 CFR 1.1320): a lot ships under the TLC it was received with, or the
+one its batch assigned. Only released lots, unexpired on the plant's date, with enough stock
+ship; a food on the Food Traceability List ships only with its TLC.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from sqlmodel import Session, col, func, select
@@ -55,17 +58,6 @@ def list_shipments(session: Session) -> list[tuple[Shipment, Party]]:
     )
 
 
-def _our_site(session: Session) -> Party:
-    site = session.exec(
-        select(Party).where(Party.kind == PartyKind.SITE, Party.active).order_by(col(Party.id))
-    ).first()
-    if site is None:
-        raise Rejected(
-            [Violation("site.missing", "Record our own site (with its address) before shipping.")]
-        )
-    return site
-
-
 def start_shipment(
     session: Session,
     *,
@@ -94,7 +86,7 @@ def start_shipment(
     customer = parties.get_by_code(session, customer_code) if customer_code else None
     if customer is None or customer.kind != PartyKind.CUSTOMER or not customer.active:
         raise Rejected([Violation("customer.unknown", "Choose an active customer.", "customer")])
-    site = _our_site(session)
+    site = parties.our_site(session)
     prefix = f"SH-{clock.local(now):%y%m%d}-"
     taken = session.exec(
         select(func.count())
@@ -181,6 +173,20 @@ def _picked(session: Session, shipment: Shipment, lot: Lot) -> Decimal:
     )
 
 
+def _traceability_problems(session: Session, lot: Lot) -> list[Violation]:
+    """An FTL food ships with its TLC (1.1340(a)(1)); it is never made up at the dock."""
+    material = session.get(Material, lot.material_id)
+    if material is not None and material.on_traceability_list and not lot.tlc:
+        return [
+            Violation(
+                "lot.tlc",
+                f"Lot {lot.lot_code} is a food on the Food Traceability List but has no "
+                "traceability lot code; it cannot ship without one.",
+            )
+        ]
+    return []
+
+
 def _picking(shipment: Shipment) -> None:
     if shipment.status != ShipmentStatus.PICKING:
         raise Rejected(
@@ -219,6 +225,7 @@ def add_line(
     require(problems)
     assert amount is not None
     gates = issuing.gate_problems(session, lot, clock.today())
+    gates += _traceability_problems(session, lot)
     free = ledger.balance(session, lot.id) - _picked(session, shipment, lot)  # type: ignore[arg-type]
     if amount > free:
         gates.append(
@@ -290,8 +297,12 @@ def remove_line(session: Session, *, actor: User, line_id: int, reason: str, clo
 def despatch(
     session: Session, *, actor: User, shipment_no: str, key: str, clock: Clock
 ) -> tuple[Shipment, bool]:
-    """Ship everything picked: shipment movements out of each lot, the KDEs in the trail.
-    Returns the shipment and whether this form had been submitted before.
+    """Ship everything picked: shipment movements out of each lot, and the despatch advice
+    frozen as sent (with its hash) and in the trail. Returns the shipment and whether this form
+    had been submitted before.
+
+    Two despatches of one shipment at once (two people, two forms) ship it once: the shipment
+    row is locked (PostgreSQL) and its status read again under the lock.
 
     Raises:
         PermissionDenied, NotFound. Rejected: nothing picked, shipped already. GateViolation: a
@@ -302,6 +313,10 @@ def despatch(
     shipment = get_shipment(session, shipment_no)
     if idempotency.first_result(session, key, Shipment) is not None:
         return shipment, True
+    shipment = session.exec(
+        select(Shipment).where(Shipment.id == shipment.id).with_for_update()
+    ).one()
+    session.refresh(shipment)
     _picking(shipment)
     picked = lines(session, shipment)
     require([] if picked else [Violation("shipment.empty", "Nothing is picked yet.")])
@@ -312,6 +327,7 @@ def despatch(
     for lot_id, amount in wanted.items():
         lot = ledger.lock_lot(session, lot_id)
         gates += issuing.gate_problems(session, lot, clock.today())
+        gates += _traceability_problems(session, lot)
         stock = ledger.balance(session, lot_id)
         if amount > stock:
             gates.append(
@@ -339,13 +355,14 @@ def despatch(
     shipment.shipped_by_id = actor.id
     session.add(shipment)
     session.flush()
+    frozen = advice.freeze(session, shipment, clock)
     audit.record(
         session,
         actor=actor,
         action="shipment.despatched",
         entity_type=RECORD_TYPE,
         entity_id=shipment.id,
-        after=advice.despatch_advice(session, shipment),
+        after={"despatch_advice_sha256": frozen.sha256, **json.loads(frozen.content)},
         clock=clock,
     )
     idempotency.remember(
