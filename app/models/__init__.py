@@ -20,15 +20,18 @@ from app.models.esign import (
     WebAuthnChallenge,
 )
 from app.models.inventory import (
+    AdjustmentStatus,
     DespatchAdvice,
     InventoryMovement,
     Lot,
+    LotCorrection,
     LotStatus,
     MovementKind,
     NumberSequence,
     Shipment,
     ShipmentLine,
     ShipmentStatus,
+    StockAdjustment,
     Submission,
 )
 from app.models.material import Material, MaterialKind, MaterialSupplier, Tracking
@@ -55,6 +58,9 @@ from app.models.training import Curriculum, TrainingRecord
 from app.models.user import Role, User, WebSession
 
 __all__ = [
+    "AdjustmentStatus",
+    "LotCorrection",
+    "StockAdjustment",
     "Certificate",
     "LotSample",
     "ResultSource",

@@ -144,3 +144,42 @@ class NumberSequence(SQLModel, table=True):
 
     prefix: str = Field(primary_key=True, max_length=40)
     last_value: int = Field(default=0)
+
+
+class LotCorrection(SQLModel, table=True):
+    """A receipt fact corrected with a reason: the old value stays here, shown struck through."""
+
+    __tablename__ = "lot_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    field: str = Field(max_length=20)  # expiry | supplier_lot | quantity
+    old_value: str = Field(max_length=60)
+    new_value: str = Field(max_length=60)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    movement_id: int | None = Field(default=None, foreign_key="inventory_movement.id")
+    corrected_at: datetime
+    corrected_by_id: int = Field(foreign_key="user_account.id")
+
+
+class AdjustmentStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+
+
+class StockAdjustment(SQLModel, table=True):
+    """A stock count that differs from the book: proposed by the warehouse with a reason, moved
+    into the ledger only when QA approves it by signature."""
+
+    __tablename__ = "stock_adjustment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    counted: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))
+    book: Decimal = Field(sa_column=Column(DecimalText(), nullable=False))  # balance when counted
+    unit: str = Field(max_length=20)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=AdjustmentStatus.PROPOSED.value, max_length=20)
+    proposed_at: datetime
+    proposed_by_id: int = Field(foreign_key="user_account.id")
+    movement_id: int | None = Field(default=None, foreign_key="inventory_movement.id")

@@ -100,6 +100,8 @@ GOVERNED = [
     "lot_sample",
     "qc_result",
     "certificate_of_analysis",
+    "lot_correction",
+    "stock_adjustment",
 ]
 # A refusal itself is audited (entity "request": who tried what, and the answer); every other
 # audit event counts as something written.
@@ -294,6 +296,13 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/materials/<int:material_id>/suppliers/qualify": lambda p: Case(
         f"/materials/{p.id_of(Material, code='RM-PLAIN')}/suppliers/qualify",
         {"party": "SUP-CELLUTEC", "reason": "Audit 2026-11"},
+    ),
+    "/lots/<lot_code>/correct": lambda p: Case(
+        f"/lots/{p.qc_lot.lot_code}/correct",
+        {"field": "expiry", "value": "2028-06-30", "reason": "Label misread"},
+    ),
+    "/lots/<lot_code>/count": lambda p: Case(
+        "/lots/MCC-2610-01/count", {"counted": "59.5", "reason": "Annual count"}
     ),
     "/lots/<lot_code>/qc/sample": lambda p: Case(
         f"/lots/{p.qc_lot.lot_code}/qc/sample", {"containers": "2", "note": "Top and bottom"}

@@ -239,3 +239,30 @@ def test_an_ftl_food_without_its_tlc_is_refused_beside_the_field_and_kept_when_g
     page = walt.client.get("/lots/BASIL-2611-01").get_data(as_text=True)
     assert "SVG-0412-B" in page
     assert "Salinas Valley Growers" in page
+
+
+def test_a_correction_and_a_count_answer_beside_their_fields_and_show_the_old_value(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    lot = _lot(session, make_user)
+    walt = signed_in("warehouse")
+    refused = walt.post(f"/lots/{lot.lot_code}/correct", {"field": "expiry", "value": "31.12.2028",
+                                                          "reason": "Misread"})  # fmt: skip
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="value-error">Enter the expiry date as YYYY-MM-DD.' in (
+        refused.get_data(as_text=True)
+    )
+    done = walt.post(f"/lots/{lot.lot_code}/correct", {"field": "expiry", "value": "2028-12-31",
+                                                       "reason": "Misread"})  # fmt: skip
+    assert done.status_code == 302
+    page = walt.client.get(f"/lots/{lot.lot_code}").get_data(as_text=True)
+    assert '<del class="superseded">2028-01-01</del> → <strong>2028-12-31</strong>' in page
+    counted = walt.post("/lots/MCC-2610-01/count", {"counted": "60", "reason": "Count"})
+    assert counted.status_code == 422
+    assert "The count matches the book (60" in counted.get_data(as_text=True)
+    assert (
+        walt.post("/lots/MCC-2610-01/count", {"counted": "59", "reason": "Bag torn"}).status_code
+        == 302
+    )
+    page = walt.client.get("/lots/MCC-2610-01").get_data(as_text=True)
+    assert "Waiting for QA&#39;s approval." in page or "Waiting for QA's approval." in page

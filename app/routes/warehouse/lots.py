@@ -18,9 +18,9 @@ from app.services.core.quantities import shown
 from app.services.esign import signatures
 from app.services.execution import batches
 from app.services.masterdata import materials, parties
-from app.services.warehouse import disposition, issuing, labels, ledger, receipt
+from app.services.warehouse import corrections, disposition, issuing, labels, ledger, receipt
 from app.services.warehouse import output as production_output
-from app.web import act, db_session, plant_clock
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("lots", __name__, url_prefix="/lots")
 
@@ -149,6 +149,8 @@ def lot_page(
     qc_errors: Rejected | None = None,
     qc_failed: str = "",
     label_errors: Rejected | None = None,
+    correction_errors: Rejected | None = None,
+    count_errors: Rejected | None = None,
 ) -> str:
     session = db_session()
     view = ledger.load_lot(session, lot_code)
@@ -164,6 +166,13 @@ def lot_page(
         qc_errors=qc_errors,
         qc_failed=qc_failed,
         label_errors=label_errors,
+        correction_errors=correction_errors,
+        count_errors=count_errors,
+        corrections=corrections.corrections_of(session, view.lot.id),  # type: ignore[arg-type]
+        adjustments=corrections.adjustments_of(session, view.lot.id),  # type: ignore[arg-type]
+        may_correct=current_user.has_role(*corrections.CORRECTORS),
+        may_count=current_user.has_role(*ledger.WAREHOUSE),
+        may_approve_count=current_user.has_role(Role.QA),
         may_print=labels.may_print(current_user),
         label_out_of_date=labels.out_of_date(session, view.lot),
         **evidence_context(view.lot.lot_code),
@@ -210,6 +219,46 @@ def print_label(lot_code: str) -> ResponseReturnValue:
             "warehouse/lots/label.html", view=printed.view, printed=printed
         ),
         refused=lambda exc: lot_page(lot_code, label_errors=exc),
+    )
+
+
+@bp.post("/<lot_code>/correct")
+@login_required
+def correct_receipt(lot_code: str) -> ResponseReturnValue:
+    """Supersede a receipt fact with a reason (the old value stays, struck through)."""
+    return act(
+        lambda: corrections.correct_receipt(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            field=request.form.get("field", ""),
+            value=request.form.get("value", ""),
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=go_to(url_for("lots.show", lot_code=lot_code), "Receipt corrected."),
+        refused=lambda exc: lot_page(lot_code, correction_errors=exc),
+    )
+
+
+@bp.post("/<lot_code>/count")
+@login_required
+def count_stock(lot_code: str) -> ResponseReturnValue:
+    """A stock count that differs from the book, for QA to approve by signature."""
+    return act(
+        lambda: corrections.propose_adjustment(
+            db_session(),
+            actor=current_user,
+            lot_code=lot_code,
+            counted=request.form.get("counted", ""),
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=go_to(
+            url_for("lots.show", lot_code=lot_code),
+            "Count recorded: the stock changes when QA approves the adjustment.",
+        ),
+        refused=lambda exc: lot_page(lot_code, count_errors=exc),
     )
 
 

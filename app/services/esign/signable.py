@@ -32,6 +32,7 @@ PROVIDERS: dict[str, str] = {
     "sop": "app.services.masterdata.document_approval",
     "mbr_revision": "app.services.mbr.approval",
     "lot": "app.services.warehouse.disposition",
+    "stock_adjustment": "app.services.warehouse.corrections",
 }
 
 
