@@ -138,5 +138,6 @@ def test_a_fresh_demo_holds_signatures_and_every_one_verifies(
 
     assert verified.returncode == 0, verified.stderr
     # Ada's and Quinn's acknowledgements, Quinn's approval of the two SOPs, authored + approved
-    # on VC500 A, B and FS-200 C, and Quinn's release of the three opening-stock lots.
-    assert "All 13 signatures verified." in verified.stdout
+    # on VC500 A, B and FS-200 C, and Quinn's release of the three opening-stock lots and of
+    # ASC-2611-07 (story 1 step 2).
+    assert "All 14 signatures verified." in verified.stdout
