@@ -77,6 +77,14 @@ def receiver_refusal(lot: Lot, actor: User, doing: str) -> Violation | None:
     return None
 
 
+def _closed(lot: Lot) -> list[Violation]:
+    """[why] when the lot's decision is made and its evidence closed; else []."""
+    if LotStatus(lot.status) in OPEN_FOR_EVIDENCE:
+        return []
+    status = LotStatus(lot.status).label.lower()
+    return [Violation("lot.status", f"Lot {lot.lot_code} is {status}: its QC evidence is closed.")]
+
+
 def _open_for_evidence(session: Session, actor: User, lot_code: str, doing: str) -> Lot:
     """The lot, locked, if `actor` may add evidence to it now.
 
@@ -84,15 +92,7 @@ def _open_for_evidence(session: Session, actor: User, lot_code: str, doing: str)
         NotFound. Rejected: decided already, or `actor` received it.
     """
     lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
-    problems: list[Violation] = []
-    if LotStatus(lot.status) not in OPEN_FOR_EVIDENCE:
-        status = LotStatus(lot.status).label.lower()
-        problems.append(
-            Violation(
-                "lot.status",
-                f"Lot {lot.lot_code} is {status}: its QC evidence is closed.",
-            )
-        )
+    problems = _closed(lot)
     refusal = receiver_refusal(lot, actor, doing)
     if refusal is not None:
         problems.append(refusal)
@@ -155,12 +155,7 @@ def attach_certificate(
     """
     require_role(actor, *QC, *WAREHOUSE, action="attach certificates of analysis")
     lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
-    problems: list[Violation] = []
-    if LotStatus(lot.status) not in OPEN_FOR_EVIDENCE:
-        status = LotStatus(lot.status).label.lower()
-        problems.append(
-            Violation("lot.status", f"Lot {lot.lot_code} is {status}: its QC evidence is closed.")
-        )
+    problems = _closed(lot)
     name = read_text(filename, field="certificate", label="file name", problems=problems,
                      limit=max_length(Certificate, "filename"))  # fmt: skip
     kind = certificate_kind(data)
