@@ -80,7 +80,8 @@ def test_wrong_password_is_refused_with_a_message_on_the_login_page(handheld: Pa
     ["/login", "/", "/users", "/users/new", "/account", "/audit", "/materials/", "/equipment/",
      "/parties/", "/recipes/", "/training/", "/equipment/1", "/recipes/revisions/2/preview",
      "/lots/", "/lots/receive", "/lots/issue", "/lots/pick", "/batches/",
-     "/lots/output", "/lots/ASC-2409-02", "/lots/ASC-2409-02/label", "/shipments/"],
+     "/lots/output", "/lots/ASC-2409-02", "/lots/ASC-2409-02/label", "/shipments/",
+     "/materials/1", "/lots/ASC-2611-07", "/documents/"],
 )  # fmt: skip
 def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
     handheld: Page, path: str
