@@ -65,6 +65,23 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings.from_env(**values)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """Cheap argon2id parameters for the whole suite: the demo plant alone hashes and checks
+    passwords dozens of times, and what the tests show is who may sign in and sign, not the
+    hash's cost. The app's own parameters are argon2-cffi's defaults (the CLI tests, which run
+    the real program, store those)."""
+    from argon2 import PasswordHasher
+
+    from app.services.accounts import auth
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", quick)
+        patch.setattr(auth, "_DUMMY_HASH", quick.hash("batchbook-timing-equaliser"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str | None:
     return testdb.postgres_base_url()
