@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from app.htmx import full_redirect, wants_partial
+from app.models import Lot
 from app.services.core.errors import Rejected
 from app.services.quality import qc
 from app.services.warehouse import ledger
@@ -18,10 +19,9 @@ from app.web import act, db_session, plant_clock
 bp = Blueprint("qc", __name__, url_prefix="/lots/<lot_code>/qc")
 
 
-def evidence_context(lot_code: str) -> dict[str, Any]:
+def evidence_context(lot: Lot) -> dict[str, Any]:
     """What the lot page's QC evidence section shows (also used by the lot page itself)."""
     session = db_session()
-    lot = ledger.get_lot(session, lot_code)
     return {
         "evidence": qc.evidence(session, lot),
         "evidence_actions": qc.evidence_actions(lot, current_user),
@@ -38,7 +38,7 @@ def _section(lot_code: str, errors: Rejected, failed: str) -> ResponseReturnValu
             errors=errors,
             failed=failed,
             form=request.form,
-            **evidence_context(lot_code),
+            **evidence_context(ledger.get_lot(db_session(), lot_code)),
         ), 422
     from app.routes.warehouse.lots import lot_page
 

@@ -170,12 +170,12 @@ def lot_page(
         count_errors=count_errors,
         corrections=corrections.corrections_of(session, view.lot.id),  # type: ignore[arg-type]
         adjustments=corrections.adjustments_of(session, view.lot.id),  # type: ignore[arg-type]
-        may_correct=current_user.has_role(*corrections.CORRECTORS),
+        may_correct=corrections.may_correct(session, view.lot, current_user),
         may_count=current_user.has_role(*ledger.WAREHOUSE),
         may_approve_count=current_user.has_role(Role.QA),
         may_print=labels.may_print(current_user),
         label_out_of_date=labels.out_of_date(session, view.lot),
-        **evidence_context(view.lot.lot_code),
+        **evidence_context(view.lot),
     )
 
 

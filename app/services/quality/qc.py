@@ -384,6 +384,13 @@ def release_problems(session: Session, lot: Lot) -> list[Violation]:
     material = session.get(Material, lot.material_id)
     assert material is not None
     tests = specifications.active_tests(session, material.id)  # type: ignore[arg-type]
+    return _missing(session, lot, material, tests, _current(session, lot.id))  # type: ignore[arg-type]
+
+
+def _missing(
+    session: Session, lot: Lot, material: Material, tests: list[SpecTest],
+    current: dict[int, QcResult],
+) -> list[Violation]:  # fmt: skip
     if not tests:
         return [
             Violation(
@@ -401,7 +408,6 @@ def release_problems(session: Session, lot: Lot) -> list[Violation]:
                 f"test ({IDENTITY_RULE}).",
             )
         )
-    current = _current(session, lot.id)  # type: ignore[arg-type]
     for test in tests:
         result = current.get(test.id)  # type: ignore[arg-type]
         if result is None:
@@ -427,11 +433,14 @@ def release_problems(session: Session, lot: Lot) -> list[Violation]:
 def evidence(session: Session, lot: Lot) -> LotEvidence:
     """The lot's specification with each test's current and superseded results, its samples
     and certificates, and what is still missing for release."""
+    material = session.get(Material, lot.material_id)
+    assert material is not None
     tests = specifications.active_tests(session, lot.material_id)
     results = session.exec(
         select(QcResult).where(QcResult.lot_id == lot.id).order_by(col(QcResult.id))
     ).all()
-    current = _current(session, lot.id)  # type: ignore[arg-type]
+    replaced = {r.supersedes_id for r in results if r.supersedes_id}
+    current = {r.spec_test_id: r for r in results if r.id not in replaced}
     samples = list(
         session.exec(
             select(LotSample).where(LotSample.lot_id == lot.id).order_by(col(LotSample.id))
@@ -459,7 +468,7 @@ def evidence(session: Session, lot: Lot) -> LotEvidence:
         samples=samples,
         certificates=certificates,
         names=names,  # type: ignore[arg-type]
-        release_problems=release_problems(session, lot),
+        release_problems=_missing(session, lot, material, tests, current),
     )
 
 

@@ -67,6 +67,21 @@ def corrections_of(session: Session, lot_id: int) -> list[LotCorrection]:
     )
 
 
+def _open_for_correction(session: Session, lot: Lot) -> bool:
+    """In quarantine with no QC signature on it (a signature covers the receipt facts)."""
+    signed = session.exec(
+        select(Signature.id).where(
+            Signature.record_type == RECORD_TYPE, Signature.record_id == str(lot.id)
+        )
+    ).first()
+    return LotStatus(lot.status) == LotStatus.QUARANTINE and signed is None
+
+
+def may_correct(session: Session, lot: Lot, user: User) -> bool:
+    """Whether to offer `user` the correction form: the rules `correct_receipt` enforces."""
+    return user.active and user.has_role(*CORRECTORS) and _open_for_correction(session, lot)
+
+
 def correct_receipt(
     session: Session, *, actor: User, lot_code: str, field: str, value: str, reason: str,
     clock: Clock,
@@ -82,12 +97,7 @@ def correct_receipt(
     lot = lock_lot(session, get_lot(session, lot_code).id)  # type: ignore[arg-type]
     problems: list[Violation] = []
     reason = read_reason(reason, problems)
-    signed = session.exec(
-        select(Signature.id).where(
-            Signature.record_type == RECORD_TYPE, Signature.record_id == str(lot.id)
-        )
-    ).first()
-    if LotStatus(lot.status) != LotStatus.QUARANTINE or signed is not None:
+    if not _open_for_correction(session, lot):
         # A QC signature covers the receipt facts: correcting them would void it.
         problems.append(
             Violation(
