@@ -14,6 +14,8 @@ SHELL_ASSETS = (
     "css/app.css",
     "js/app.js",
     "js/scan.js",
+    "js/fields.js",
+    "js/passkeys.js",
     "lib/htmx.min.js",
     "icons/icon-192.png",
     "icons/icon-512.png",

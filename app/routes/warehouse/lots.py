@@ -287,8 +287,9 @@ def pick() -> ResponseReturnValue:
 @bp.get("/issue")
 @login_required
 def issue_page() -> str:
-    """Issue from a lot; the pick list links here with the lot, batch and quantity filled in."""
-    form = {k: request.args.get(k, "") for k in ("lot", "batch_no", "quantity")}
+    """Issue from a lot. From the pick list: batch and quantity filled in, the lot to take as a
+    hint (`expected_lot`), never pre-filled: the lot in hand is scanned and checked."""
+    form = {k: request.args.get(k, "") for k in ("expected_lot", "batch_no", "quantity")}
     return render_template(
         "warehouse/lots/issue.html", form=form, errors=None, key=new_key(), fefo=[]
     )
@@ -297,7 +298,8 @@ def issue_page() -> str:
 @bp.post("/issue")
 @login_required
 def issue() -> ResponseReturnValue:
-    """Issue material from a scanned lot to a batch (FEFO, status and balance gates)."""
+    """Issue material from a scanned lot to a batch (FEFO, status and balance gates); then back
+    to the pick list it came from, or to the lot."""
     form = request.form
     session = db_session()
 
@@ -311,6 +313,7 @@ def issue() -> ResponseReturnValue:
                 batch_no=form.get("batch_no", ""),
                 reason=form.get("reason", ""),
                 key=form.get("key", ""),
+                expected_lot=form.get("expected_lot", ""),
             ),
             clock=plant_clock(),
         )
@@ -319,7 +322,7 @@ def issue() -> ResponseReturnValue:
     def _refused(exc: Rejected) -> ResponseReturnValue:
         fefo = []
         if isinstance(exc, GateViolation) and form.get("lot"):
-            lot = ledger.get_lot(session, form["lot"])
+            lot = ledger.lot_from_scan(session, form["lot"])
             fefo = issuing.fefo_lots(session, lot.material_id, plant_clock().today())
         page = render_template(
             "warehouse/lots/issue.html",
@@ -332,14 +335,16 @@ def issue() -> ResponseReturnValue:
 
     def _done(_result: Any) -> ResponseReturnValue:
         movement, again = _result
-        lot_code = form.get("lot", "").strip().upper()
+        lot = ledger.lot_by_id(session, movement.lot_id)
+        batch_no = form.get("batch_no", "").strip().upper()
         if again:
             flash("This issue was already recorded; nothing new was recorded.", "info")
         else:
             amount = shown(-movement.quantity, movement.unit)
-            batch_no = form.get("batch_no", "").strip().upper()
-            flash(f"Issued {amount} of lot {lot_code} to {batch_no}.", "success")
-        return full_redirect(url_for("lots.show", lot_code=lot_code))
+            flash(f"Issued {amount} of lot {lot.lot_code} to {batch_no}.", "success")
+        if form.get("expected_lot"):
+            return full_redirect(url_for("lots.pick", batch_no=batch_no))
+        return full_redirect(url_for("lots.show", lot_code=lot.lot_code))
 
     return act(_do, done=_done, refused=_refused)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,13 @@ def require(violations: list[Violation], *, gate: bool = False) -> None:
     """Raise with all `violations` if there are any."""
     if violations:
         raise (GateViolation if gate else Rejected)(violations)
+
+
+def collect(problems: list[Violation], read: Callable[[], T]) -> T | None:
+    """`read()`, or None with its refusals added to `problems`: a form reads every field and
+    refuses once with all of them, each beside its field."""
+    try:
+        return read()
+    except Rejected as exc:
+        problems += exc.violations
+        return None

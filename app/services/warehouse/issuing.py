@@ -27,7 +27,7 @@ from app.models import (
 from app.services.core import audit, state_check
 from app.services.core.actors import require_role
 from app.services.core.clock import Clock
-from app.services.core.errors import Rejected, Violation, require
+from app.services.core.errors import Rejected, Violation, collect, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity, shown, tolerance_amount
 from app.services.core.text import read_reason
@@ -39,6 +39,7 @@ from app.services.warehouse.ledger import (
     balances,
     get_lot,
     lock_lot,
+    lot_from_scan,
 )
 
 
@@ -49,10 +50,13 @@ class IssueIn:
     batch_no: str
     reason: str = ""  # why not the first-expiring lot, when it is not
     key: str = ""
+    expected_lot: str = ""  # the lot the pick list asked for: the scan must be that lot
 
 
 def batch_needs(session: Session, batch_no: str) -> tuple[Batch, list[BatchMaterial]]:
     """The batch and its scaled bill of materials. Raises Rejected (beside the batch field)."""
+    if not batch_no.strip():
+        raise Rejected([Violation("batch_no.empty", "Scan or enter the batch number.", "batch_no")])
     batch = session.exec(select(Batch).where(Batch.batch_no == batch_no.strip().upper())).first()
     if batch is None:
         raise Rejected(
@@ -147,16 +151,24 @@ def issue(
     earlier = first_result(session, new.key, InventoryMovement)
     if earlier is not None:
         return earlier, True
+    # Every field's refusal at once, each beside its field: an empty lot is not hidden behind a
+    # quantity message.
     problems: list[Violation] = []
+    needed = collect(problems, lambda: batch_needs(session, new.batch_no))
+    scanned = collect(
+        problems, lambda: scanned_lot(session, new.lot_code, expected=new.expected_lot)
+    )
     quantity = parse_quantity(new.quantity, problems)
     reason = read_reason(new.reason, problems, required=False)
     require(problems)
     assert quantity is not None
-    batch, needs = batch_needs(session, new.batch_no)
+    assert needed is not None
+    assert scanned is not None
     # The batch first, then the lot (the one order every issue takes): two issues of different
     # lots of one material to one batch are counted one after the other against its limit.
+    batch, needs = needed
     batch = _lock_batch(session, batch)
-    lot = lock_lot(session, get_lot(session, new.lot_code).id)  # type: ignore[arg-type]
+    lot = lock_lot(session, scanned.id)  # type: ignore[arg-type]
     today = clock.today()
     problems = gate_problems(session, lot, today)
     material = session.get(Material, lot.material_id)
@@ -239,6 +251,25 @@ def issue(
         clock=clock,
     )  # fmt: skip
     return movement, False
+
+
+def scanned_lot(session: Session, scanned: str, *, expected: str = "") -> Lot:
+    """The lot scanned into an issue form; when the pick list named a lot, it must be that one
+    (the lot in hand is checked, not assumed). Raises Rejected beside the lot field."""
+    lot = lot_from_scan(session, scanned, field="lot")
+    want = expected.strip().upper()
+    if want and lot.lot_code != want:
+        raise Rejected(
+            [
+                Violation(
+                    "lot.not_picked",
+                    f"This is lot {lot.lot_code}; the pick list asks for lot {want}. Scan the "
+                    f"label of {want}, or go back to the pick list to choose another lot.",
+                    "lot",
+                )
+            ]
+        )
+    return lot
 
 
 def _lock_batch(session: Session, batch: Batch) -> Batch:
@@ -440,6 +471,11 @@ class PickLine:
     @property
     def open(self) -> Decimal:
         return max(self.required - self.issued, Decimal(0))
+
+    @property
+    def done(self) -> bool:
+        """Issued in full: nothing left to pick for this line."""
+        return self.open == 0
 
     def to_take(self, stock: Decimal) -> Decimal:
         """How much to issue from a lot holding `stock`: what is still open, at most all of it."""

@@ -21,7 +21,9 @@ from app.models import (
     Party,
     Role,
 )
-from app.services.core.errors import NotFound
+from app.services.core import gs1
+from app.services.core.errors import NotFound, Rejected, Violation, require
+from app.services.core.text import read_text
 
 RECORD_TYPE = "lot"
 
@@ -35,6 +37,71 @@ def get_lot(session: Session, lot_code: str) -> Lot:
     if lot is None:
         raise NotFound(f"There is no lot {lot_code.strip()!r}.")
     return lot
+
+
+def lot_by_id(session: Session, lot_id: int) -> Lot:
+    """Raises NotFound."""
+    lot = session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(f"There is no lot number {lot_id}.")
+    return lot
+
+
+SCAN_LIMIT = 200  # the longest scan kept (a GS1 DataMatrix with several AIs fits)
+
+
+def lot_from_scan(
+    session: Session, scanned: str, *, field: str = "lot", empty: str = "Scan the lot label."
+) -> Lot:
+    """The lot a scan names, for every field that takes a lot: our own GS1 lot label (with or
+    without a symbology prefix such as ]C1, as HRI with brackets, or a GS1 Digital Link) or the
+    lot code typed. Refusals carry `field`, so the message sits beside the field scanned into.
+
+    Raises:
+        Rejected: nothing scanned, not readable, a pallet SSCC or a barcode without a lot, or
+            no such lot.
+    """
+    problems: list[Violation] = []
+    text = read_text(
+        scanned.replace(gs1.GS, "<GS>"),
+        field=field,
+        label="scan",
+        problems=problems,
+        limit=SCAN_LIMIT,
+        required=True,
+        empty=empty,
+    ).replace("<GS>", gs1.GS)
+    require(problems)
+    if text[:1].isdigit() or text.startswith(("]", "(")) or gs1.is_web_address(text):
+        try:
+            scan = gs1.parse_scan(text)
+        except Rejected as exc:
+            raise Rejected([Violation(v.code, v.message, field) for v in exc.violations]) from None
+        if scan.sscc and not scan.lot:
+            raise Rejected(
+                [
+                    Violation(
+                        "scan.sscc",
+                        f"Pallet SSCC {scan.sscc} is not recorded here; scan each lot label.",
+                        field,
+                    )
+                ]
+            )
+        if not scan.lot:
+            raise Rejected(
+                [
+                    Violation(
+                        "scan.no_lot",
+                        "This barcode carries no lot (10); scan the lot label.",
+                        field,
+                    )
+                ]
+            )
+        text = scan.lot
+    try:
+        return get_lot(session, text)
+    except NotFound as exc:
+        raise Rejected([Violation("scan.unknown", exc.message, field)]) from None
 
 
 def balance(session: Session, lot_id: int) -> Decimal:

@@ -26,7 +26,7 @@ from app.models import (
     ShipmentStatus,
     User,
 )
-from app.services.core import audit, gs1, idempotency, numbering, quantities
+from app.services.core import audit, idempotency, numbering, quantities
 from app.services.core.actors import require_role
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Rejected, Violation, require
@@ -129,39 +129,6 @@ def lines(session: Session, shipment: Shipment) -> list[tuple[ShipmentLine, Lot,
     )
 
 
-def _lot_from_scan(session: Session, scanned: str) -> Lot:
-    problems: list[Violation] = []
-    text = read_text(
-        scanned.replace(gs1.GS, "<GS>"),
-        field="scan",
-        label="scan",
-        problems=problems,
-        limit=max_length(ShipmentLine, "scanned"),
-        required=True,
-        empty="Scan the lot label.",
-    ).replace("<GS>", gs1.GS)
-    require(problems)
-    if text[:1].isdigit() or text.startswith(("]", "(")) or gs1.is_web_address(text):
-        scan = gs1.parse_scan(text)
-        if scan.sscc and not scan.lot:
-            raise Rejected(
-                [
-                    Violation(
-                        "scan.sscc",
-                        f"Pallet SSCC {scan.sscc} is not recorded here; scan each lot label.",
-                        "scan",
-                    )
-                ]
-            )
-        if not scan.lot:
-            raise Rejected([Violation("scan.no_lot", "This barcode carries no lot (10).", "scan")])
-        text = scan.lot
-    try:
-        return ledger.get_lot(session, text)
-    except NotFound as exc:
-        raise Rejected([Violation("scan.unknown", exc.message, "scan")]) from None
-
-
 def _picked(session: Session, shipment: Shipment, lot: Lot) -> Decimal:
     return sum(
         (
@@ -221,7 +188,7 @@ def add_line(
     _picking(shipment)
     problems: list[Violation] = []
     amount = quantities.parse_quantity(quantity, problems)
-    lot = _lot_from_scan(session, scanned)
+    lot = ledger.lot_from_scan(session, scanned, field="scan")
     require(problems)
     assert amount is not None
     gates = issuing.gate_problems(session, lot, clock.today())
