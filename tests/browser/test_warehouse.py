@@ -168,12 +168,44 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     expect(asc).to_contain_text("Needed 55.000 kg")
     # Two released lots expire on 2028-05-31: the demo's ASC-2611-07 and this one.
     expect(asc.locator(".pick-lot")).to_have_count(2)
+    # Tapping the lot names it as a hint; the label of the lot in hand is scanned, and Enter
+    # sends the form because batch and quantity are there already. Back to the pick list.
     asc.locator(".pick-lot a", has_text=lot_code).click()
     expect(walt.get_by_label("Quantity")).to_have_value("25.00")
-    walt.get_by_role("button", name="Issue").click()
+    expect(walt.locator("#issue-form")).to_contain_text(f"pick list: lot {lot_code}")
+    expect(walt.get_by_label("Scan the lot label")).to_be_focused()
+    scan(walt, "]C10104012345000016172805311" + f"0{lot_code}")
     expect(walt.locator("#messages")).to_contain_text(f"Issued 25.00 kg of lot {lot_code}")
+    expect(walt.locator("#pick-RM-ASC")).to_contain_text("issued 25.00 kg")
+    walt.goto(f"/lots/{lot_code}")
     expect(walt.locator("#lot-balance")).to_have_text("0.00 kg")
     expect(walt.locator("#lot-where-used")).to_contain_text("VC500-26-0042 — 25.00 kg")
+
+
+def test_scans_into_issue_follow_the_enter_rules(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    """Issue 12 point 2: scanning the batch number moves on instead of sending a half form; a
+    refusal puts the cursor in the field at fault, its text selected, so the next scan replaces
+    it; our own GS1 lot label is read in the lot field."""
+    walt = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(walt, "walt")
+    walt.goto("/lots/issue")
+    expect(walt.get_by_label("Batch number")).to_be_focused()
+    scan(walt, "VC500-26-0042")
+    expect(walt.get_by_label("Scan the lot label")).to_be_focused()
+    assert walt.url.endswith("/lots/issue")  # nothing was sent
+    scan(walt, "]C11728083110MGS-2610-99")  # a label of ours, of a lot that does not exist
+    expect(walt.get_by_label("Quantity")).to_be_focused()
+    walt.keyboard.type("0.1")
+    walt.keyboard.press("Enter")
+    expect(walt.locator("#lot-error")).to_have_text("There is no lot 'MGS-2610-99'.")
+    lot_field = walt.get_by_label("Scan the lot label")
+    expect(lot_field).to_be_focused()
+    expect(walt.get_by_label("Batch number")).to_have_value("VC500-26-0042")
+    assert walt.evaluate("document.body.scrollWidth") <= 360  # the long scan does not widen it
+    scan(walt, "]C11728083110MGS-2610-01")  # replaces the selected text, is not appended
+    expect(walt.locator("#messages")).to_contain_text("Issued 0.1 kg of lot MGS-2610-01")
 
 
 def test_an_expired_lot_is_refused_at_issue_with_the_reason(

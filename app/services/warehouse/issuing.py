@@ -105,23 +105,30 @@ def _fefo_by_material(
     return found
 
 
-def usability_problems(lot: Lot, today: date) -> list[Violation]:
-    """Why a lot may not be used now (status and expiry), in words."""
+def usability_problems(lot: Lot, today: date, field: str | None = None) -> list[Violation]:
+    """Why a lot may not be used now (status and expiry), in words; `field` is the form field
+    the lot was scanned into, so the words sit beside it."""
     problems = []
     status = LotStatus(lot.status)
     if status != LotStatus.RELEASED:
         problems.append(
-            Violation("lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.")
+            Violation(
+                "lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.", field
+            )
         )
     if lot.expiry is not None and lot.expiry < today:
-        problems.append(Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}."))
+        problems.append(
+            Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}.", field)
+        )
     return problems
 
 
-def gate_problems(session: Session, lot: Lot, today: date) -> list[Violation]:
+def gate_problems(
+    session: Session, lot: Lot, today: date, field: str | None = None
+) -> list[Violation]:
     """`usability_problems`, and for a released lot whether its release stands on its evidence:
     a status set in the table but not by a QC decision on record is never relied on."""
-    problems = usability_problems(lot, today)
+    problems = usability_problems(lot, today, field)
     if lot.status == LotStatus.RELEASED:
         unfounded = state_check.evidence_problem(session, RECORD_TYPE, lot)
         if unfounded is not None:
@@ -129,6 +136,7 @@ def gate_problems(session: Session, lot: Lot, today: date) -> list[Violation]:
                 Violation(
                     "lot.status",
                     f"Lot {lot.lot_code} cannot be used: {unfounded}. Ask QA to look into it.",
+                    field,
                 )
             )
     return problems
@@ -170,7 +178,7 @@ def issue(
     batch = _lock_batch(session, batch)
     lot = lock_lot(session, scanned.id)  # type: ignore[arg-type]
     today = clock.today()
-    problems = gate_problems(session, lot, today)
+    problems = gate_problems(session, lot, today, "lot")
     material = session.get(Material, lot.material_id)
     assert material is not None
     limit = None
@@ -180,6 +188,7 @@ def issue(
                 "lot.wrong_material",
                 f"Lot {lot.lot_code} is {material.code}, which batch {batch.batch_no} does "
                 "not use: a material that is not on its bill of materials is never issued to it.",
+                "lot",
             )
         )
     else:
