@@ -87,9 +87,9 @@ def sign_with_password(page: Page, start_button: str, username: str) -> None:
     page.get_by_role("button", name=start_button).click()
     dialog = page.locator("#sign-dialog-card")
     expect(dialog).to_be_visible()
-    details = dialog.locator("details.password-signing")
-    if details.get_attribute("open") is None:
-        dialog.get_by_text("Sign with user ID and password").click()
+    reveal = dialog.locator("#sign-password-reveal")
+    if reveal.count() and reveal.is_visible():
+        reveal.click()
     dialog.get_by_label("User ID").fill(username)
     dialog.get_by_label("Password").fill(DEMO_PASSWORD)
     dialog.get_by_role("button", name="Sign", exact=True).click()

@@ -39,12 +39,17 @@ class Browser:
         return answer
 
     def post(
-        self, path: str, data: dict[str, object] | None = None, *, htmx: bool = False
+        self,
+        path: str,
+        data: dict[str, object] | None = None,
+        *,
+        htmx: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> TestResponse:
         token = csrf_token(self.client, "/")
         if htmx:
-            headers = {"HX-Request": "true", "X-CSRFToken": token}
-            return self.client.post(path, data=data or {}, headers=headers)
+            sent = {"HX-Request": "true", "X-CSRFToken": token, **(headers or {})}
+            return self.client.post(path, data=data or {}, headers=sent)
         return self.client.post(path, data={**(data or {}), "csrf_token": token})
 
 

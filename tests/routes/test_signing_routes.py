@@ -76,7 +76,44 @@ def test_not_activated_user_gets_a_403_with_the_reasons(
     user = make_user("operator")
     status, body = _start(_signed_in(browser, user), "sop", sop.id, "read_and_understood")
     assert status == 403
-    assert "not activated" in body
+    assert "not active for you yet. Next step: an admin checks your identity" in body
+    assert "Sign the acknowledgement" not in body  # not a step they can take yet
+
+
+def test_the_first_signature_names_the_one_missing_step_and_comes_back(
+    browser: Browser,
+    make_user: Callable[..., User],
+    admin: User,
+    session: Session,
+    sop: DocumentRevision,
+) -> None:
+    """Issue 12 point 6: identity checked, acknowledgement not signed yet: the dialog says that
+    one step, links to it, and the signing page leads back to the record afterwards."""
+    user = make_user("qa")
+    signers.record_identity_check(
+        session, actor=admin, user_id=user.id, document_type="passport",  # type: ignore[arg-type]
+        document_reference="X1", clock=at(NOW),
+    )  # fmt: skip
+    _signed_in(browser, user)
+    response = browser.post(
+        "/sign/start",
+        {"record_type": "sop", "record_id": sop.id, "meaning": "read_and_understood"},
+        htmx=True,
+        headers={"HX-Current-URL": f"http://localhost/documents/{sop.id}?tab=1"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "identity" not in body  # done already: not named again
+    assert "One step is left: sign the one-time acknowledgement" in body
+    link = re.search(r'id="sign-missing-step" href="([^"]+)"', body)
+    assert link, body
+    assert html.unescape(link.group(1)) == f"/account?next=/documents/{sop.id}?tab%3D1"
+    page = browser.client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert 'id="back-to-record-link"' in page
+    assert f'href="/documents/{sop.id}?tab=1"' in page
+    # A foreign address is never offered as the way back.
+    elsewhere = browser.client.get("/account?next=https://evil.example/x").get_data(as_text=True)
+    assert "back-to-record" not in elsewhere
 
 
 def test_passkey_signature_over_http_shows_the_manifestation(
@@ -374,7 +411,7 @@ def test_refused_actions_leave_an_audit_event(
         ("access.refused", operator.username, 403),
         ("signing.refused", signer.user.username, 422),
     ]
-    assert "not activated" in (events[1].after or "")
+    assert "not active for you yet" in (events[1].after or "")
 
 
 def test_an_admin_allows_password_signing_for_a_while_from_the_user_page(

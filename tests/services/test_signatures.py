@@ -348,7 +348,7 @@ def test_signing_needs_identity_check_and_acknowledgement(
     session: Session, make_user: Callable[..., User], admin: User, sop: DocumentRevision
 ) -> None:
     user = make_user("qa")
-    with pytest.raises(PermissionDenied, match="not activated"):
+    with pytest.raises(PermissionDenied, match="not active for you yet"):
         begin(session, user, sop)
     with pytest.raises(PermissionDenied, match="identity"):
         signatures.begin_signing(

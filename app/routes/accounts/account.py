@@ -33,6 +33,7 @@ def index() -> str:
         ack_type=signers.ACKNOWLEDGEMENT,
         statement=signers.ACKNOWLEDGEMENT_STATEMENT,
         device=current_device(),
+        back_to=safe_local_path(request.args.get("next")),
     )
 
 

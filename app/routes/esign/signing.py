@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, render_template, request
 from flask_login import current_user, login_required
 
 from app.models import Meaning
-from app.services.core.errors import DomainError, Rejected, SignatureRefused, Violation
-from app.services.esign import signable, signatures
+from app.services.core.errors import (
+    DomainError,
+    PermissionDenied,
+    Rejected,
+    SignatureRefused,
+    Violation,
+)
+from app.services.esign import signable, signatures, signers
 from app.web import (
+    commit,
     current_web_session_id,
     db_session,
     plant_clock,
@@ -19,6 +27,7 @@ from app.web import (
     relying_party,
     render_error,
     rollback,
+    safe_local_path,
     signing_policy,
 )
 
@@ -85,13 +94,31 @@ def start() -> tuple[str, int]:
     reason, when the meaning needs one)."""
     form = request.form
     record = (form.get("record_type", ""), form.get("record_id", ""), form.get("meaning", ""))
-    if record[2] in signatures.MEANINGS_NEEDING_REASON and "reason_code" not in form:
-        return _reason_step(record)
     try:
+        if record[2] in signatures.MEANINGS_NEEDING_REASON and "reason_code" not in form:
+            return _reason_step(record)
         return _dialog(_begin(*record, form))
+    except PermissionDenied as refused:
+        status = signers.status(db_session(), current_user, clock=plant_clock())
+        if status.missing_step is None or record[0] == signers.ACKNOWLEDGEMENT:
+            raise
+        return _not_active_yet(refused, status)
     except Rejected as refused:
         rollback()
         return _reason_step(record, refused, 422)
+
+
+def _not_active_yet(refused: PermissionDenied, status: signers.SignerStatus) -> tuple[str, int]:
+    """Not a dead end: the one step missing before the first signature, with the way to it and
+    back to this record afterwards. The refusal is kept in the audit trail like any other."""
+    rollback()
+    record_refusal(refused)
+    commit()
+    here = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = safe_local_path(here.path + (f"?{here.query}" if here.query else ""))
+    return render_template(
+        "esign/signing/_not_active.html", status=status, back=back, refused=refused
+    ), 403
 
 
 @bp.post("/<int:challenge_id>")

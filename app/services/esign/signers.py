@@ -50,6 +50,33 @@ class SignerStatus:
     def locked(self) -> bool:
         return self.locked_until is not None
 
+    @property
+    def missing_step(self) -> str | None:
+        """The one step still missing before the person can sign: "identity" (an admin checks
+        it), "acknowledgement" (they sign it themselves), or None."""
+        if self.identity_check is None:
+            return "identity"
+        if self.acknowledgement is None:
+            return "acknowledgement"
+        return None
+
+    @property
+    def missing_step_sentence(self) -> str:
+        """What to do next, in words (empty when nothing is missing)."""
+        return MISSING_STEP.get(self.missing_step or "", "")
+
+
+MISSING_STEP = {
+    "identity": (
+        "Electronic signing is not active for you yet. Next step: an admin checks your identity "
+        "(bring an ID document); then you sign a one-time acknowledgement."
+    ),
+    "acknowledgement": (
+        "Electronic signing is not active for you yet. One step is left: sign the one-time "
+        "acknowledgement that your electronic signature is binding, on your signing page."
+    ),
+}
+
 
 def status(session: Session, user: User, clock: Clock) -> SignerStatus:
     """Where a user stands on e-signing."""
@@ -166,13 +193,7 @@ def signing_violations(
                 )
             )
     elif not st.active:
-        problems.append(
-            Violation(
-                "signer.not_activated",
-                "Electronic signing is not activated for you yet: an admin must record your "
-                "identity check and you must sign the one-time acknowledgement.",
-            )
-        )
+        problems.append(Violation("signer.not_activated", st.missing_step_sentence))
     roles = target.meanings.get(meaning)
     if roles is None:
         problems.append(

@@ -42,6 +42,17 @@
     const login = event.target.closest("[data-passkey-login]");
     const sign = event.target.closest("[data-passkey-sign]");
     const dismiss = event.target.closest("[data-dismiss-dialog]");
+    const reveal = event.target.closest("[data-reveal]");
+    if (reveal) {
+      const shown = document.getElementById(reveal.dataset.reveal);
+      if (shown) {
+        shown.hidden = false;
+        reveal.hidden = true;
+        const first = shown.querySelector("input, select, textarea, button");
+        if (first) first.focus();
+      }
+      return;
+    }
     if (dismiss) {
       const slot = dismiss.closest(".sign-dialog-slot");
       if (slot) slot.innerHTML = "";
@@ -82,5 +93,15 @@
       show(errorBox, explain(err));
     }
     button.disabled = false;
+  });
+
+  // The signing panel opens below the record on a phone: bring it into view and put the finger
+  // (or the cursor) on its first control, so tapping "Release" visibly does something.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const card = event.target && event.target.id === "sign-dialog" ? event.target.querySelector(".sign-dialog") : null;
+    if (!card) return;
+    card.scrollIntoView({ block: "start", behavior: "instant" });
+    const first = card.querySelector("[aria-invalid=true], select, input:not([type=hidden]), textarea, [data-passkey-sign], a.btn, button");
+    if (first) first.focus({ preventScroll: true });
   });
 })();
