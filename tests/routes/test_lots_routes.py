@@ -120,7 +120,9 @@ def test_a_lot_page_shows_grouped_quantities_and_forms_prefill_plain_numbers(
     assert 'Batch <span class="code">VC500-26-0042</span>: 100,000 tablets' in picking
     assert "Needed <strong>55.000 kg</strong>" in picking
     # The issue form the pick list links to is filled with a plain number the form reads.
-    issue = walt.client.get("/lots/issue?expected_lot=ASC-1&batch_no=VC500-26-0042&quantity=12500.50")
+    issue = walt.client.get(
+        "/lots/issue?expected_lot=ASC-1&batch_no=VC500-26-0042&quantity=12500.50"
+    )
     assert 'value="12500.50"' in issue.get_data(as_text=True)
     assert ledger.balance(session, lot.id) == Decimal("12500.50")  # stored as received
 
