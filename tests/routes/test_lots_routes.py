@@ -268,3 +268,36 @@ def test_a_correction_and_a_count_answer_beside_their_fields_and_show_the_old_va
     )
     page = walt.client.get("/lots/MCC-2610-01").get_data(as_text=True)
     assert "Waiting for QA&#39;s approval." in page or "Waiting for QA's approval." in page
+
+
+def test_choosing_the_material_loads_its_suppliers_at_once(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    """Issue 12 point 8: the receipt form asks again when the material changes (htmx GET with
+    the form's values), and comes back with that material's approved suppliers, what was typed
+    kept, and its only supplier chosen."""
+    demo_master.seed_master_data(session, actor=SYSTEM, clock=CLOCK)
+    walt = signed_in("warehouse")
+    blank = walt.client.get("/lots/receive").get_data(as_text=True)
+    assert "Choose the material first" in blank
+    assert 'hx-trigger="change"' in blank and 'hx-params="not csrf_token"' in blank
+    answer = walt.client.get(
+        "/lots/receive?material=RM-ASC&supplier_lot=S-9&key=k-1",
+        headers={"HX-Request": "true"},
+    )
+    partial = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "<html" not in partial  # the receipt part only
+    assert '<option value="SUP-NORTHBRIDGE" selected>' in partial
+    assert 'value="S-9"' in partial
+    assert 'name="key" value="k-1"' in partial
+    assert count(session, Lot) == 0
+
+
+def test_qa_hold_is_amber_not_the_red_of_reject(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    lot = _lot(session, make_user)
+    page = signed_in("qa").client.get(f"/lots/{lot.lot_code}").get_data(as_text=True)
+    assert 'class="btn btn-danger btn-block" type="submit">Reject</button>' in page
+    assert 'class="btn btn-caution btn-block" type="submit">Put on hold</button>' in page

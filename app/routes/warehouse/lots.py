@@ -48,6 +48,10 @@ def _receipt_page(
     material = (
         materials.get_by_code(session, form.get("material", "")) if form.get("material") else None
     )
+    suppliers = materials.suppliers_of(session, material.id) if material else []  # type: ignore[arg-type]
+    if form.get("supplier", "") not in {p.code for p in suppliers}:
+        # The material's only approved supplier is chosen for the receiver; any other is theirs.
+        form = {**form, "supplier": suppliers[0].code if len(suppliers) == 1 else ""}
     template = "warehouse/lots/_receipt.html" if wants_partial() else "warehouse/lots/receive.html"
     return render_template(
         template,
@@ -55,7 +59,7 @@ def _receipt_page(
         errors=errors,
         key=form.get("key") or new_key(),
         material=material,
-        suppliers=materials.suppliers_of(session, material.id) if material else [],  # type: ignore[arg-type]
+        suppliers=suppliers,
         materials=materials.list_materials(session, include_inactive=False),
         tlc_sources=[p for p in parties.list_parties(session) if p.active],
     ), status
@@ -64,8 +68,9 @@ def _receipt_page(
 @bp.get("/receive")
 @login_required
 def receive_page() -> tuple[str, int]:
-    """Scan the supplier's label first; the form fills itself."""
-    return _receipt_page({})
+    """Scan the supplier's label first; the form fills itself. htmx asks again with the form's
+    values when the material changes, for the form with that material's suppliers."""
+    return _receipt_page(request.args if wants_partial() else {})
 
 
 @bp.post("/receive/scan")
@@ -85,9 +90,6 @@ def scan() -> tuple[str, int]:
         "quantity": str(found.quantity) if found.quantity is not None else "",
         "gtin": found.gtin or "",
     }
-    suppliers = materials.suppliers_of(db_session(), material.id) if material else []  # type: ignore[arg-type]
-    if len(suppliers) == 1:
-        form["supplier"] = suppliers[0].code
     return _receipt_page(form)
 
 
@@ -179,13 +181,13 @@ def lot_page(
     )
 
 
-def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, bool]]:
-    """The QC decisions open for a lot in `status`: (meaning, button words, is it a danger)."""
+def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, str]]:
+    """The QC decisions open for a lot in `status`: (meaning, button words, button tone)."""
     words = {
-        Meaning.RELEASED: ("Release", False),
-        Meaning.REJECTED: ("Reject", True),
-        Meaning.HELD: ("Put on hold", True),
-        Meaning.HOLD_LIFTED: ("Lift hold", False),
+        Meaning.RELEASED: ("Release", "primary"),
+        Meaning.REJECTED: ("Reject", "danger"),
+        Meaning.HELD: ("Put on hold", "caution"),
+        Meaning.HOLD_LIFTED: ("Lift hold", "primary"),
     }
     return [
         (meaning, *words[meaning])
