@@ -29,3 +29,14 @@ def full_redirect(location: str) -> Response:
         response.headers["HX-Redirect"] = location
         return response
     return redirect(location)  # type: ignore[return-value]
+
+
+def in_place(body: str, status: int, target: str) -> Response:
+    """Answer with the partial that replaces `target` (outerHTML), whichever element sent the
+    request: a refusal shown in the section of the form, not where a page would go. The address
+    bar stays (a boosted form would otherwise push the form's URL for a page never shown)."""
+    response = Response(body, status=status)
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = "outerHTML"
+    response.headers["HX-Push-Url"] = "false"
+    return response

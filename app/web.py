@@ -283,16 +283,8 @@ def init_app(app: Flask) -> None:
 
 
 def _plant_time(value: datetime | None) -> str:
-    """A server time shown in the plant's zone with its UTC offset: 2026-11-22 14:05:09 +01:00."""
-    if value is None:
-        return ""
-    local = value.astimezone(settings().plant_tz)
-    return (
-        local.strftime("%Y-%m-%d %H:%M:%S ")
-        + local.strftime("%z")[:3]
-        + ":"
-        + local.strftime("%z")[3:]
-    )
+    """A server time in the plant's zone with its abbreviation: 2026-11-22 14:05 CET."""
+    return "" if value is None else plant_clock().shown(value)
 
 
 def _is_future(value: datetime | None) -> bool:

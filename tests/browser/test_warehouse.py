@@ -45,7 +45,9 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
 
     # A label with a wrong check digit is refused where it was scanned.
     scan(walt, "]C10104012345000017172805311" + "0S-1")
-    expect(walt.locator("#scan-error")).to_contain_text("Invalid GTIN check digit")
+    expect(walt.locator("#scan-error")).to_contain_text(
+        "The GTIN 04012345000017 has a wrong check digit (7; it should be 6)"
+    )
     expect(walt.locator("#scan")).to_be_focused()
 
     scan(walt, SUPPLIER_LABEL)
@@ -84,9 +86,11 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
 
     # The label: GS1-128 that scans back to GTIN, expiry and our lot code.
     walt.goto(f"/lots/{lot_code}")
-    walt.get_by_role("button", name="Print lot label").click()
-    expect(walt.locator("#label-hri")).to_have_text(f"(01)04012345000016(17)280531(10){lot_code}")
-    expect(walt.locator(".label-status")).to_have_text("QUARANTINE")
+    walt.get_by_role("button", name="Print lot labels (2 containers)").click()
+    expect(walt.locator(".label-hri")).to_have_text(
+        [f"(01)04012345000016(17)280531(10){lot_code}"] * 2  # one label per container
+    )
+    expect(walt.locator(".label-status")).to_have_text(["QUARANTINE"] * 2)
     walt.wait_for_function("window.printed === 1")
     # A preview is marked as one and has nothing to scan; it records nothing.
     walt.goto(f"/lots/{lot_code}/label")
@@ -99,13 +103,13 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     sharp = sharp_context.new_page()
     sign_in(sharp, "walt")
     sharp.goto(f"/lots/{lot_code}")
-    sharp.get_by_role("button", name="Print lot label").click()
+    sharp.get_by_role("button", name="Reprint lot labels (2 containers)").click()
     expect(sharp.locator("#reason-error")).to_have_text(
         "This label was printed before: give a reason for the reprint."
     )
-    sharp.get_by_label("Reason, if this is a reprint").fill("Check the barcode scans")
-    sharp.get_by_role("button", name="Print lot label").click()
-    picture = sharp.locator(".label-barcode svg").screenshot(scale="device")
+    sharp.get_by_label("Reason for the reprint").fill("Check the barcode scans")
+    sharp.get_by_role("button", name="Reprint lot labels (2 containers)").click()
+    picture = sharp.locator(".label-barcode svg").first.screenshot(scale="device")
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(picture)))
     assert [(b.format.name, b.symbology_identifier, b.text) for b in found] == [
         ("Code128", "]C1", f"(01)04012345000016(17)280531(10){lot_code}")
@@ -148,6 +152,11 @@ def test_walt_receives_by_scanning_and_quinn_releases_with_a_passkey(
     expect(walt.locator("#lot-qc")).to_have_count(0)  # QC decisions are QA's
     # The containers still say QUARANTINE: the lot page says so until the label is reprinted.
     expect(walt.locator("#label-out-of-date")).to_contain_text("Label out of date")
+    # The history in sentences, not event names (issue 12 point 12).
+    expect(walt.locator("#lot-history")).to_contain_text(
+        "Released by Quinn Adeyemi — passkey signature"
+    )
+    expect(walt.locator("#lot-history")).not_to_contain_text("signature.created")
 
     # Sam plans the batch from the effective revision; its bill of materials is scaled.
     sam = new_context(live_server.url, TABLET).new_page()

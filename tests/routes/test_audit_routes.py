@@ -1,9 +1,11 @@
-"""The audit page: filterable by entity and by user, times in the plant zone with offset."""
+"""The audit page: filterable by entity and by user, each event in a sentence, times in the
+plant zone with its abbreviation."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 import pytest
@@ -34,8 +36,18 @@ def test_audit_page_filters_by_entity_and_user(
     assert "user.deactivated" in page and "login.succeeded" in page
     assert "user.created" not in page  # those were made by the CLI actor
 
-    # Plant zone (Europe/Berlin in tests) with its UTC offset, e.g. 2026-11-22 17:05:09 +01:00
-    assert " +01:00" in page or " +02:00" in page
+    # Each event in a sentence with the actor's name; the stored action beside it for inspectors.
+    assert (
+        f'<strong class="audit-sentence">Account deactivated by {admin.full_name}</strong>' in page
+    )
+    assert (
+        '<code class="audit-action" title="The action as the trail stores it">user.deactivated'
+        in page
+    )
+    # Plant zone (Europe/Berlin in tests) with its abbreviation: 2026-11-22 10:00 CET (CEST in
+    # summer; on PostgreSQL the trail's time is the database's own clock).
+    assert re.search(r">\d{4}-\d\d-\d\d \d\d:\d\d CES?T</time>", page)
+    assert not re.search(r"[+-]\d\d:\d\d<", page)  # no offset in the text people read
 
 
 def test_audit_export_is_a_csv_of_the_filtered_events(

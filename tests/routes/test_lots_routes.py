@@ -68,7 +68,10 @@ def test_a_bad_scan_is_answered_in_place(
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert html.lstrip().startswith('<div id="receipt"')  # the partial, not a page
-    assert '<p class="field-error" id="scan-error">GTIN: Invalid GTIN check digit' in html
+    assert (
+        '<p class="field-error" id="scan-error">The GTIN 04012345000017 has a wrong check digit '
+        "(7; it should be 6): the barcode is damaged or mistyped. Scan it again.</p>"
+    ) in html
 
     filled = walt.post("/lots/receive/scan", {"scan": "0104012345000016"}, htmx=True)
     assert filled.status_code == 200

@@ -43,7 +43,10 @@ def test_bad_gtin_is_named_beside_the_field(
     refused = qa.post("/materials/", {**MATERIAL, "gtin": "09501101020918"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert '<p class="field-error" id="gtin-error">Not a valid GTIN' in html
+    assert (
+        '<p class="field-error" id="gtin-error">The GTIN 09501101020918 has a wrong check digit '
+        "(8; it should be 7): check the number you typed.</p>"
+    ) in html
     assert 'value="Ascorbic acid"' in html
     assert count(session, Material) == 0
 

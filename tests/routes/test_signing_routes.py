@@ -131,8 +131,8 @@ def test_passkey_signature_over_http_shows_the_manifestation(
     assert f'id="signatures-sop-{sop.id}"' in body and 'hx-swap-oob="true"' in body
     assert "Quinn Adeyemi" in body
     assert "Read and understood" in body
-    # Plant time (Europe/Berlin in tests) with its UTC offset.
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", body)
+    # Plant time (Europe/Berlin in tests) with the zone's abbreviation.
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T", body)
     page = browser.client.get(f"/documents/{sop.document_id}").get_data(as_text=True)
     assert "Quinn Adeyemi" in page and "(passkey)" in page
 

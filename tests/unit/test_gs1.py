@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.services.core.errors import Rejected
-from app.services.core.gs1 import lot_label, parse_scan
+from app.services.core.gs1 import lot_label, parse_scan, wrong_check_digit
 
 GS = "\x1d"
 
@@ -44,7 +44,7 @@ def test_symbology_is_kept_and_serials_and_counts_are_read() -> None:
 @pytest.mark.parametrize(
     ("raw", "words"),
     [
-        ("]C101040123450000171728053110S-1", "Invalid GTIN check digit"),
+        ("]C101040123450000171728053110S-1", r"GTIN 04012345000017 has a wrong check digit"),
         ("01040123450000161728023110S-1", "date"),  # 31 February
         ("hello world", "not a GS1 label"),
         ("   ", "Nothing was scanned"),
@@ -108,10 +108,52 @@ def test_a_digital_link_carries_serials_quantities_and_encoded_lots() -> None:
     [
         ("https://example.com/products?id=12", "is not a GS1 Digital Link: its path holds no GTIN"),
         ("http://example.com/", "is not a GS1 Digital Link"),
-        ("https://example.com/01/09501101020918/10/A", "Invalid GTIN check digit"),
+        ("https://example.com/01/09501101020918/10/A", "GTIN 09501101020918 has a wrong check"),
         ("https://example.com/01/09501101020917/10/A?17=280231", r"not be read: .*\(17\) date"),
     ],
 )
 def test_a_web_address_that_is_not_a_good_digital_link_says_so(raw: str, words: str) -> None:
     with pytest.raises(Rejected, match=words):
         parse_scan(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "sentence"),
+    [
+        (
+            "]C10109501101020918",
+            "The GTIN 09501101020918 has a wrong check digit (8; it should be 7): the barcode is "
+            "damaged or mistyped. Scan it again.",
+        ),
+        (
+            "(01)09501101020918(10)A",  # typed from the text under the bars
+            "The GTIN 09501101020918 has a wrong check digit (8; it should be 7): the barcode is "
+            "damaged or mistyped. Scan it again.",
+        ),
+        (
+            "]C100376104250021234568",
+            "The SSCC 376104250021234568 has a wrong check digit (8; it should be 9): the barcode "
+            "is damaged or mistyped. Scan it again.",
+        ),
+        (
+            "0209501101020918",
+            "The GTIN of the contents 09501101020918 has a wrong check digit (8; it should be 7): "
+            "the barcode is damaged or mistyped. Scan it again.",
+        ),
+    ],
+)
+def test_a_wrong_check_digit_is_said_in_plain_words(raw: str, sentence: str) -> None:
+    """Issue 12 point 12: the digit found, the one it should be, and what to do."""
+    with pytest.raises(Rejected) as refused:
+        parse_scan(raw)
+    assert [(v.code, v.message, v.field) for v in refused.value.violations] == [
+        ("scan.invalid", sentence, "scan")
+    ]
+
+
+def test_a_typed_gtin_is_to_be_checked_not_scanned_again() -> None:
+    assert wrong_check_digit("GTIN", "9501101020918", typed=True) == (
+        "The GTIN 9501101020918 has a wrong check digit (8; it should be 7): check the number "
+        "you typed."
+    )
+    assert wrong_check_digit("GTIN", "9501101020917") is None  # right: nothing to say

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
-from app.services.core import audit, spreadsheet
+from app.services.core import audit, history, spreadsheet
 from app.web import db_session
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -23,12 +23,12 @@ def _filter(limit: int = 200) -> audit.AuditFilter:
 @bp.get("/")
 @login_required
 def index() -> str:
-    """Newest events first; filters come from the query string."""
+    """Newest events first, each in a sentence; filters come from the query string."""
     flt = _filter()
     events = audit.list_events(db_session(), viewer=current_user, flt=flt)
     return render_template(
         "core/audit/index.html",
-        events=events,
+        events=history.tell(db_session(), events),
         flt=flt,
         entity_types=audit.entity_types(db_session()),
     )

@@ -10,9 +10,10 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.forms import new_key, parse_date
-from app.htmx import full_redirect, wants_partial
+from app.htmx import full_redirect, in_place, is_htmx, wants_partial
 from app.models import LotStatus, Meaning, Role
 from app.routes.quality.qc import evidence_context
+from app.services.core import history
 from app.services.core.errors import GateViolation, Rejected
 from app.services.core.quantities import shown
 from app.services.esign import signatures
@@ -175,8 +176,8 @@ def lot_page(
         may_correct=corrections.may_correct(session, view.lot, current_user),
         may_count=current_user.has_role(*ledger.WAREHOUSE),
         may_approve_count=current_user.has_role(Role.QA),
-        may_print=labels.may_print(current_user),
-        label_out_of_date=labels.out_of_date(session, view.lot),
+        label=labels.label_state(session, view.lot, current_user),
+        history=history.tell(session, view.history),
         **evidence_context(view.lot),
     )
 
@@ -199,7 +200,7 @@ def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, str]]:
 @bp.get("/<lot_code>/label")
 @login_required
 def label(lot_code: str) -> str:
-    """A preview of the lot's label: marked as one, without a barcode, nothing recorded."""
+    """A preview of the lot's labels: marked as one, without a barcode, nothing recorded."""
     return render_template(
         "warehouse/lots/label.html", view=labels.preview(db_session(), lot_code), printed=None
     )
@@ -208,7 +209,23 @@ def label(lot_code: str) -> str:
 @bp.post("/<lot_code>/label")
 @login_required
 def print_label(lot_code: str) -> ResponseReturnValue:
-    """Record the print (a reprint needs a reason) and answer with the label to print."""
+    """Record the print (a reprint needs a reason) and answer with the labels to print, one per
+    container; a refusal answers htmx with the label section in place, the message beside it."""
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
+        if not is_htmx():
+            return lot_page(lot_code, label_errors=exc)
+        session = db_session()
+        lot = ledger.get_lot(session, lot_code)
+        section = render_template(
+            "warehouse/lots/_label.html",
+            lot=lot,
+            label=labels.label_state(session, lot, current_user),
+            errors=exc,
+            reason=request.form.get("reason", ""),
+        )
+        return in_place(section, exc.status_code, f"#lot-{lot.id}-label")
+
     return act(
         lambda: labels.print_label(
             db_session(),
@@ -220,7 +237,7 @@ def print_label(lot_code: str) -> ResponseReturnValue:
         done=lambda printed: render_template(
             "warehouse/lots/label.html", view=printed.view, printed=printed
         ),
-        refused=lambda exc: lot_page(lot_code, label_errors=exc),
+        refused=_refused,
     )
 
 

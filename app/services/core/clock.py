@@ -40,6 +40,10 @@ class Clock:
         """`instant` in the plant's zone, for display."""
         return instant.astimezone(self.zone)
 
+    def shown(self, instant: datetime) -> str:
+        """`instant` as people read it at the plant: 2026-12-04 09:15 CET."""
+        return plant_time(instant, self.zone)
+
     def at(self, instant: datetime) -> StoppedClock:
         """A clock of the same plant stopped at `instant` (tests, back-dated demo history)."""
         return StoppedClock(instant, self.zone)
@@ -61,6 +65,17 @@ class StoppedClock(Clock):
 
     def advance(self, delta: timedelta) -> None:
         self._instant += delta
+
+
+def plant_time(instant: datetime, zone: ZoneInfo) -> str:
+    """A server time in the plant's zone with the zone's own abbreviation, as the floor reads a
+    wall clock: "2026-12-04 09:15 CET", "2026-07-01 14:05 CEST" (never "+00:00"). A zone without
+    an abbreviation (tzdata writes "+04" for Dubai) is named by its offset: "UTC+04"."""
+    local = instant.astimezone(zone)
+    name = local.tzname() or ""
+    if name[:1] in ("+", "-"):
+        name = f"UTC{name}"
+    return f"{local:%Y-%m-%d %H:%M} {name}".rstrip()
 
 
 def system_clock(zone: ZoneInfo) -> Clock:

@@ -22,6 +22,7 @@ from decimal import Decimal
 import barcode
 from barcode.writer import SVGWriter
 from biip import ParseConfig, ParseError, parse
+from biip.checksums import gs1_standard_check_digit
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 
@@ -95,6 +96,32 @@ def _digital_link(uri: str) -> GS1Message:
     return link.as_gs1_message()
 
 
+def wrong_check_digit(key: str, digits: str, *, typed: bool = False) -> str | None:
+    """The sentence for a GTIN or SSCC whose last digit is not its GS1 check digit, naming the
+    digit found and the one it should be; None when the check digit is right. A scan is to be
+    scanned again (a damaged or misread label); a typed number is to be checked."""
+    if not digits.isdigit() or len(digits) < 2:
+        return None
+    expected = gs1_standard_check_digit(digits[:-1])
+    if str(expected) == digits[-1]:
+        return None
+    fix = "check the number you typed" if typed else "the barcode is damaged or mistyped"
+    again = "" if typed else " Scan it again."
+    return (
+        f"The {key} {digits} has a wrong check digit ({digits[-1]}; it should be {expected}): "
+        f"{fix}.{again}"
+    )
+
+
+# What the keys whose check digit biip verifies are called on the floor.
+_KEYS = {"00": "SSCC", "01": "GTIN", "02": "GTIN of the contents"}
+
+
+def _key_problem(ai: str, value: str, problem: str) -> str:
+    """biip's error for a GTIN or SSCC in our words (its own words when it is not the digit)."""
+    return wrong_check_digit(_KEYS.get(ai, f"({ai})"), value) or f"({ai}): {problem}"
+
+
 def _refused(message: str) -> Rejected:
     return Rejected([Violation("scan.invalid", message, "scan")])
 
@@ -122,7 +149,7 @@ def parse_scan(raw: str) -> Scan:
     for es in message.element_strings:
         ai = es.ai.ai
         if es.gtin_error or es.sscc_error:
-            raise _refused(f"{es.ai.data_title}: {es.gtin_error or es.sscc_error}")
+            raise _refused(_key_problem(es.ai.ai, es.value, es.gtin_error or es.sscc_error or ""))
         if ai == "01":
             scan.gtin = es.gtin.value if es.gtin else es.value
         elif ai == "10":
@@ -151,6 +178,13 @@ class LotLabel:
     element_string: str  # with FNC1 where needed, for the printer
     hri: str
     svg: str  # the GS1-128 symbol, for the printable page
+    # The same symbol drawn again from the first one on the page (labels of the same lot on one
+    # sheet repeat it without repeating every bar).
+    svg_again: str = ""
+
+
+# The id of the symbol's bars in `LotLabel.svg`, which `LotLabel.svg_again` draws again.
+SYMBOL_ID = "lot-label-bars"
 
 
 def lot_label(*, gtin: str | None, lot_code: str, expiry: date | None) -> LotLabel:
@@ -190,4 +224,11 @@ def lot_label(*, gtin: str | None, lot_code: str, expiry: date | None) -> LotLab
         f'width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}"',
         1,
     )
-    return LotLabel(element_string=data, hri=GS1Message.parse(data).as_hri(), svg=svg)
+    svg = svg.replace('id="barcode_group"', f'id="{SYMBOL_ID}"', 1)
+    again = (
+        f'<svg version="1.1" xmlns="http://www.w3.org/2000/svg" width="{width}mm" '
+        f'height="{height}mm" viewBox="0 0 {width} {height}"><use href="#{SYMBOL_ID}"/></svg>'
+    )
+    return LotLabel(
+        element_string=data, hri=GS1Message.parse(data).as_hri(), svg=svg, svg_again=again
+    )

@@ -169,12 +169,12 @@ def signing_violations(
     if not signer.active:
         problems.append(Violation("signer.inactive", "This account is deactivated."))
     st = status(session, signer, clock=clock)
-    if st.locked:
+    if st.locked_until is not None:
         problems.append(
             Violation(
                 "signer.locked",
                 "Signing is locked for your account after repeated failed attempts "
-                f"(until {st.locked_until:%H:%M} UTC). An admin has been alerted.",
+                f"(until {clock.local(st.locked_until):%H:%M %Z}). An admin has been alerted.",
             )
         )
     if target.record_type == ACKNOWLEDGEMENT:

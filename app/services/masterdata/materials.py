@@ -15,7 +15,7 @@ from biip.gtin import Gtin
 from sqlmodel import Session, col, or_, select
 
 from app.models import Material, MaterialKind, MaterialSupplier, Party, PartyKind, Tracking
-from app.services.core import audit
+from app.services.core import audit, gs1
 from app.services.core.actors import Actor
 from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
@@ -79,7 +79,8 @@ def normalise_gtin(raw: str) -> tuple[str | None, Violation | None]:
     try:
         return Gtin.parse(text).as_gtin_14(), None
     except ParseError as exc:
-        return None, Violation("gtin.check_digit", f"Not a valid GTIN: {exc}", "gtin")
+        words = gs1.wrong_check_digit("GTIN", text, typed=True) or f"Not a valid GTIN: {exc}"
+        return None, Violation("gtin.check_digit", words, "gtin")
 
 
 def _allergens(raw: str) -> str:

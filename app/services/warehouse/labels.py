@@ -1,6 +1,9 @@
 """Lot labels: a label exists only as an audited print (a reprint needs a reason), carries the
 status it was printed with, and goes out of date when the lot's status changes after printing.
-Anyone may look at a preview, which is marked as one and carries no barcode."""
+A lot received in N containers prints N labels at once, "1 of N" to "N of N", under one print
+record; each carries the lot's own GS1-128 (the container number is words on the label, not a
+barcode of its own). Anyone may look at a preview, which is marked as one and carries no
+barcode."""
 
 from __future__ import annotations
 
@@ -37,6 +40,16 @@ class PrintedLabel:
     data: gs1.LotLabel
     status: str  # the status printed on it
     reprint: bool
+    count: int  # labels printed: one per container
+
+
+@dataclass(frozen=True)
+class LabelState:
+    """What the lot page's label section offers a user: the same rules print_label enforces."""
+
+    may_print: bool
+    reprint: bool  # printed before: a print now is a reprint and needs a reason
+    out_of_date: str | None  # the status the containers' labels show, when no longer the lot's
 
 
 def last_print(session: Session, lot: Lot) -> AuditEvent | None:
@@ -54,15 +67,26 @@ def last_print(session: Session, lot: Lot) -> AuditEvent | None:
 def out_of_date(session: Session, lot: Lot) -> str | None:
     """The status the lot's last label shows, when it is no longer the lot's status (the
     label on the containers is wrong: reprint it); None when it is current or never printed."""
-    printed = last_print(session, lot)
+    return _stale(lot, last_print(session, lot))
+
+
+def _stale(lot: Lot, printed: AuditEvent | None) -> str | None:
     shown = json.loads(printed.after or "{}").get("status") if printed else None
     return shown if shown is not None and shown != lot.status else None
+
+
+def label_state(session: Session, lot: Lot, user: User) -> LabelState:
+    """Whether `user` may print the lot's labels, whether that would be a reprint (which asks
+    for a reason), and whether the labels on its containers are out of date."""
+    printed = last_print(session, lot)
+    return LabelState(may_print(user), printed is not None, _stale(lot, printed))
 
 
 def print_label(
     session: Session, *, actor: User, lot_code: str, reprint_reason: str = "", clock: Clock
 ) -> PrintedLabel:
-    """Record the print of the lot's label (a reprint needs a reason) and return what to print.
+    """Record the print of the lot's labels, one per container (a reprint needs a reason), and
+    return what to print.
 
     Raises:
         PermissionDenied: not warehouse, QA or admin. NotFound. Rejected: a reprint without a
@@ -71,12 +95,13 @@ def print_label(
     require_role(actor, *PRINTERS, action="print lot labels")
     view = load_lot(session, lot_code)
     lot = lock_lot(session, view.lot.id)  # type: ignore[arg-type]
-    printed_before = last_print(session, lot) is not None
+    last = last_print(session, lot)
+    printed_before = last is not None
     problems: list[Violation] = []
     reprint_reason = read_reason(reprint_reason, problems, required=False)
     require(problems)
     if printed_before and not reprint_reason:
-        stale = out_of_date(session, lot)
+        stale = _stale(lot, last)
         hint = f" (its label says {stale.replace('_', ' ')})" if stale else ""
         raise Rejected(
             [
@@ -93,11 +118,16 @@ def print_label(
         action="lot.label_reprinted" if printed_before else "lot.label_printed",
         entity_type=RECORD_TYPE,
         entity_id=lot.id,
-        after={"lot_code": lot.lot_code, "status": lot.status, "expiry": lot.expiry},
+        after={
+            "lot_code": lot.lot_code,
+            "status": lot.status,
+            "expiry": lot.expiry,
+            "labels": lot.containers,
+        },
         reason=reprint_reason or None,
         clock=clock,
     )
     data = gs1.lot_label(
         gtin=view.material.gtin or lot.gtin, lot_code=lot.lot_code, expiry=lot.expiry
     )
-    return PrintedLabel(view, data, lot.status, printed_before)
+    return PrintedLabel(view, data, lot.status, printed_before, lot.containers)

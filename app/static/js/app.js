@@ -24,8 +24,19 @@
   document.addEventListener("htmx:sendError", () => showNetwork(false));
   document.addEventListener("htmx:afterRequest", (e) => { if (e.detail.xhr && e.detail.xhr.status) showNetwork(true); });
 
-  // Printable pages (labels until the bridge prints them) open the print dialog once.
-  if (document.querySelector("[data-autoprint]")) window.addEventListener("load", () => window.print());
+  // Printable pages (labels until the bridge prints them) open the print dialog once, whether
+  // the page was loaded or swapped in by a boosted form; a [data-print] button prints again.
+  function autoprint() {
+    const sheet = document.querySelector("[data-autoprint]:not([data-autoprinted])");
+    if (!sheet) return;
+    sheet.setAttribute("data-autoprinted", "");
+    window.print();
+  }
+  window.addEventListener("load", autoprint);
+  document.addEventListener("htmx:afterSettle", autoprint);
+  document.addEventListener("click", (e) => {
+    if (e.target instanceof Element && e.target.closest("[data-print]")) window.print();
+  });
 
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
