@@ -21,6 +21,7 @@ class BatchStatus(StrEnum):
     IN_REVIEW = "in_review"
     RELEASED = "released"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"  # planned, taken back with a reason; never deleted
 
     @property
     def label(self) -> str:

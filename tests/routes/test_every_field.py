@@ -422,6 +422,14 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
         {"recipe": "VC500", "batch_no": "VC500-26-0099", "planned": "100000",
          "customer_po": "PO-4711", "due_date": "2026-12-15"},
     ),
+    "/batches/check": lambda p: Case(
+        "/batches/check",
+        {"recipe": "VC500", "batch_no": "VC500-26-0099", "planned": "100000",
+         "customer_po": "PO-4711", "due_date": "2026-12-15"},
+    ),
+    "/batches/<batch_no>/cancel": lambda p: Case(
+        "/batches/VC500-26-0001/cancel", {"reason": "Planned twice"}
+    ),
     "/batches/<batch_no>/excess-approvals": lambda p: Case(
         "/batches/VC500-26-0001/excess-approvals",
         {"material": "RM-MGS", "quantity": "0.1", "reason": "Spilled at the scale",

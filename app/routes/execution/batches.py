@@ -1,5 +1,6 @@
-"""Batches: a supervisor creates one from the effective master batch record, and approves an
-excess issue of a material with a reason."""
+"""Batches: a supervisor checks the scaled bill of materials of a new batch and creates it from
+the effective master batch record, cancels a planned one with a reason, and approves an excess
+issue of a material with a reason."""
 
 from __future__ import annotations
 
@@ -11,54 +12,77 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from app.forms import new_key, parse_date
-from app.htmx import full_redirect
+from app.htmx import full_redirect, wants_partial
 from app.models import Role
 from app.services.core.errors import Rejected
-from app.services.execution import batches, excess_issues
-from app.services.mbr import reading
+from app.services.execution import batches, excess_issues, planning
 from app.web import act, db_session, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
 
-def _index(form: object, errors: Rejected | None = None) -> str:
+def _batch_in(form: Mapping[str, str]) -> planning.BatchIn:
+    return planning.BatchIn(
+        recipe_code=form.get("recipe", ""),
+        batch_no=form.get("batch_no", ""),
+        planned=form.get("planned", ""),
+        customer_po=form.get("customer_po", ""),
+        due_date=parse_date(form.get("due_date", ""), "due_date", "due date", required=False),
+    )
+
+
+def _index(
+    form: Mapping[str, str],
+    errors: Rejected | None = None,
+    plan: planning.BatchPlan | None = None,
+) -> str:
     session = db_session()
+    new = planning.new_batch_form(session, form)
     return render_template(
         "execution/batches/index.html",
         items=batches.list_batches(session),
-        recipes=[r for r, _ in reading.list_recipes(session)],
-        form=form,
-        errors=errors,
+        may_create=planning.may_create_batch(current_user),
+        new=new,
+        errors=errors or new.errors,
+        plan=plan,
     )
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
-    return _index({})
+    """The batches, and the "New batch" form for those who may create one; `?recipe=` opens it
+    with the recipe's nominal size filled in. The recipe select asks htmx for the form alone."""
+    if wants_partial():
+        new = planning.new_batch_form(db_session(), request.args)
+        return render_template("execution/batches/_new.html", new=new, errors=new.errors)
+    return _index(request.args)
+
+
+@bp.post("/check")
+@login_required
+def check() -> ResponseReturnValue:
+    """The batch as it would be created, its bill of materials scaled: confirm or change it."""
+    form = request.form
+    return act(
+        lambda: planning.check_batch(
+            db_session(), actor=current_user, new=_batch_in(form), clock=plant_clock()
+        ),
+        done=lambda plan: _index(form, plan=plan),
+        refused=lambda exc: (_index(form, exc), 422),
+    )
 
 
 @bp.post("/")
 @login_required
 def create() -> ResponseReturnValue:
+    """Create the batch that was checked (every rule checked again)."""
     form = request.form
 
     def _do() -> Any:
-        batch = batches.create_batch(
-            db_session(),
-            actor=current_user,
-            new=batches.BatchIn(
-                recipe_code=form.get("recipe", ""),
-                batch_no=form.get("batch_no", ""),
-                planned=form.get("planned", ""),
-                customer_po=form.get("customer_po", ""),
-                due_date=parse_date(
-                    form.get("due_date", ""), "due_date", "due date", required=False
-                ),
-            ),
-            clock=plant_clock(),
+        return batches.create_batch(
+            db_session(), actor=current_user, new=_batch_in(form), clock=plant_clock()
         )
-        return batch
 
     def _refused(exc: Rejected) -> ResponseReturnValue:
         return _index(form, exc), 422
@@ -71,15 +95,23 @@ def create() -> ResponseReturnValue:
 
 
 def _show(
-    batch_no: str, form: Mapping[str, str] | None = None, errors: Rejected | None = None
+    batch_no: str,
+    form: Mapping[str, str] | None = None,
+    errors: Rejected | None = None,
+    cancel_reason: str = "",
+    cancel_errors: Rejected | None = None,
 ) -> str:
     form = form or {}
+    view = batches.load_batch(db_session(), batch_no)
     return render_template(
         "execution/batches/show.html",
-        view=batches.load_batch(db_session(), batch_no),
+        view=view,
         can_approve=current_user.has_role(Role.SUPERVISOR),
+        may_cancel=batches.may_cancel(current_user, view.batch),
         form=form,
         errors=errors,
+        cancel_reason=cancel_reason,
+        cancel_errors=cancel_errors,
         key=form.get("key") or new_key(),  # a refused form keeps its key: nothing was recorded
     )
 
@@ -123,3 +155,29 @@ def approve_excess(batch_no: str) -> ResponseReturnValue:
         return full_redirect(url_for("batches.show", batch_no=batch_no.strip().upper()))
 
     return act(_do, done=_done, refused=_refused)
+
+
+@bp.post("/<batch_no>/cancel")
+@login_required
+def cancel(batch_no: str) -> ResponseReturnValue:
+    """A supervisor cancels a planned batch nothing is issued to, with a reason."""
+    form = request.form
+
+    def _done(batch: Any) -> ResponseReturnValue:
+        flash(f"Batch {batch.batch_no} cancelled; nothing is picked or issued for it.", "success")
+        return full_redirect(url_for("batches.show", batch_no=batch.batch_no))
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
+        return _show(batch_no, cancel_reason=form.get("reason", ""), cancel_errors=exc), 422
+
+    return act(
+        lambda: batches.cancel_batch(
+            db_session(),
+            actor=current_user,
+            batch_no=batch_no,
+            reason=form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=_done,
+        refused=_refused,
+    )

@@ -298,7 +298,7 @@ def pick() -> ResponseReturnValue:
             errors = exc
     page = render_template(
         "warehouse/lots/pick.html", batch_no=batch_no, batch=batch, lines=lines, errors=errors,
-        batches=batches.list_batches(session),
+        batches=batches.list_batches_to_pick(session),
     )  # fmt: skip
     return (page, 422) if errors else page
 

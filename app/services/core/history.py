@@ -167,6 +167,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Batch created by {who}",
     ),
     "batch.excess_issue_approved": ("Issue beyond the recipe approved by {who}",),
+    "batch.cancelled": ("Batch {batch_no} cancelled by {who}", "Batch cancelled by {who}"),
     "shipment.started": ("Shipment {shipment_no} started by {who}", "Shipment started by {who}"),
     "shipment.picked": ("Picked {amount} of lot {lot_code} by {who}", "Picked by {who}"),
     "shipment.unpicked": ("A picked line taken back by {who}",),

@@ -1,36 +1,47 @@
 """Batches: created by a supervisor from the effective revision only, with the bill of materials
 scaled to the planned quantity and frozen (kept to each unit's resolution, never rounded outside
-a line's tolerance). Later issues execute them on the floor."""
+a line's tolerance); planning.check_batch shows that scaled bill before, and create_batch
+creates exactly it. A planned batch holding no material can be cancelled with a reason; it is
+never deleted, and nothing is issued to it after. Later issues execute them on the floor."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from app.models import Batch, BatchMaterial, ExcessIssueApproval, Material, Role, User
+from app.models import (
+    AuditEvent,
+    Batch,
+    BatchMaterial,
+    BatchStatus,
+    ExcessIssueApproval,
+    InventoryMovement,
+    Lot,
+    Material,
+    MovementKind,
+    Role,
+    User,
+)
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
-from app.services.core.dates import too_far_ahead
-from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Violation, require
-from app.services.core.quantities import ScaledLine, parse_quantity, scale_line, shown
-from app.services.core.text import max_length, read_text
+from app.services.core.errors import NotFound, Violation, require
+from app.services.core.quantities import shown
+from app.services.core.text import read_reason
+from app.services.execution.planning import BatchIn as BatchIn  # what callers create with
+from app.services.execution.planning import check_batch
 from app.services.mbr import reading
 
-BATCH_NO_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{1,39}$")
+RECORD_TYPE = "batch"
 
-
-@dataclass(frozen=True)
-class BatchIn:
-    recipe_code: str
-    batch_no: str
-    planned: str
-    customer_po: str = ""
-    due_date: date | None = None
+# Who takes a wrong plan back: the supervisor, who answers for what the floor makes.
+CANCELLERS = (Role.SUPERVISOR,)
+# Material goes to a batch that is waiting for it or being made; not to one on hold, finished,
+# released, rejected or cancelled.
+OPEN_FOR_ISSUE = (BatchStatus.PLANNED, BatchStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -48,12 +59,39 @@ class ApprovalView:
         )
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """Who cancelled a batch, when and why (from its audit event: the batch row keeps only its
+    status, as a lot on hold does)."""
+
+    by: str  # printed name
+    at: datetime
+    reason: str
+
+
 @dataclass
 class BatchView:
     batch: Batch
     title: str
     materials: list[tuple[BatchMaterial, Material]]
     approvals: list[ApprovalView]  # excess issue approvals, oldest first
+    cancellation: Cancellation | None = None
+    # Why a planned batch cannot be cancelled yet (material issued to it is still on it), for
+    # the page to say instead of offering a form the service would refuse.
+    cancel_blocked: list[Violation] = field(default_factory=list)
+    open_for_issue: bool = True  # `issue_problems` finds none: the pick list is offered
+
+
+def may_cancel(user: Actor, batch: Batch) -> bool:
+    """Whether `user` may cancel `batch`: an active supervisor, a batch still planned. The page
+    offers the cancel control by it and `cancel_batch` refuses by it; a planned batch still
+    holding material issued to it is refused with that sentence (`cancel_problems`)."""
+    return (
+        isinstance(user, User)
+        and user.active
+        and user.has_role(*CANCELLERS)
+        and batch.status == BatchStatus.PLANNED
+    )
 
 
 def get_batch(session: Session, batch_no: str) -> Batch:
@@ -75,7 +113,15 @@ def load_batch(session: Session, batch_no: str) -> BatchView:
         .order_by(col(BatchMaterial.position))
     ).all()
     approvals = list_approvals(session, batch.id)  # type: ignore[arg-type]
-    return BatchView(batch, f"{recipe.code} rev {revision.revision}", list(rows), approvals)
+    return BatchView(
+        batch,
+        f"{recipe.code} rev {revision.revision}",
+        list(rows),
+        approvals,
+        cancellation=_cancellation(session, batch),
+        cancel_blocked=cancel_problems(session, batch),
+        open_for_issue=not issue_problems(session, batch),
+    )
 
 
 def list_approvals(session: Session, batch_id: int) -> list[ApprovalView]:
@@ -91,136 +137,214 @@ def list_approvals(session: Session, batch_id: int) -> list[ApprovalView]:
 
 
 def list_batches(session: Session) -> list[Batch]:
+    """Every batch, newest first (cancelled ones too: they are never deleted)."""
     return list(session.exec(select(Batch).order_by(col(Batch.id).desc())))
 
 
-def _scaled_bom(
-    view: reading.RevisionView,
-    planned: Decimal | None,
-    batch_size: Decimal,
-    problems: list[Violation],
-) -> list[ScaledLine]:
-    """Each BOM line scaled to `planned`, kept to its unit's resolution; a line that cannot be
-    kept within its tolerance is a sentence beside the planned quantity."""
-    if planned is None:
-        return []
-    factor = planned / batch_size
-    lines = []
-    for b in view.bom:
-        line = scale_line(
-            b.line.quantity,
-            unit=b.line.unit,
-            tolerance_kind=b.line.tolerance_kind,
-            tolerance=b.line.tolerance,
-            factor=factor,
-            label=b.material.code,
-            problems=problems,
+def list_batches_to_pick(session: Session) -> list[Batch]:
+    """The batches the warehouse may pick and issue for (`issue_problems` finds none), newest
+    first: a cancelled batch is not among them."""
+    return list(
+        session.exec(
+            select(Batch)
+            .where(col(Batch.status).in_([s.value for s in OPEN_FOR_ISSUE]))
+            .order_by(col(Batch.id).desc())
         )
-        if line is not None:
-            lines.append(line)
-    return lines
+    )
+
+
+def issue_problems(session: Session, batch: Batch) -> list[Violation]:
+    """Why no material may be issued to `batch` now (its status), beside the batch field. The
+    issue gate asks this with the batch row locked, so it cannot race a cancellation."""
+    status = BatchStatus(batch.status)
+    if status in OPEN_FOR_ISSUE:
+        return []
+    if status == BatchStatus.CANCELLED:
+        cancelled = _cancellation(session, batch)
+        why = f" ({cancelled.reason})" if cancelled else ""
+        return [
+            Violation(
+                "batch.cancelled",
+                f"Batch {batch.batch_no} was cancelled{why}; nothing is picked or issued for it.",
+                "batch_no",
+            )
+        ]
+    return [
+        Violation(
+            "batch.closed",
+            f"Batch {batch.batch_no} is {status.label.lower()}; material is issued only to a "
+            "planned batch or one in progress.",
+            "batch_no",
+        )
+    ]
 
 
 def create_batch(session: Session, *, actor: Actor, new: BatchIn, clock: Clock) -> Batch:
-    """A batch from the recipe's effective revision, its BOM scaled and frozen.
+    """A batch from the recipe's effective revision, its BOM scaled and frozen (the plan
+    `check_batch` shows, checked again now).
 
     Raises:
-        PermissionDenied: not supervisor or admin. GateViolation: no effective revision (the
-        revision gate). Rejected: a bad or taken batch number, a bad planned quantity, or one
-        for which a scaled BOM line cannot be kept to its unit's resolution within its
-        tolerance.
+        PermissionDenied, GateViolation, Rejected: as `check_batch`.
     """
-    require_role(actor, Role.SUPERVISOR, Role.ADMIN, action="create batches")
-    if not isinstance(actor, User):
-        raise PermissionDenied("A batch is created by a person, not by the system.")
-    now = clock.now()
-    code = new.recipe_code.strip().upper()
-    revision = reading.effective_revision(session, code)
-    if revision is None:
-        raise GateViolation(
-            [
-                Violation(
-                    "revision.not_effective",
-                    f"{code or 'This product'} has no effective master batch record; a batch is "
-                    "only ever made from an approved, effective revision.",
-                    "recipe",
-                )
-            ]
-        )
-    problems: list[Violation] = []
-    batch_no = new.batch_no.strip().upper()
-    if not BATCH_NO_RE.match(batch_no):
-        problems.append(
-            Violation(
-                "batch_no.format",
-                "A batch number is 2-40 letters, digits, '.', '_', '/' or '-'.",
-                "batch_no",
-            )
-        )
-    elif session.exec(select(Batch).where(Batch.batch_no == batch_no)).first() is not None:
-        problems.append(
-            Violation("batch_no.taken", f"Batch {batch_no} already exists.", "batch_no")
-        )
-    planned = parse_quantity(new.planned, problems, "planned", unit=revision.batch_unit)
-    customer_po = read_text(
-        new.customer_po,
-        field="customer_po",
-        label="customer's PO",
-        problems=problems,
-        limit=max_length(Batch, "customer_po"),
-        code=True,
-    )
-    too_far_ahead(new.due_date, today=clock.today(), field="due_date", label="due date",
-                  problems=problems)  # fmt: skip
-    view = reading.load_revision(session, revision.id)  # type: ignore[arg-type]
-    lines = _scaled_bom(view, planned, revision.batch_size, problems)
-    require(problems)
-    assert planned is not None
+    plan = check_batch(session, actor=actor, new=new, clock=clock)
+    assert isinstance(actor, User)
     batch = Batch(
-        batch_no=batch_no,
-        recipe_id=revision.recipe_id,
-        revision_id=revision.id,  # type: ignore[arg-type]
-        planned_quantity=planned,
-        unit=revision.batch_unit,
-        customer_po=customer_po,
-        due_date=new.due_date,
-        created_at=now,
+        batch_no=plan.batch_no,
+        recipe_id=plan.revision.recipe_id,
+        revision_id=plan.revision.id,  # type: ignore[arg-type]
+        planned_quantity=plan.planned,
+        unit=plan.unit,
+        customer_po=plan.customer_po,
+        due_date=plan.due_date,
+        created_at=clock.now(),
         created_by_id=actor.id,  # type: ignore[arg-type]
     )
     session.add(batch)
     session.flush()
-    scaled = []
-    for position, (b, line) in enumerate(zip(view.bom, lines, strict=True), start=1):
-        quantity, tolerance = line.quantity, line.tolerance
+    for position, line in enumerate(plan.lines, start=1):
         session.add(
             BatchMaterial(
                 batch_id=batch.id,  # type: ignore[arg-type]
                 position=position,
-                material_id=b.material.id,  # type: ignore[arg-type]
-                quantity=quantity,
-                unit=b.line.unit,
-                tolerance_kind=b.line.tolerance_kind,
-                tolerance=tolerance,
-                step_code=b.line.step_code,
+                material_id=line.material.id,  # type: ignore[arg-type]
+                quantity=line.quantity,
+                unit=line.unit,
+                tolerance_kind=line.tolerance_kind,
+                tolerance=line.tolerance,
+                step_code=line.step_code,
             )
         )
-        scaled.append({"material": b.material.code, "quantity": quantity, "unit": b.line.unit})
     session.flush()
     audit.record(
         session,
         actor=actor,
         action="batch.created",
-        entity_type="batch",
+        entity_type=RECORD_TYPE,
         entity_id=batch.id,
         after={
-            "batch_no": batch_no,
-            "revision": f"{code} rev {revision.revision}",
-            "planned": planned,
+            "batch_no": plan.batch_no,
+            "revision": plan.title,
+            "planned": plan.planned,
             "unit": batch.unit,
-            "bom": scaled,
+            "bom": [
+                {"material": line.material.code, "quantity": line.quantity, "unit": line.unit}
+                for line in plan.lines
+            ],
             "customer_po": batch.customer_po,
             "due_date": batch.due_date,
         },
         clock=clock,
     )
     return batch
+
+
+# --- Cancelling a planned batch --------------------------------------------------------------
+
+
+def held_material(session: Session, batch: Batch) -> list[tuple[str, Decimal, str]]:
+    """What the batch holds of each lot issued to it (issues net of returns): (lot, quantity,
+    unit) for each lot it still holds some of."""
+    rows = session.exec(
+        select(col(Lot.lot_code), col(InventoryMovement.quantity), col(InventoryMovement.unit))
+        .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+        .where(
+            InventoryMovement.batch_id == batch.id,
+            col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+        )
+        .order_by(col(InventoryMovement.id))
+    )
+    held: dict[tuple[str, str], Decimal] = {}
+    for lot_code, quantity, unit in rows:
+        held[lot_code, unit] = held.get((lot_code, unit), Decimal(0)) - quantity
+    return [(lot, quantity, unit) for (lot, unit), quantity in held.items() if quantity > 0]
+
+
+def cancel_problems(session: Session, batch: Batch) -> list[Violation]:
+    """Why `batch` cannot be cancelled: it was already, it has started, or material issued to
+    it is still on it (it goes back to stock first, so the ledger never loses it)."""
+    status = BatchStatus(batch.status)
+    if status == BatchStatus.CANCELLED:
+        return [Violation("batch.cancelled", f"Batch {batch.batch_no} is already cancelled.")]
+    if status != BatchStatus.PLANNED:
+        return [
+            Violation(
+                "batch.started",
+                f"Batch {batch.batch_no} is {status.label.lower()}: only a planned batch that "
+                "has not started can be cancelled.",
+            )
+        ]
+    held = held_material(session, batch)
+    if held:
+        lots = ", ".join(f"{shown(quantity, unit)} of lot {lot}" for lot, quantity, unit in held)
+        return [
+            Violation(
+                "batch.material_issued",
+                f"Batch {batch.batch_no} holds material issued to it ({lots}); the warehouse "
+                "returns it to stock first, then the batch can be cancelled.",
+            )
+        ]
+    return []
+
+
+def _lock(session: Session, batch: Batch) -> Batch:
+    """The batch row, locked for this transaction and read afresh (PostgreSQL; SQLite
+    serialises writers): the issue gate takes the same lock first, so an issue and a
+    cancellation of one batch happen one after the other."""
+    locked = session.exec(select(Batch).where(Batch.id == batch.id).with_for_update()).one()
+    session.refresh(locked)
+    return locked
+
+
+def cancel_batch(
+    session: Session, *, actor: User, batch_no: str, reason: str, clock: Clock
+) -> Batch:
+    """Cancel a planned batch with a reason: its status becomes "cancelled" (the batch and its
+    bill of materials stay), it leaves the pick list, and nothing more is issued to it.
+
+    Raises:
+        PermissionDenied: not an active supervisor. NotFound: no such batch. GateViolation: no
+        reason, already cancelled, started, or material issued to it still on it.
+    """
+    batch = _lock(session, get_batch(session, batch_no))
+    problems: list[Violation] = []
+    why = read_reason(reason, problems)
+    if not may_cancel(actor, batch):
+        require_role(actor, *CANCELLERS, action="cancel batches")  # the sentence naming the role
+    # A supervisor is told why the batch is past cancelling, or what it still holds.
+    problems = cancel_problems(session, batch) + problems
+    require(problems, gate=True)
+    before = batch.status
+    batch.status = BatchStatus.CANCELLED.value
+    session.add(batch)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="batch.cancelled",
+        entity_type=RECORD_TYPE,
+        entity_id=batch.id,
+        before={"status": before},
+        after={"status": batch.status, "batch_no": batch.batch_no},
+        reason=why,
+        clock=clock,
+    )
+    return batch
+
+
+def _cancellation(session: Session, batch: Batch) -> Cancellation | None:
+    if batch.status != BatchStatus.CANCELLED:
+        return None
+    row = session.exec(
+        select(AuditEvent, User.full_name)
+        .join(User, col(User.id) == AuditEvent.actor_id, isouter=True)
+        .where(
+            AuditEvent.entity_type == RECORD_TYPE,
+            AuditEvent.entity_id == str(batch.id),
+            AuditEvent.action == "batch.cancelled",
+        )
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    if row is None:
+        return None  # a status set behind the app's back: the state check names it
+    event, name = row
+    return Cancellation(name or event.actor_username, event.occurred_at, event.reason or "")

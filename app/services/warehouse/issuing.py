@@ -31,7 +31,7 @@ from app.services.core.errors import Rejected, Violation, collect, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity, shown, tolerance_amount
 from app.services.core.text import read_reason
-from app.services.execution import excess_issues
+from app.services.execution import batches, excess_issues
 from app.services.warehouse.ledger import (
     RECORD_TYPE,
     WAREHOUSE,
@@ -149,10 +149,10 @@ def issue(
     submitted before.
 
     Raises:
-        PermissionDenied: not warehouse. NotFound: unknown lot. GateViolation: lot not usable,
-        its material not on the batch's BOM, not first-expiring without a reason, not enough
-        stock (said with the balance), or more than the batch's target and tolerance plus any
-        approved excess (said with each of them).
+        PermissionDenied: not warehouse. NotFound: unknown lot. GateViolation: the batch is
+        cancelled (or closed), lot not usable, its material not on the batch's BOM, not
+        first-expiring without a reason, not enough stock (said with the balance), or more
+        than the batch's target and tolerance plus any approved excess (said with each).
     """
     require_role(actor, *WAREHOUSE, action="issue material")
     now = clock.now()
@@ -178,7 +178,8 @@ def issue(
     batch = _lock_batch(session, batch)
     lot = lock_lot(session, scanned.id)  # type: ignore[arg-type]
     today = clock.today()
-    problems = gate_problems(session, lot, today, "lot")
+    # Asked with the batch locked: a cancellation of it is either before this issue or after.
+    problems = batches.issue_problems(session, batch) + gate_problems(session, lot, today, "lot")
     material = session.get(Material, lot.material_id)
     assert material is not None
     limit = None
@@ -500,9 +501,10 @@ def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, l
     was issued to it so far, and the released lots to take, first-expiring first.
 
     Raises:
-        Rejected: no such batch.
+        Rejected: no such batch, or one nothing is issued to (cancelled, finished).
     """
     batch, needs = batch_needs(session, batch_no)
+    require(batches.issue_problems(session, batch))
     material_ids = list(dict.fromkeys(n.material_id for n in needs))
     if not material_ids:
         return batch, []
