@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from flask import Flask
 from sqlmodel import Session
 
 from app.models import Equipment, Lot, User
 from app.services.accounts.auth import find_user
-from app.services.demo import seed_demo
+from app.services.demo import DEMO_PASSWORD, seed_demo
 from app.services.execution import batches
 from app.services.execution.batches import BatchIn
-from app.services.masterdata import equipment
+from app.services.masterdata import equipment, training
 from app.services.masterdata.equipment import EquipmentIn
-from app.services.warehouse import issuing, receipt
+from app.services.warehouse import corrections, issuing, receipt, shipping
 from app.services.warehouse.issuing import IssueIn
 from app.services.warehouse.receipt import ReceiptIn
 from tests.clock import CLOCK, NOW
@@ -230,3 +231,41 @@ def test_the_pick_list_does_not_grow_with_the_lots_or_the_bill_of_materials(
     assert four_lines == before
     page = browser.client.get(path).get_data(as_text=True)
     assert page.count('class="pick-lot"') == 10  # 7 received here, the demo's ASC, MCC, MGS
+
+
+def test_the_home_page_does_not_grow_with_the_work_waiting(
+    plant: Plant, app: Flask, count_statements: CountStatements
+) -> None:
+    """Each role's "Needs you now" is a fixed number of statements (pinned: a new kind of work
+    adds to it on purpose), whatever waits: batches to pick, shipments, lots in quarantine,
+    counts, equipment, training."""
+    people = {}
+    for username in ("walt", "quinn", "olivia", "sam", "ada"):
+        people[username] = Browser(app.test_client())
+        assert people[username].login(username, DEMO_PASSWORD).status_code == 302
+    plant.batch("VC500-26-0101")
+    plant.receive()
+    before = {name: statements(count_statements, b, "/") for name, b in people.items()}
+
+    for batch_no in ("VC500-26-0102", "VC500-26-0103", "FS-200-26-0001"):
+        plant.batch(batch_no, *(("FS-200", "10") if batch_no.startswith("FS") else ()))
+    plant.issue(plant.release(plant.receive()), "VC500-26-0102")
+    for material in ("RM-MCC", "RM-MGS", "RM-ASC"):
+        plant.receive(material)
+    for customer_po in ("PO-1", "PO-2"):
+        shipping.start_shipment(
+            plant.session, actor=plant.walt, customer_code="CUST-GREENLEAF",
+            reference=customer_po, clock=CLOCK,
+        )  # fmt: skip
+    corrections.propose_adjustment(
+        plant.session, actor=plant.walt, lot_code="MCC-2610-01", counted="59", reason="Recount",
+        clock=CLOCK,
+    )  # fmt: skip
+    training.record_training(
+        plant.session, actor=plant.qa, user_id=plant.sam.id, curriculum_code="FS-200",  # type: ignore[arg-type]
+        trained_on=CLOCK.today() - timedelta(days=400), clock=CLOCK,
+    )  # fmt: skip
+    after = {name: statements(count_statements, b, "/") for name, b in people.items()}
+
+    assert after == before
+    assert before == {"walt": 12, "quinn": 18, "olivia": 14, "sam": 14, "ada": 20}

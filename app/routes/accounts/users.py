@@ -33,7 +33,7 @@ def index() -> str:
 @login_required
 def new() -> str:
     """The new-user form."""
-    require_role(current_user, Role.ADMIN, action="create users")
+    require_role(current_user, *users.MANAGERS, action="create users")
     return render_template("accounts/users/new.html", form={}, errors=None, roles=list(Role))
 
 
@@ -66,7 +66,7 @@ def create() -> ResponseReturnValue:
 
 
 def _show(user_id: int, **extra: object) -> str:
-    require_role(current_user, Role.ADMIN, action="manage users")
+    require_role(current_user, *users.MANAGERS, action="manage users")
     session = db_session()
     user = users.get_user(session, user_id)
     return render_template(

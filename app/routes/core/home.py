@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.services.accounts import home
 from app.services.esign import signers
-from app.web import db_session, plant_clock
+from app.web import db_session, plant_clock, signing_policy
 
 bp = Blueprint("home", __name__)
 
@@ -15,12 +15,9 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index() -> str:
-    """The signed-in user's home: the work of each of their roles."""
-    return render_template(
-        "core/home/index.html",
-        panels=home.panels_for(current_user),
-        alerts=home.alerts_for(db_session(), current_user),
-    )
+    """The signed-in user's home: what needs them now, then the menu of their roles."""
+    page = home.home_page(db_session(), current_user, clock=plant_clock(), policy=signing_policy())
+    return render_template("core/home/index.html", page=page)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from app.models import Device, Role
+from app.models import Device
 from app.routes.accounts.account import DEVICE_COOKIE, current_device
 from app.services.core.actors import require_role
 from app.services.esign import devices
@@ -19,7 +19,7 @@ bp = Blueprint("devices", __name__, url_prefix="/devices")
 @login_required
 def index() -> str:
     """Registered devices, and this browser's registration."""
-    require_role(current_user, Role.ADMIN, action="manage devices")
+    require_role(current_user, *devices.REGISTRARS, action="manage devices")
     registered = list(db_session().exec(select(Device).order_by(Device.name)))
     return render_template(
         "esign/devices/index.html", devices=registered, this_device=current_device()

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 
 from app.forms import parse_date
 from app.htmx import full_redirect
-from app.models import Role
 from app.services.core.actors import require_role
 from app.services.core.errors import Rejected
 from app.services.masterdata import training
@@ -20,9 +19,7 @@ bp = Blueprint("training", __name__, url_prefix="/training")
 
 
 def _page(failed: str | None = None, errors: Rejected | None = None) -> tuple[str, int]:
-    require_role(
-        current_user, Role.ADMIN, Role.QA, Role.SUPERVISOR, action="see the training matrix"
-    )
+    require_role(current_user, *training.VIEWERS, action="see the training matrix")
     session = db_session()
     return render_template(
         "masterdata/training/index.html",
@@ -45,10 +42,14 @@ def index() -> tuple[str, int]:
 @bp.get("/people/<int:user_id>")
 @login_required
 def person(user_id: int) -> str:
-    """One person's training records, every one kept, with the reasons."""
-    require_role(current_user, Role.ADMIN, Role.QA, Role.SUPERVISOR, action="see training records")
-    trainee, entries = training.history(db_session(), user_id=user_id)
-    return render_template("masterdata/training/person.html", person=trainee, entries=entries)
+    """One person's training records, every one kept, with the reasons (anyone's own)."""
+    trainee, entries = training.history(db_session(), user_id=user_id, viewer=current_user)
+    return render_template(
+        "masterdata/training/person.html",
+        person=trainee,
+        entries=entries,
+        may_see_matrix=training.may_see_matrix(current_user),
+    )
 
 
 @bp.post("/records")

@@ -29,12 +29,21 @@ bp = Blueprint("lots", __name__, url_prefix="/lots")
 @bp.get("/")
 @login_required
 def index() -> str:
-    """Lots, newest first; search by our lot code, supplier lot or material."""
+    """Lots, newest first; search by our lot code, supplier lot or material; only those in a
+    status, or with a stock count waiting for approval (the home page's links)."""
     search = request.args.get("q", "")
+    status = request.args.get("status", "")
+    status_filter = LotStatus(status) if status in set(LotStatus) else None
+    count_waiting = request.args.get("count") == "waiting"
     return render_template(
         "warehouse/lots/index.html",
-        items=ledger.list_lots(db_session(), search=search),
+        items=ledger.list_lots(
+            db_session(), search=search, status=status_filter, count_waiting=count_waiting
+        ),
         search=search,
+        status=status_filter,
+        count_waiting=count_waiting,
+        may_move_stock=ledger.may_move_stock(current_user),
         today=plant_clock().today(),
     )
 

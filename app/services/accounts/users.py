@@ -19,6 +19,7 @@ from app.services.core.text import max_length, read_reason, read_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 12
+MANAGERS = (Role.ADMIN,)  # who creates accounts and changes them
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def create_user(session: Session, *, actor: Actor, new: NewUser, clock: Clock) -
         PermissionDenied: the actor is not an admin.
         Rejected: the username is malformed or was ever used, or a field is invalid.
     """
-    require_role(actor, Role.ADMIN, action="create users")
+    require_role(actor, *MANAGERS, action="create users")
     now = clock.now()
     username = new.username.strip().lower()
     problems: list[Violation] = []
@@ -142,8 +143,13 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def may_manage(user: User) -> bool:
+    """Whether `user` may see and manage the accounts (`list_users` refuses everyone else)."""
+    return user.active and user.has_role(*MANAGERS)
+
+
 def list_users(session: Session, *, viewer: Actor) -> list[User]:
-    require_role(viewer, Role.ADMIN, action="manage users")
+    require_role(viewer, *MANAGERS, action="manage users")
     return list(session.exec(select(User).order_by(col(User.active).desc(), User.username)))
 
 
@@ -164,7 +170,7 @@ def _change(
     clock: Clock,
     apply: object,
 ) -> User:
-    require_role(actor, Role.ADMIN, action="manage users")
+    require_role(actor, *MANAGERS, action="manage users")
     text = _require_reason(reason)
     user = get_user(session, user_id)
     before = _public(user) | {"locked_until": user.locked_until}

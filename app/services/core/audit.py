@@ -142,9 +142,17 @@ class AuditFilter:
     limit: int = 200
 
 
+READERS = (Role.QA, Role.ADMIN, Role.SUPERVISOR)  # who reads the audit trail
+
+
+def may_read(user: User) -> bool:
+    """Whether `user` may read the audit trail (`list_events` refuses everyone else)."""
+    return user.active and user.has_role(*READERS)
+
+
 def list_events(session: Session, *, viewer: User, flt: AuditFilter) -> list[AuditEvent]:
     """Newest first, filtered by entity and/or user. Raises PermissionDenied for other roles."""
-    require_role(viewer, Role.QA, Role.ADMIN, Role.SUPERVISOR, action="view the audit trail")
+    require_role(viewer, *READERS, action="view the audit trail")
     query = select(AuditEvent)
     if flt.entity_type:
         query = query.where(AuditEvent.entity_type == flt.entity_type)

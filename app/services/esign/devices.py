@@ -17,6 +17,13 @@ from app.services.core.errors import (
 from app.services.core.text import max_length, read_text
 from app.services.esign.passkeys import hash_token
 
+REGISTRARS = (Role.ADMIN,)  # who registers devices
+
+
+def may_register(user: User) -> bool:
+    """Whether `user` may see and register devices (`register_device` refuses everyone else)."""
+    return user.active and user.has_role(*REGISTRARS)
+
 
 def register_device(
     session: Session, *, actor: User, name: str, shared: bool, clock: Clock
@@ -26,7 +33,7 @@ def register_device(
     Raises:
         PermissionDenied: not an admin. Rejected: no name.
     """
-    require_role(actor, Role.ADMIN, action="register devices")
+    require_role(actor, *REGISTRARS, action="register devices")
     problems: list[Violation] = []
     name = read_text(
         name, field="name", label="device's name", problems=problems,

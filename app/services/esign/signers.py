@@ -65,6 +65,17 @@ class SignerStatus:
         """What to do next, in words (empty when nothing is missing)."""
         return MISSING_STEP.get(self.missing_step or "", "")
 
+    @property
+    def missing(self) -> list[str]:
+        """The steps still missing before the person may sign, the next one first, in words
+        (empty when signing is active): the two `signing_violations` asks for."""
+        steps = []
+        if self.identity_check is None:
+            steps.append("an admin checks your identity (bring an identity document)")
+        if self.acknowledgement is None:
+            steps.append("you sign the one-time acknowledgement on your signing page")
+        return steps
+
 
 MISSING_STEP = {
     "identity": (
@@ -76,6 +87,26 @@ MISSING_STEP = {
         "acknowledgement that your electronic signature is binding, on your signing page."
     ),
 }
+
+# Who records identity checks (and so activates other people's signing).
+IDENTITY_CHECKERS = (Role.ADMIN,)
+
+
+def may_check_identity(user: User) -> bool:
+    return user.active and user.has_role(*IDENTITY_CHECKERS)
+
+
+def awaiting_identity_check(session: Session, *, admin: User) -> list[str]:
+    """The usernames of the active people whose identity nobody has checked yet, except
+    `admin`'s own (another admin checks it), in one query."""
+    checked = select(IdentityCheck.user_id)
+    return list(
+        session.exec(
+            select(User.username)
+            .where(col(User.active), col(User.id).not_in(checked), User.id != admin.id)
+            .order_by(col(User.username))
+        )
+    )
 
 
 def status(session: Session, user: User, clock: Clock) -> SignerStatus:
@@ -111,7 +142,7 @@ def record_identity_check(
         Rejected: document type or reference missing.
         NotFound: no such user.
     """
-    require_role(actor, Role.ADMIN, action="record identity checks")
+    require_role(actor, *IDENTITY_CHECKERS, action="record identity checks")
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")

@@ -38,6 +38,25 @@ from app.services.masterdata.documents import (
 )
 
 PAPER = "Approved outside the system"
+APPROVERS = frozenset({Role.QA})  # who approves a revision by signature
+
+
+def revisions_to_approve(session: Session, user: User) -> list[str]:
+    """The document revisions in review that wait for `user`'s approval ("SOP-QA-001 rev 4"),
+    oldest first, in one query: those they did not write (an author never approves their own)."""
+    if not (user.active and user.has_role(*APPROVERS)):
+        return []
+    rows = session.exec(
+        select(Document.code, DocumentRevision.revision)
+        .join(DocumentRevision, col(DocumentRevision.document_id) == Document.id)
+        .where(DocumentRevision.status == RevisionStatus.IN_REVIEW.value)
+        .where(
+            col(DocumentRevision.created_by_id).is_(None)
+            | (col(DocumentRevision.created_by_id) != user.id)
+        )
+        .order_by(col(DocumentRevision.submitted_at), col(DocumentRevision.id))
+    )
+    return [f"{code} rev {revision}" for code, revision in rows]
 
 
 def approval_of(session: Session, revision: DocumentRevision) -> Signature | None:
@@ -184,7 +203,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         state={"status": revision.status},
         meanings={
             Meaning.READ_AND_UNDERSTOOD: frozenset(),
-            Meaning.APPROVED: frozenset({Role.QA}),
+            Meaning.APPROVED: APPROVERS,
         },
         rules=_rules(revision.id),  # type: ignore[arg-type]
         after_signing=_after_signing,

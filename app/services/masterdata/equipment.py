@@ -222,6 +222,21 @@ def list_with_status(session: Session, clock: Clock) -> list[tuple[Equipment, Eq
     return _statuses(session, items, clock) if items else []
 
 
+def not_ready(session: Session, clock: Clock) -> list[tuple[Equipment, EquipmentStatus]]:
+    """The equipment in service that may not be used now (calibration overdue or missing, not
+    clean), by code, in the three reads of `list_with_status`."""
+    return [
+        (item, status)
+        for item, status in list_with_status(session, clock=clock)
+        if item.active and item.in_service and not status.usable
+    ]
+
+
+def may_clean(user: User) -> bool:
+    """Whether `user` may record cleanings: who works with production equipment."""
+    return user.active and user.has_role(*CLEANERS)
+
+
 def create_equipment(
     session: Session, *, actor: Actor, new: EquipmentIn, clock: Clock
 ) -> Equipment:

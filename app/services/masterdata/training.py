@@ -28,6 +28,21 @@ from app.services.masterdata import documents
 
 MAX_VALIDITY_DAYS = 20 * 366
 CURRICULUM_KINDS = {"sop": "SOP", "mbr": "Master batch record"}
+# Who sees everyone's training (the matrix and each person's records); anyone sees their own.
+VIEWERS = (Role.ADMIN, Role.QA, Role.SUPERVISOR)
+# Training that expires within this many days is due now: the retraining has to be planned.
+DUE_WITHIN_DAYS = 30
+
+
+def may_see_matrix(user: User) -> bool:
+    """Whether `user` may see the training matrix (everyone against every curriculum)."""
+    return user.active and user.has_role(*VIEWERS)
+
+
+def may_see_records(viewer: User, person_id: int) -> bool:
+    """Whether `viewer` may see the training records of person `person_id`: their own, or
+    anyone's for those who see the matrix."""
+    return viewer.active and (viewer.id == person_id or viewer.has_role(*VIEWERS))
 
 
 def get_curriculum(session: Session, code: str) -> Curriculum | None:
@@ -261,6 +276,15 @@ class TrainingState:
         return self.latest is not None and not self.expired and self.retrain_on is None
 
     @property
+    def due(self) -> bool:
+        """Trained once and due again: expired, on an SOP revision no longer in force, or
+        expiring within `DUE_WITHIN_DAYS`."""
+        if self.latest is None:
+            return False
+        soon = self.latest.expires_on <= self.today + timedelta(days=DUE_WITHIN_DAYS)
+        return not self.current or soon
+
+    @property
     def words(self) -> str:
         if self.latest is None:
             return "Not trained"
@@ -325,6 +349,49 @@ def matrix(session: Session, *, today: date) -> list[tuple[User, list[TrainingSt
 
 
 @dataclass(frozen=True)
+class DueTraining:
+    """A person's training that is due, curriculum by curriculum."""
+
+    user_id: int
+    name: str  # the person's printed name
+    states: list[TrainingState]
+
+
+def due_training(session: Session, *, today: date, person: User | None = None) -> list[DueTraining]:
+    """The active people whose training is due (`TrainingState.due`), or `person` only, by
+    name, from one read of the records and one of the SOP revisions in force: the newest
+    record per person and curriculum counts, as in `training_state`."""
+    query = (
+        select(TrainingRecord, Curriculum, col(User.full_name))
+        .join(Curriculum, col(Curriculum.id) == TrainingRecord.curriculum_id)
+        .join(User, col(User.id) == TrainingRecord.user_id)
+        .where(col(User.active), col(TrainingRecord.trained_on) <= today)
+        .order_by(col(TrainingRecord.trained_on), col(TrainingRecord.id))
+    )
+    if person is not None:
+        query = query.where(TrainingRecord.user_id == person.id)
+    latest: dict[tuple[int, int], tuple[TrainingRecord, Curriculum]] = {}
+    names: dict[int, str] = {}
+    for record, curriculum, name in session.exec(query):
+        latest[(record.user_id, record.curriculum_id)] = (record, curriculum)  # later rows win
+        names[record.user_id] = name
+    if not latest:
+        return []
+    effective = documents.effective_by_code(session)
+    due: dict[int, list[TrainingState]] = {}
+    for (user_id, _), (record, curriculum) in sorted(
+        latest.items(), key=lambda item: item[1][1].code
+    ):
+        state = TrainingState(curriculum, record, today, _sop_revision(curriculum, effective))
+        if state.due:
+            due.setdefault(user_id, []).append(state)
+    return sorted(
+        (DueTraining(user_id, names[user_id], states) for user_id, states in due.items()),
+        key=lambda d: d.name,
+    )
+
+
+@dataclass(frozen=True)
 class TrainingEntry:
     """One training record as a person's history shows it."""
 
@@ -333,12 +400,17 @@ class TrainingEntry:
     recorded_by: str  # the recorder's printed name, or the system
 
 
-def history(session: Session, *, user_id: int) -> tuple[User, list[TrainingEntry]]:
+def history(
+    session: Session, *, user_id: int, viewer: User | None = None
+) -> tuple[User, list[TrainingEntry]]:
     """A person's training records, newest first: every record stays, with its reason.
 
     Raises:
-        NotFound: no such person.
+        PermissionDenied: `viewer` may not see them (`may_see_records`). NotFound: no such
+        person.
     """
+    if viewer is not None and not may_see_records(viewer, user_id):
+        require_role(viewer, *VIEWERS, action="see other people's training records")
     person = session.get(User, user_id) if record_id(user_id) is not None else None
     if person is None:
         raise NotFound(f"There is no user with id {user_id}.")

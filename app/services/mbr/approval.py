@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import String, and_, cast
 from sqlmodel import Session, col, select
 
 from app.models import (
     AuditEvent,
     Meaning,
+    Recipe,
     RecipeRevision,
     RevisionStatus,
     Role,
@@ -28,6 +30,50 @@ from app.services.mbr.reading import (
     get_revision,
     load_revision,
 )
+
+APPROVERS = frozenset({Role.QA})  # who approves a revision by signature
+
+
+def revisions_to_sign(session: Session, user: User) -> dict[Meaning, list[str]]:
+    """The revisions in review that wait for `user`'s signature ("VC500 rev C"), by meaning,
+    oldest first, in one query: "authored" on those they wrote that lack it, "approved" on
+    those their author has signed and that they neither wrote nor signed as author (the rules
+    signing enforces)."""
+    waiting: dict[Meaning, list[str]] = {Meaning.AUTHORED: [], Meaning.APPROVED: []}
+    if not (user.active and user.has_role(*AUTHORS, *APPROVERS)):
+        return waiting
+    rows = session.exec(
+        select(RecipeRevision, col(Recipe.code), Signature)
+        .join(Recipe, col(Recipe.id) == RecipeRevision.recipe_id)
+        .outerjoin(
+            Signature,
+            and_(
+                col(Signature.record_type) == RECORD_TYPE,
+                col(Signature.record_id) == cast(RecipeRevision.id, String),
+            ),
+        )
+        .where(RecipeRevision.status == RevisionStatus.IN_REVIEW.value)
+        .order_by(col(RecipeRevision.submitted_at), col(RecipeRevision.id))
+    )
+    in_review: dict[int, tuple[RecipeRevision, str]] = {}
+    signed: dict[int, dict[Meaning, int]] = {}
+    for revision, code, signature in rows:
+        in_review.setdefault(revision.id, (revision, code))  # type: ignore[arg-type]
+        submitted = revision.submitted_at
+        # Signatures made before the revision's last submission lapsed with its return.
+        if signature is not None and submitted is not None and signature.signed_at >= submitted:
+            made = signed.setdefault(revision.id, {})  # type: ignore[arg-type]
+            made[Meaning(signature.meaning)] = signature.signer_id
+    for revision_id, (revision, code) in in_review.items():
+        made = signed.get(revision_id, {})
+        title = f"{code} rev {revision.revision}"
+        author = made.get(Meaning.AUTHORED)
+        if author is None:
+            if revision.created_by_id == user.id and user.has_role(*AUTHORS):
+                waiting[Meaning.AUTHORED].append(title)
+        elif user.has_role(*APPROVERS) and user.id not in (author, revision.created_by_id):
+            waiting[Meaning.APPROVED].append(title)
+    return waiting
 
 
 def completeness_problems(view: RevisionView) -> list[Violation]:
@@ -249,7 +295,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
         state={"status": view.revision.status},
         meanings={
             Meaning.AUTHORED: frozenset(AUTHORS),
-            Meaning.APPROVED: frozenset({Role.QA}),
+            Meaning.APPROVED: APPROVERS,
         },
         rules=_rules(revision_id),
         after_signing=_after_signing,

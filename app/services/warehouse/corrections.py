@@ -36,6 +36,7 @@ from app.services.esign import signable
 from app.services.warehouse.ledger import RECORD_TYPE, WAREHOUSE, balance, get_lot, lock_lot
 
 CORRECTORS = (*WAREHOUSE, Role.QA)
+APPROVERS = frozenset({Role.QA})  # who approves a stock count by signature
 FIELDS = {
     "expiry": "expiry date",
     "supplier_lot": "supplier's lot number",
@@ -259,6 +260,27 @@ def propose_adjustment(
     return adjustment
 
 
+def may_approve_counts(user: User) -> bool:
+    """Whether `user` may approve stock counts (the role the adjustment's signature requires)."""
+    return user.active and user.has_role(*APPROVERS)
+
+
+def counts_to_approve(session: Session, user: User) -> list[str]:
+    """The codes of the lots whose stock count waits for `user`'s approval, oldest count first,
+    in one query: proposed, and counted by someone else (nobody approves their own count)."""
+    return list(
+        session.exec(
+            select(Lot.lot_code)
+            .join(StockAdjustment, col(StockAdjustment.lot_id) == Lot.id)
+            .where(
+                StockAdjustment.status == AdjustmentStatus.PROPOSED.value,
+                StockAdjustment.proposed_by_id != user.id,
+            )
+            .order_by(col(StockAdjustment.id))
+        )
+    )
+
+
 def _adjustment_rules(adjustment_id: int) -> signable.Rules:
     def rules(session: Session, signer: User, meaning: Meaning, clock: Clock) -> list[Violation]:
         adjustment = session.get(StockAdjustment, adjustment_id)
@@ -349,7 +371,7 @@ def _load_adjustment(session: Session, raw_id: str) -> signable.Signable:
             "proposed_at": adjustment.proposed_at,
         },
         state={"status": adjustment.status},
-        meanings={Meaning.APPROVED: frozenset({Role.QA})},
+        meanings={Meaning.APPROVED: APPROVERS},
         rules=_adjustment_rules(adjustment.id),  # type: ignore[arg-type]
         lock=lambda s: lock_lot(s, lot.id),  # type: ignore[arg-type]
         after_signing=_after_approval,

@@ -29,6 +29,31 @@ DISPOSITIONS: dict[Meaning, tuple[frozenset[LotStatus], LotStatus | None]] = {
 }
 
 
+# Who decides on a lot: the meanings of its signatures are QA's.
+DECIDERS = frozenset({Role.QA})
+
+
+def may_decide(user: User) -> bool:
+    """Whether `user` may sign QC decisions on lots (the role the lot's meanings require)."""
+    return user.active and user.has_role(*DECIDERS)
+
+
+def lots_to_decide(session: Session, user: User) -> dict[LotStatus, list[str]]:
+    """The lot codes that wait for `user`'s QC decision, oldest first, in one query: in
+    quarantine, unless they received it (whoever received a lot does not release it), and on
+    hold (to lift the hold or reject)."""
+    waiting: dict[LotStatus, list[str]] = {LotStatus.QUARANTINE: [], LotStatus.ON_HOLD: []}
+    for lot in session.exec(
+        select(Lot)
+        .where(col(Lot.status).in_([s.value for s in waiting]))
+        .order_by(col(Lot.received_at), col(Lot.id))
+    ):
+        status = LotStatus(lot.status)
+        if status == LotStatus.ON_HOLD or qc.receiver_refusal(lot, user, "release") is None:
+            waiting[status].append(lot.lot_code)
+    return waiting
+
+
 def _disposition_rules(lot_id: int) -> signable.Rules:
     def rules(session: Session, signer: User, meaning: Meaning, clock: Clock) -> list[Violation]:
         lot = session.get(Lot, lot_id)
@@ -113,7 +138,7 @@ def _load_signable(session: Session, record_id: str) -> signable.Signable:
             "received_at": lot.received_at,
         },
         state={"status": lot.status},
-        meanings={m: frozenset({Role.QA}) for m in DISPOSITIONS},
+        meanings=dict.fromkeys(DISPOSITIONS, DECIDERS),
         rules=_disposition_rules(lot.id),  # type: ignore[arg-type]
         lock=lambda s: lock_lot(s, lot.id),  # type: ignore[arg-type]
         after_signing=_after_disposition,

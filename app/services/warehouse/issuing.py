@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import union_all
 from sqlmodel import Session, col, select
 
 from app.models import (
     Batch,
     BatchMaterial,
+    BatchStatus,
     ExcessIssueApproval,
     InventoryMovement,
     Lot,
@@ -535,3 +537,47 @@ def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, l
         for need in needs
     ]
     return batch, lines
+
+
+# Batches the warehouse picks for: made from their frozen bill of materials, not yet finished.
+PICKABLE = (BatchStatus.PLANNED, BatchStatus.IN_PROGRESS)
+
+
+def batches_to_pick(session: Session) -> list[str]:
+    """The numbers of the batches still to pick for, oldest first: planned or in progress, with
+    a material of their scaled bill of materials not issued in full yet (issues net of returns,
+    as the pick list counts them). One query however many batches, lines and movements."""
+    pickable = col(Batch.status).in_([s.value for s in PICKABLE])
+    needed = (
+        select(
+            col(Batch.id),
+            col(Batch.batch_no),
+            col(BatchMaterial.material_id),
+            col(BatchMaterial.quantity),
+        )
+        .join(BatchMaterial, col(BatchMaterial.batch_id) == Batch.id)
+        .where(pickable)
+    )
+    # Issues are negative and returns positive: added to the needs they leave what is open.
+    issued = (
+        select(
+            col(Batch.id),
+            col(Batch.batch_no),
+            col(Lot.material_id),
+            col(InventoryMovement.quantity),
+        )
+        .join(InventoryMovement, col(InventoryMovement.batch_id) == Batch.id)
+        .join(Lot, col(Lot.id) == InventoryMovement.lot_id)
+        .where(
+            pickable,
+            col(InventoryMovement.kind).in_([MovementKind.ISSUE, MovementKind.RETURN]),
+        )
+    )
+    open_: dict[tuple[int, str, int], Decimal] = {}
+    for batch_id, batch_no, material_id, quantity in session.execute(union_all(needed, issued)):
+        key = (batch_id, batch_no, material_id)
+        open_[key] = open_.get(key, Decimal(0)) + quantity
+    return [
+        batch_no
+        for batch_id, batch_no in sorted({(k[0], k[1]) for k, left in open_.items() if left > 0})
+    ]

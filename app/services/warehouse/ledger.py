@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from app.models import (
+    AdjustmentStatus,
     AuditEvent,
     Batch,
     InventoryMovement,
@@ -20,6 +21,8 @@ from app.models import (
     MovementKind,
     Party,
     Role,
+    StockAdjustment,
+    User,
 )
 from app.services.core import gs1
 from app.services.core.errors import NotFound, Rejected, Violation, require
@@ -195,12 +198,36 @@ def load_lot(session: Session, lot_code: str) -> LotView:
     )
 
 
-def list_lots(session: Session, *, search: str = "") -> list[tuple[Lot, Material]]:
+def may_move_stock(user: User) -> bool:
+    """Whether `user` may receive, issue, return and ship stock: the rule those services
+    enforce with `WAREHOUSE` (for showing only the controls that will work)."""
+    return user.active and user.has_role(*WAREHOUSE)
+
+
+def list_lots(
+    session: Session,
+    *,
+    search: str = "",
+    status: LotStatus | None = None,
+    count_waiting: bool = False,
+) -> list[tuple[Lot, Material]]:
+    """Lots, newest first: matching `search`, in `status`, or with a stock count waiting for
+    QA's approval, as asked."""
     query = (
         select(Lot, Material)
         .join(Material, col(Material.id) == Lot.material_id)
         .order_by(col(Lot.received_at).desc())
     )
+    if status is not None:
+        query = query.where(Lot.status == status.value)
+    if count_waiting:
+        query = query.where(
+            col(Lot.id).in_(
+                select(StockAdjustment.lot_id).where(
+                    StockAdjustment.status == AdjustmentStatus.PROPOSED.value
+                )
+            )
+        )
     if search.strip():
         like = f"%{search.strip().lower()}%"
         query = query.where(

@@ -58,6 +58,17 @@ def list_shipments(session: Session) -> list[tuple[Shipment, Party]]:
     )
 
 
+def open_shipments(session: Session) -> list[str]:
+    """The numbers of the shipments started and not despatched yet, oldest first (one query)."""
+    return list(
+        session.exec(
+            select(Shipment.shipment_no)
+            .where(Shipment.status == ShipmentStatus.PICKING.value)
+            .order_by(col(Shipment.id))
+        )
+    )
+
+
 def start_shipment(
     session: Session,
     *,
