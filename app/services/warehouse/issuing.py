@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from app.models import (
     Batch,
     BatchMaterial,
-    BatchStatus,
     ExcessIssueApproval,
     InventoryMovement,
     Lot,
@@ -540,7 +539,7 @@ def pick_list(session: Session, *, batch_no: str, today: date) -> tuple[Batch, l
 
 
 # Batches the warehouse picks for: made from their frozen bill of materials, not yet finished.
-PICKABLE = (BatchStatus.PLANNED, BatchStatus.IN_PROGRESS)
+PICKABLE = batches.OPEN_FOR_ISSUE  # the batches' own rule: a cancelled batch is never picked for
 
 
 def batches_to_pick(session: Session) -> list[str]:
