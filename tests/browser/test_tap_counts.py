@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from app.services.accounts.auth import find_user
+from app.services.warehouse import receipt
+from app.services.warehouse.receipt import ReceiptIn
 from tests.browser.conftest import HANDHELD, LiveServer, sign_in
+from tests.browser.people import add_phone, enrol_passkey, issue_enrolment_link
+from tests.clock import NOW, at
+from tests.quality import pass_qc
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "usability.md"
 GS = "\x1d"
@@ -76,3 +85,50 @@ def test_receive_a_delivery_and_print_its_labels(
     page.wait_for_function("window.printed === 1")
 
     assert_within_record("receive", hand)
+
+
+def _ready_for_release(live_server: LiveServer, supplier_lot: str, hours: int) -> str:
+    """A lot walt received (later than anything else in the plant) with quinn's passing
+    sample and results: all its release needs is her decision."""
+    with live_server.database.session_scope() as s:
+        lot, _ = receipt.receive(
+            s,
+            actor=find_user(s, "walt"),  # type: ignore[arg-type]
+            new=ReceiptIn("RM-ASC", "SUP-NORTHBRIDGE", supplier_lot, "25", date(2028, 5, 31),
+                          key=f"tap-{supplier_lot}"),
+            clock=at(NOW + timedelta(hours=hours)),
+        )  # fmt: skip
+        pass_qc(s, lot, find_user(s, "quinn"))  # type: ignore[arg-type]
+        return lot.lot_code
+
+
+def test_release_the_next_lot_with_a_passkey(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    first = _ready_for_release(live_server, "S-TAP-1", 100)
+    second = _ready_for_release(live_server, "S-TAP-2", 101)
+    admin = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(admin, "ada")
+    link = issue_enrolment_link(admin, "quinn")
+    phone = add_phone(new_context(live_server.url, PHONE))
+    page = phone.page
+    sign_in(page, "quinn")
+    enrol_passkey(page, link, "Quinn's phone")
+    page.goto(f"/lots/{first}")
+    page.get_by_role("button", name="Release").click()
+    # The panel opens in view on the phone, its passkey button under the thumb.
+    expect(page.locator("#sign-dialog-card")).to_be_in_viewport(ratio=0.9)
+    expect(page.get_by_role("button", name="Sign with passkey")).to_be_focused()
+    page.get_by_role("button", name="Sign with passkey").click()
+    expect(page.locator(".lot-status")).to_have_text("Released")
+
+    hand = Hand(page)
+    hand.tap(page.locator("#next-lot"))
+    expect(page.locator("h1.lot-code")).to_have_text(second)
+    hand.tap(page.get_by_role("button", name="Release"))
+    expect(page.locator("#sign-dialog-card")).to_be_in_viewport(ratio=0.9)
+    hand.tap(page.get_by_role("button", name="Sign with passkey"))
+    expect(page.locator(".lot-status")).to_have_text("Released")
+    expect(page.locator("#lot-signatures")).to_contain_text("Quinn Adeyemi")
+
+    assert_within_record("release-next", hand)

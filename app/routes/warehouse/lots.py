@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from app.forms import new_key, parse_date
 from app.htmx import full_redirect, in_place, is_htmx, wants_partial
-from app.models import LotStatus, Meaning, Role
+from app.models import Lot, LotStatus, Meaning, Role
 from app.routes.quality.qc import evidence_context
 from app.services.core import history
 from app.services.core.errors import GateViolation, Rejected
@@ -187,8 +188,17 @@ def lot_page(
         may_approve_count=current_user.has_role(Role.QA),
         label=labels.label_state(session, view.lot, current_user),
         history=history.tell(session, view.history),
+        next_lot=_next_to_decide(session, view.lot),
         **evidence_context(view.lot),
     )
+
+
+def _next_to_decide(session: Session, lot: Lot) -> str | None:
+    """For QA, once this lot is decided: the next lot waiting in quarantine for their release
+    (the home's rule), so a run of releases goes from lot to lot without the list."""
+    if lot.status == LotStatus.QUARANTINE or not disposition.may_decide(current_user):
+        return None
+    return disposition.next_to_decide(session, current_user, lot)
 
 
 def _qc_actions(status: LotStatus) -> list[tuple[Meaning, str, str]]:

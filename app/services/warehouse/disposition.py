@@ -42,7 +42,22 @@ def lots_to_decide(session: Session, user: User) -> dict[LotStatus, list[str]]:
     """The lot codes that wait for `user`'s QC decision, oldest first, in one query: in
     quarantine, unless they received it (whoever received a lot does not release it), and on
     hold (to lift the hold or reject)."""
-    waiting: dict[LotStatus, list[str]] = {LotStatus.QUARANTINE: [], LotStatus.ON_HOLD: []}
+    return {
+        status: [lot.lot_code for lot in lots] for status, lots in _waiting(session, user).items()
+    }
+
+
+def next_to_decide(session: Session, user: User, after: Lot) -> str | None:
+    """The lot to go to once `after` is decided: the next one waiting in quarantine for `user`
+    received after it, else the oldest one waiting (None when none waits)."""
+    waiting = [lot for lot in _waiting(session, user)[LotStatus.QUARANTINE] if lot.id != after.id]
+    later = [lot for lot in waiting if (lot.received_at, lot.id) > (after.received_at, after.id)]
+    chosen = later or waiting
+    return chosen[0].lot_code if chosen else None
+
+
+def _waiting(session: Session, user: User) -> dict[LotStatus, list[Lot]]:
+    waiting: dict[LotStatus, list[Lot]] = {LotStatus.QUARANTINE: [], LotStatus.ON_HOLD: []}
     for lot in session.exec(
         select(Lot)
         .where(col(Lot.status).in_([s.value for s in waiting]))
@@ -50,7 +65,7 @@ def lots_to_decide(session: Session, user: User) -> dict[LotStatus, list[str]]:
     ):
         status = LotStatus(lot.status)
         if status == LotStatus.ON_HOLD or qc.receiver_refusal(lot, user, "release") is None:
-            waiting[status].append(lot.lot_code)
+            waiting[status].append(lot)
     return waiting
 
 
