@@ -65,13 +65,16 @@
   // Where the cursor goes when a page or a part of it arrives.
   function settle(root) {
     const scope = root && root.querySelector ? root : document;
+    // A scan kit's field keeps the cursor while scans come in (js/scan.js): never steal it.
+    const active = document.activeElement;
+    if (active && active.matches && active.matches("form[data-scan-kit] [data-scan-input]")) return;
     const refused = scope.querySelector("form[data-enter-rules] [aria-invalid=true]");
     if (refused) { place(refused, true); return; }
     const marked = scope.querySelector("[data-next]");
     if (marked) { place(marked, false); return; }
     const form = scope.matches && scope.matches("form[data-enter-rules]")
       ? scope : scope.querySelector("form[data-enter-rules]");
-    if (!form || form.querySelector("[autofocus]")) return;
+    if (!form || scope.querySelector("[autofocus]")) return;  // the page chose already
     const empty = requiredEmpty(form)[0];
     if (empty) place(empty, false);
   }
