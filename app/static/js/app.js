@@ -27,6 +27,11 @@
   // Printable pages (labels until the bridge prints them) open the print dialog once.
   if (document.querySelector("[data-autoprint]")) window.addEventListener("load", () => window.print());
 
+  // A Print button (data-print) opens the print dialog: no inline onclick under the CSP.
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
+  });
+
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
   }
