@@ -117,6 +117,8 @@ class ShipmentLine(SQLModel, table=True):
     added_at: datetime
     removed_at: datetime | None = None  # a mis-pick taken off before despatch, with a reason
     removed_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Why a lot that is not a finished good ships to a customer (shipping.sold_to_customers).
+    pick_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class DespatchAdvice(SQLModel, table=True):

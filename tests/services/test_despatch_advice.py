@@ -42,8 +42,9 @@ SHIPPING_KDE_COLUMNS = [
     "TLC source location city", "TLC source location state", "TLC source location zip",
     "TLC source location country", "TLC source reference",
     "Reference document type", "Reference document number",
-    "Customer reference", "Internal lot code", "Expiry",
+    "Customer reference", "Internal lot code", "Expiry", "Reason shipped",
 ]  # fmt: skip
+RESOLD = "Greenleaf's deli buys our basil as it comes"
 
 
 @pytest.fixture
@@ -59,7 +60,8 @@ def qa(make_signer: Callable[..., Signer]) -> Signer:
 def ship_basil(
     session: Session, walt: User, qa: Signer, *, when: datetime = NOW, expiry: date | None = None
 ) -> Shipment:
-    """Fresh basil from Herbco, its TLC assigned by the grower, shipped to Greenleaf at `when`."""
+    """Fresh basil from Herbco, its TLC assigned by the grower, shipped to Greenleaf at `when`
+    (a raw material, so with the reason it ships to a customer)."""
     extra = {"tlc": "SVG-0412-B", "tlc_source": "SUP-GROWER"}
     lot = receive(session, walt, **extra)
     if expiry is not None:
@@ -72,7 +74,7 @@ def ship_basil(
     )
     shipping.add_line(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
-        quantity="5", key=uuid.uuid4().hex, clock=clock,
+        quantity="5", key=uuid.uuid4().hex, clock=clock, reason=RESOLD,
     )  # fmt: skip
     shipping.despatch(
         session, actor=walt, shipment_no=shipment.shipment_no, key=uuid.uuid4().hex, clock=clock
@@ -120,6 +122,7 @@ def test_the_advice_carries_every_shipping_kde_in_its_own_column(
         "Despatch advice", shipment.shipment_no,
     )  # fmt: skip
     assert (row["Customer reference"], row["Internal lot code"]) == ("PO-8812", "BASIL-2611-01")
+    assert row["Reason shipped"] == RESOLD
 
 
 def test_the_ship_date_and_the_expiry_gate_use_the_plants_date(

@@ -209,6 +209,7 @@ def test_one_shipment_despatched_by_four_people_at_once_ships_once_with_one_advi
         shipping.add_line(
             s, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,  # type: ignore[arg-type]
             quantity="30", key=uuid.uuid4().hex, clock=CLOCK,
+            reason="Sample for the customer's lab",  # a raw material ships with a reason
         )  # fmt: skip
         shipment_no, lot_id = shipment.shipment_no, lot.id
 

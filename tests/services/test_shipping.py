@@ -8,12 +8,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.models import Lot, Shipment, ShipmentLine, User
+from app.models import AuditEvent, Lot, Shipment, ShipmentLine, User
 from app.services.accounts.auth import find_user
 from app.services.core import gs1
-from app.services.core.errors import GateViolation, Rejected
+from app.services.core.errors import GateViolation, PermissionDenied, Rejected
 from app.services.demo import seed_demo
 from app.services.demo.master import OPENING_STOCK
 from app.services.execution import batches
@@ -238,3 +238,173 @@ def test_a_digital_link_on_the_lot_label_picks_its_lot(
             session, actor=walt, shipment_no=shipment.shipment_no,
             scanned="https://example.com/track", quantity="1", clock=at(NOW),
         )  # fmt: skip
+
+
+# Issue 12 point 10: a customer is sold finished goods; anything else ships only with a reason.
+SAMPLE = "Sample for the customer's incoming-goods lab, agreed by phone"
+
+
+def shipment_to_greenleaf(session: Session, walt: User) -> Shipment:
+    return shipping.start_shipment(
+        session, actor=walt, customer_code="CUST-GREENLEAF", reference="PO-1", clock=at(NOW)
+    )
+
+
+def test_a_raw_material_is_not_picked_for_a_customer_without_a_reason(
+    session: Session, walt: User
+) -> None:
+    shipment = shipment_to_greenleaf(session, walt)
+    trail = count(session, AuditEvent)
+
+    with pytest.raises(Rejected) as refused:
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned="MCC-2610-01",
+            quantity="2", clock=at(NOW),
+        )  # fmt: skip
+
+    [violation] = refused.value.violations
+    assert violation.field == "reason"
+    assert violation.message == (
+        "Lot MCC-2610-01 is a raw material (Microcrystalline cellulose), not a finished good "
+        "sold to customers. Give the reason it ships to this customer, or scan another lot."
+    )
+    assert count(session, ShipmentLine) == 0
+    assert count(session, AuditEvent) == trail
+
+
+def test_a_raw_material_ships_with_its_reason_on_the_line_in_the_trail_and_the_advice(
+    session: Session, walt: User
+) -> None:
+    shipment = shipment_to_greenleaf(session, walt)
+
+    line = pick(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned="MCC-2610-01",
+        quantity="2", reason=f"  {SAMPLE}  ", clock=at(NOW),
+    )  # fmt: skip
+    despatch(session, walt, shipment)
+
+    assert line.pick_reason == SAMPLE  # type: ignore[attr-defined]
+    picked = session.exec(select(AuditEvent).where(AuditEvent.action == "shipment.picked")).one()
+    assert picked.reason == SAMPLE
+    advice = despatch_advice.export(session, shipment, at(NOW)).content
+    [item] = advice["lines"]
+    assert (item["lot_code"], item["reason_shipped"]) == ("MCC-2610-01", SAMPLE)
+    csv_text = despatch_advice.despatch_advice_csv(advice)
+    assert csv_text.splitlines()[0].endswith(",Expiry,Reason shipped")
+    assert SAMPLE in csv_text.splitlines()[1]
+
+
+def test_a_finished_good_needs_no_reason_and_keeps_none(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)
+    sign_lot(session, qa.user, lot, "released")
+    shipment = shipment_to_greenleaf(session, walt)
+
+    line = pick(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+        quantity="100", reason="left over from an earlier scan", clock=at(NOW),
+    )  # fmt: skip
+    despatch(session, walt, shipment)
+
+    assert line.pick_reason is None  # type: ignore[attr-defined]
+    [item] = despatch_advice.export(session, shipment, at(NOW)).content["lines"]
+    assert "reason_shipped" not in item
+
+
+def test_a_refused_pick_names_every_field_at_fault(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)  # in quarantine
+    shipment = shipment_to_greenleaf(session, walt)
+
+    with pytest.raises(Rejected) as both:
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned="NO-SUCH-LOT",
+            quantity="many", clock=at(NOW),
+        )  # fmt: skip
+    assert [v.field for v in both.value.violations] == ["scan", "quantity"]
+
+    with pytest.raises(GateViolation) as gate:
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="1", clock=at(NOW),
+        )  # fmt: skip
+    assert [(v.code, v.field) for v in gate.value.violations] == [("lot.status", "scan")]
+
+    sign_lot(session, qa.user, lot, "released")
+    with pytest.raises(GateViolation) as stock:
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity="100001", clock=at(NOW),
+        )  # fmt: skip
+    assert [(v.code, v.field) for v in stock.value.violations] == [("lot.balance", "quantity")]
+
+
+def test_the_pick_form_reads_the_scan_for_its_unit_and_reason(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)
+    label = gs1.lot_label(gtin="09501101020917", lot_code=lot.lot_code, expiry=lot.expiry)
+
+    finished = shipping.read_pick_scan(session, "]C1" + label.element_string)
+    raw = shipping.read_pick_scan(session, "mcc-2610-01")
+
+    assert finished is not None
+    assert (finished.lot.id, finished.unit, finished.needs_reason) == (lot.id, "tablets", False)
+    assert raw is not None
+    assert (raw.unit, raw.needs_reason) == ("kg", True)
+    assert shipping.read_pick_scan(session, "NO-SUCH-LOT") is None
+    assert shipping.read_pick_scan(session, "  ") is None
+
+
+def test_the_despatch_summary_totals_per_unit_and_says_what_stops_it(
+    session: Session, walt: User, qa: Signer
+) -> None:
+    lot, _ = output(session, walt)
+    sign_lot(session, qa.user, lot, "released")
+    shipment = shipment_to_greenleaf(session, walt)
+    assert [v.code for v in shipping.despatch_summary(session, shipment.shipment_no, at(NOW))
+            .blocked_by] == ["shipment.empty"]  # fmt: skip
+    for quantity in ("30000", "10000"):
+        pick(
+            session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
+            quantity=quantity, clock=at(NOW),
+        )  # fmt: skip
+    pick(
+        session, actor=walt, shipment_no=shipment.shipment_no, scanned="MCC-2610-01",
+        quantity="2.5", reason=SAMPLE, clock=at(NOW),
+    )  # fmt: skip
+    trail = count(session, AuditEvent)
+
+    summary = shipping.despatch_summary(session, shipment.shipment_no, at(NOW))
+
+    assert summary.customer.business_name == "Greenleaf Pharmacy"
+    assert len(summary.lines) == 3
+    assert summary.totals == [(Decimal("40000"), "tablets"), (Decimal("2.5"), "kg")]
+    assert summary.blocked_by == []
+    assert count(session, AuditEvent) == trail  # a look, not a change
+
+    despatch(session, walt, shipment)
+    shipped = shipping.despatch_summary(session, shipment.shipment_no, at(NOW))
+    assert [v.code for v in shipped.blocked_by] == ["shipment.shipped"]
+
+    second = shipment_to_greenleaf(session, walt)
+    pick(
+        session, actor=walt, shipment_no=second.shipment_no, scanned=lot.lot_code,
+        quantity="1", clock=at(NOW),
+    )  # fmt: skip
+    sign_lot(session, qa.user, lot, "held", reason="Complaint under investigation")
+    held = shipping.despatch_summary(session, second.shipment_no, at(NOW))
+    assert [v.code for v in held.blocked_by] == ["lot.status"]
+
+
+def test_only_the_warehouse_may_ship(session: Session, walt: User) -> None:
+    quinn = find_user(session, "quinn")
+    assert quinn is not None
+    assert shipping.may_ship(walt)
+    assert not shipping.may_ship(quinn)
+    with pytest.raises(PermissionDenied):
+        shipping.start_shipment(
+            session, actor=quinn, customer_code="CUST-GREENLEAF", reference="", clock=at(NOW)
+        )

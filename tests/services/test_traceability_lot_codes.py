@@ -146,6 +146,7 @@ def test_shipping_passes_the_received_tlc_and_source_on_and_makes_none(
     shipping.add_line(
         session, actor=walt, shipment_no=shipment.shipment_no, scanned=lot.lot_code,
         quantity="5", key=uuid.uuid4().hex, clock=at(NOW),
+        reason="Resold as it comes",  # a raw material: ships to a customer with a reason
     )  # fmt: skip
     shipping.despatch(
         session, actor=walt, shipment_no=shipment.shipment_no, key=uuid.uuid4().hex, clock=at(NOW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, flash, render_template, request, url_for
@@ -23,16 +23,22 @@ from app.web import act, db_session, go_to, plant_clock
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 
-@bp.get("/")
-@login_required
-def index() -> str:
+def _index(errors: Rejected | None = None, form: Mapping[str, str] | None = None) -> str:
     session = db_session()
     return render_template(
         "warehouse/shipments/index.html",
         items=shipping.list_shipments(session),
         customers=[p for p in parties.list_parties(session, kind=PartyKind.CUSTOMER) if p.active],
-        errors=None,
+        may_ship=shipping.may_ship(current_user),
+        errors=errors,
+        form=form or {},
     )
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    return _index()
 
 
 @bp.post("/")
@@ -48,100 +54,105 @@ def start() -> ResponseReturnValue:
         )
         return shipment
 
-    def _refused(exc: Rejected) -> ResponseReturnValue:
-        session = db_session()
-        return render_template(
-            "warehouse/shipments/index.html",
-            items=shipping.list_shipments(session),
-            customers=[
-                p for p in parties.list_parties(session, kind=PartyKind.CUSTOMER) if p.active
-            ],
-            errors=exc,
-        ), 422
-
     def _done(shipment: Any) -> ResponseReturnValue:
         return full_redirect(url_for("shipments.show", shipment_no=shipment.shipment_no))
 
-    return act(_do, done=_done, refused=_refused)
+    return act(_do, done=_done, refused=lambda exc: (_index(exc, request.form), 422))
 
 
-def _show(shipment_no: str, errors: Rejected | None = None) -> ResponseReturnValue:
+def _view(
+    shipment_no: str,
+    *,
+    form: Mapping[str, str] | None = None,
+    pick_errors: Rejected | None = None,
+    line_errors: Rejected | None = None,
+    line_id: int | None = None,
+    picked: ShipmentLine | None = None,
+    again: bool = False,
+    confirm: bool = False,
+    despatch_errors: Rejected | None = None,
+) -> dict[str, Any]:
+    """What the shipment page and its picking region show. `form` is the pick form sent back
+    after a refusal (its scan still names the lot, for the unit and the reason field)."""
     session = db_session()
     shipment = shipping.get_shipment(session, shipment_no)
-    page = render_template(
-        "warehouse/shipments/show.html",
-        shipment=shipment,
-        lines=shipping.lines(session, shipment),
-        advice=despatch_advice.despatch_advice(session, shipment, plant_clock()),
-        errors=errors,
-        form=request.form if errors else {},
-        key=new_key(),
-    )
-    return (page, 422) if errors else page
+    form = form or {}
+    return {
+        "shipment": shipment,
+        "lines": shipping.lines(session, shipment),
+        "may_ship": shipping.may_ship(current_user),
+        "form": form,
+        "scan": shipping.read_pick_scan(session, form.get("scan", "")),
+        "pick_errors": pick_errors,
+        "line_errors": line_errors,
+        "line_id": line_id,
+        "picked": picked,
+        "again": again,
+        "summary": (
+            shipping.despatch_summary(session, shipment_no, plant_clock()) if confirm else None
+        ),
+        "despatch_errors": despatch_errors,
+        "key": new_key(),
+    }
 
 
-def _act(shipment_no: str, action: Callable[[], object], done: str) -> ResponseReturnValue:
-    """Run one command; on refusal show the page again with the messages beside the form."""
-    return act(
-        action,
-        done=go_to(url_for("shipments.show", shipment_no=shipment_no), done),
-        refused=lambda exc: _show(shipment_no, exc),
-    )
+def _page(shipment_no: str, status: int = 200, **view: Any) -> tuple[str, int]:
+    context = _view(shipment_no, **view)
+    advice = despatch_advice.despatch_advice(db_session(), context["shipment"], plant_clock())
+    return render_template("warehouse/shipments/show.html", advice=advice, **context), status
+
+
+def _region(shipment_no: str, status: int = 200, **view: Any) -> tuple[str, int]:
+    """The picking region (last answer, pick form, lines, despatch step), swapped in whole."""
+    return render_template("warehouse/shipments/_pick.html", **_view(shipment_no, **view)), status
 
 
 @bp.get("/<shipment_no>")
 @login_required
 def show(shipment_no: str) -> ResponseReturnValue:
-    return _show(shipment_no)
+    return _page(shipment_no)
 
 
-def _lines(
-    shipment_no: str,
-    *,
-    refused: Rejected | None = None,
-    picked: ShipmentLine | None = None,
-    again: bool = False,
-) -> tuple[str, int]:
-    """The picked lines with what the last scan did: the scan kit's answer to one scan."""
-    session = db_session()
-    shipment = shipping.get_shipment(session, shipment_no)
-    page = render_template(
-        "warehouse/shipments/_lines.html",
-        shipment=shipment,
-        lines=shipping.lines(session, shipment),
-        key=new_key(),
-        refused=refused,
-        picked=picked,
-        again=again,
+@bp.get("/<shipment_no>/scanned")
+@login_required
+def scanned(shipment_no: str) -> str:
+    """What the lot just scanned into the pick form needs: the quantity's unit, and the reason
+    field when customers are not sold it."""
+    return render_template(
+        "warehouse/shipments/_pick_scan.html",
+        shipment=shipping.get_shipment(db_session(), shipment_no),
+        scan=shipping.read_pick_scan(db_session(), request.args.get("scan", "")),
+        form={},
     )
-    return page, 422 if refused else 200
 
 
 @bp.post("/<shipment_no>/lines")
 @login_required
 def pick(shipment_no: str) -> ResponseReturnValue:
-    """Pick a scanned lot. The scan kit sends each scan with its own id as the one-time key, so
-    a resent scan (or a double tap of the plain form) picks once and says so."""
+    """Pick a scanned lot with its quantity (and, for a lot that is not a finished good, the
+    reason). The form's one-time key makes a double tap pick once and say so."""
+    form = request.form
 
     def _do() -> Any:
-        line, again = shipping.add_line(
+        return shipping.add_line(
             db_session(),
             actor=current_user,
             shipment_no=shipment_no,
-            scanned=request.form.get("scan", ""),
-            quantity=request.form.get("quantity", ""),
-            key=request.form.get("key", ""),
+            scanned=form.get("scan", ""),
+            quantity=form.get("quantity", ""),
+            reason=form.get("reason", ""),
+            key=form.get("key", ""),
             clock=plant_clock(),
         )
-        return line, again
 
     def _refused(exc: Rejected) -> ResponseReturnValue:
-        return _lines(shipment_no, refused=exc) if wants_partial() else _show(shipment_no, exc)
+        answer = _region if wants_partial() else _page
+        return answer(shipment_no, 422, form=form, pick_errors=exc)
 
-    def _done(_result: Any) -> ResponseReturnValue:
-        line, again = _result
+    def _done(result: Any) -> ResponseReturnValue:
+        line, again = result
         if wants_partial():
-            return _lines(shipment_no, picked=line, again=again)
+            return _region(shipment_no, picked=line, again=again)
         flash(
             "Already picked; nothing new." if again else "Picked.", "info" if again else "success"
         )
@@ -153,8 +164,13 @@ def pick(shipment_no: str) -> ResponseReturnValue:
 @bp.post("/<shipment_no>/lines/<int:line_id>/remove")
 @login_required
 def unpick(shipment_no: str, line_id: int) -> ResponseReturnValue:
-    return _act(
-        shipment_no,
+    """Take a line off with a reason; a refusal sits beside that line's reason field."""
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
+        answer = _region if wants_partial() else _page
+        return answer(shipment_no, 422, line_errors=exc, line_id=line_id)
+
+    return act(
         lambda: shipping.remove_line(
             db_session(),
             actor=current_user,
@@ -162,23 +178,63 @@ def unpick(shipment_no: str, line_id: int) -> ResponseReturnValue:
             reason=request.form.get("reason", ""),
             clock=plant_clock(),
         ),
-        "Taken off the shipment.",
+        done=go_to(url_for("shipments.show", shipment_no=shipment_no), "Taken off the shipment."),
+        refused=_refused,
     )
+
+
+@bp.get("/<shipment_no>/despatch")
+@login_required
+def despatch_confirm(shipment_no: str) -> ResponseReturnValue:
+    """The one confirmation before a despatch: customer, lines, totals, Despatch now / Not yet."""
+    if wants_partial():
+        return render_template(
+            "warehouse/shipments/_despatch.html", **_view(shipment_no, confirm=True)
+        )
+    return _page(shipment_no, confirm=True)
 
 
 @bp.post("/<shipment_no>/despatch")
 @login_required
 def despatch(shipment_no: str) -> ResponseReturnValue:
-    return _act(
-        shipment_no,
-        lambda: shipping.despatch(
+    """Despatch as confirmed. The confirmation's one-time key makes a double tap ship once."""
+
+    def _do() -> Any:
+        return shipping.despatch(
             db_session(),
             actor=current_user,
             shipment_no=shipment_no,
             key=request.form.get("key", ""),
             clock=plant_clock(),
-        ),
-        "Shipped. The despatch advice is ready.",
+        )
+
+    def _refused(exc: Rejected) -> ResponseReturnValue:
+        if wants_partial():
+            context = _view(shipment_no, confirm=True, despatch_errors=exc)
+            return render_template("warehouse/shipments/_despatch.html", **context), 422
+        return _page(shipment_no, 422, confirm=True, despatch_errors=exc)
+
+    def _done(result: Any) -> ResponseReturnValue:
+        _, again = result
+        if again:
+            flash("Already despatched; nothing new.", "info")
+        else:
+            flash("Shipped. The despatch advice is ready.", "success")
+        return full_redirect(url_for("shipments.show", shipment_no=shipment_no))
+
+    return act(_do, done=_done, refused=_refused)
+
+
+@bp.get("/<shipment_no>/advice")
+@login_required
+def advice_page(shipment_no: str) -> str:
+    """The despatch advice as sent, to print: the frozen advice, never recomputed."""
+    session = db_session()
+    shipment = shipping.get_shipment(session, shipment_no)
+    return render_template(
+        "warehouse/shipments/advice.html",
+        shipment=shipment,
+        advice=despatch_advice.as_sent(session, shipment, plant_clock()),
     )
 
 

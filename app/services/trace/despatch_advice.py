@@ -10,6 +10,9 @@ What was sent is what stays on record: at despatch the advice is frozen (`freeze
 JSON with its SHA-256 in the append-only `despatch_advice` table, and every later view or export
 of a shipped shipment reads that row, never today's parties and materials. An export whose row
 no longer matches its hash is refused with the reason (`AdviceTampered`), never sent on.
+
+A line of a lot that is not a finished good carries `reason_shipped`, why it ships to a customer
+(shipping.sold_to_customers); the key is there only on such lines, so the format stays 1.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from app.models import (
 )
 from app.services.core import spreadsheet
 from app.services.core.clock import Clock
-from app.services.core.errors import Conflict
+from app.services.core.errors import Conflict, NotFound
 from app.services.masterdata.materials import FTL_CATEGORIES
 from app.services.warehouse import shipping
 
@@ -82,9 +85,15 @@ def _product(material: Material) -> dict[str, Any]:
 
 
 def _line(
-    session: Session, quantity: Decimal, unit: str, lot: Lot, material: Material
+    session: Session,
+    quantity: Decimal,
+    unit: str,
+    lot: Lot,
+    material: Material,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     source = session.get(Party, lot.tlc_source_id) if lot.tlc_source_id else None
+    extra = {"reason_shipped": reason} if reason else {}
     return {
         "traceability_lot_code": lot.tlc,
         "lot_code": lot.lot_code,
@@ -94,6 +103,7 @@ def _line(
         "expiry": lot.expiry,
         "tlc_source": _location(source) if source else None,
         "tlc_source_reference": lot.tlc_source_reference,
+        **extra,
     }
 
 
@@ -117,7 +127,7 @@ def current_advice(session: Session, shipment: Shipment, clock: Clock) -> dict[s
         "ship_from": _location(site),
         "ship_to": _location(customer),
         "lines": [
-            _line(session, line.quantity, line.unit, lot, material)
+            _line(session, line.quantity, line.unit, lot, material, line.pick_reason)
             for line, lot, material in shipping.lines(session, shipment)
         ],
     }
@@ -191,6 +201,23 @@ def export(session: Session, shipment: Shipment, clock: Clock) -> Advice:
     return advice
 
 
+def as_sent(session: Session, shipment: Shipment, clock: Clock) -> Advice:
+    """The advice a despatched shipment was sent with, to print: the frozen row, read as it
+    is (never rebuilt from today's records), only if it matches its hash.
+
+    Raises:
+        NotFound: the shipment has not been despatched (its advice is written at despatch).
+        AdviceTampered: the stored advice was changed after despatch.
+        Conflict: shipped without a frozen advice.
+    """
+    if shipment.status != ShipmentStatus.SHIPPED:
+        raise NotFound(
+            f"Shipment {shipment.shipment_no} has not been despatched yet; its despatch "
+            "advice is written when it is."
+        )
+    return export(session, shipment, clock)
+
+
 # The FSMA 204 shipping KDEs, one value per cell, named as REGULATORY.md's sortable spreadsheet.
 _PLACE = ("name", "phone", "address", "city", "state", "zip", "country")
 CSV_COLUMNS = (
@@ -201,7 +228,7 @@ CSV_COLUMNS = (
     *(f"Immediate subsequent recipient {p}" for p in _PLACE),
     *(f"TLC source location {p}" for p in _PLACE),
     "TLC source reference", "Reference document type", "Reference document number",
-    "Customer reference", "Internal lot code", "Expiry",
+    "Customer reference", "Internal lot code", "Expiry", "Reason shipped",
 )  # fmt: skip
 
 
@@ -245,6 +272,7 @@ def despatch_advice_csv(advice: dict[str, Any]) -> str:
             reference.get("type", advice.get("document_type", DOCUMENT_TYPE)),
             reference.get("number", advice.get("shipment_no", "")),
             advice.get("reference", ""), item.get("lot_code", ""), item.get("expiry") or "",
+            item.get("reason_shipped") or "",
         ]
         for item in advice.get("lines", [])
     )  # fmt: skip
