@@ -7,60 +7,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from app.services.accounts.auth import find_user
 from app.services.warehouse import receipt
 from app.services.warehouse.receipt import ReceiptIn
 from tests.browser.conftest import HANDHELD, LiveServer, sign_in
 from tests.browser.people import add_phone, enrol_passkey, issue_enrolment_link
+from tests.browser.taps import GS, Hand, assert_within_record
 from tests.clock import NOW, at
 from tests.quality import pass_qc
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "usability.md"
-GS = "\x1d"
-
-
-def recorded(flow: str) -> tuple[int, int]:
-    """(target, taps) of `flow` in docs/usability.md's table."""
-    for line in DOC.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells and cells[0] == flow:
-            return int(cells[-2]), int(cells[-1])
-    raise AssertionError(f"{flow} is not in {DOC.name}")
-
-
-class Hand:
-    """What a person does by hand, counted: a tap on a control is one, a value typed into a field
-    counts with its tap, a scan is none (the scanner's trigger; the cursor is already there)."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.taps = 0
-
-    def tap(self, target: Locator) -> None:
-        expect(target).to_be_visible()
-        target.click()
-        self.taps += 1
-
-    def type(self, field: Locator, value: str) -> None:
-        expect(field).to_be_visible()
-        field.fill(value)
-        self.taps += 1
-
-    def scan(self, barcode: str) -> None:
-        self.page.keyboard.insert_text(barcode)
-        self.page.keyboard.press("Enter")
-
-
-def assert_within_record(flow: str, hand: Hand) -> None:
-    target, taps = recorded(flow)
-    assert taps <= target, f"{DOC.name} records {taps} taps for {flow}, over its target {target}"
-    assert hand.taps <= taps, f"{flow} now takes {hand.taps} taps; {DOC.name} records {taps}"
 
 
 def test_receive_a_delivery_and_print_its_labels(
@@ -84,7 +43,7 @@ def test_receive_a_delivery_and_print_its_labels(
     expect(page.locator(".lot-label")).to_have_count(2)
     page.wait_for_function("window.printed === 1")
 
-    assert_within_record("receive", hand)
+    assert_within_record("receive", hand.taps)
 
 
 def _ready_for_release(live_server: LiveServer, supplier_lot: str, hours: int) -> str:
@@ -131,4 +90,4 @@ def test_release_the_next_lot_with_a_passkey(
     expect(page.locator(".lot-status")).to_have_text("Released")
     expect(page.locator("#lot-signatures")).to_contain_text("Quinn Adeyemi")
 
-    assert_within_record("release-next", hand)
+    assert_within_record("release-next", hand.taps)
