@@ -92,6 +92,9 @@ def test_handheld_pages_have_big_targets_and_no_sideways_scrolling(
 
     assert handheld.evaluate(SMALL_TARGETS_JS) == []
     assert handheld.evaluate(NO_HORIZONTAL_SCROLL_JS)
+    if path not in ("/login", "/"):
+        # Issue 12 point 5: a labelled way home on every page, not only the wordmark.
+        expect(handheld.get_by_role("link", name="Home", exact=True)).to_be_visible()
 
 
 def test_a_post_without_its_csrf_token_is_refused(handheld: Page, live_server: LiveServer) -> None:

@@ -234,3 +234,23 @@ def test_an_expired_lot_is_refused_at_issue_with_the_reason(
     walt.goto("/lots/ASC-2409-02")
     expect(walt.locator("#lot-balance")).to_have_text("40 kg")
     expect(walt.locator("[data-expired]")).to_contain_text("Expired 2026-09-30")
+
+
+def test_choosing_the_material_by_hand_loads_its_suppliers_at_once(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    """Issue 12 point 8: a delivery without a readable label is received by hand; choosing the
+    material fills the supplier list there and then (its only approved supplier chosen), not
+    after a refused submit, and what was typed stays."""
+    walt = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(walt, "walt")
+    walt.goto("/lots/receive")
+    form = walt.locator("#receipt-form")
+    form.get_by_label("Supplier's lot").fill("S-HAND-1")
+    expect(form.locator("select[name=supplier] option")).to_have_count(
+        1
+    )  # "Choose the material first"
+    form.locator("select[name=material]").select_option("RM-ASC")
+    expect(form.locator("select[name=supplier]")).to_have_value("SUP-NORTHBRIDGE")
+    expect(form.get_by_label("Supplier's lot")).to_have_value("S-HAND-1")
+    assert walt.url.endswith("/lots/receive")  # the page stayed; only the form was asked again

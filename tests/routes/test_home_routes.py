@@ -87,7 +87,7 @@ def words(page: str) -> str:
 
 def test_the_needs_rows_say_how_many_and_what(app: Flask, demo_plant: Session) -> None:
     olivia = home_of(app, "olivia")
-    assert '<span class="unbroken">2026-10-23</span>' in olivia  # a date never breaks
+    assert '<span class="code">2026-10-23</span>' in olivia  # a date never breaks
     olivia = words(olivia)
     assert "Next: you sign the one-time acknowledgement on your signing page." in olivia
     assert 'href="/account"' in home_of(app, "olivia")  # the step is done there

@@ -174,7 +174,7 @@ def lot_page(
         today=plant_clock().today(),
         actions=_qc_actions(view.status) if current_user.has_role(Role.QA) else [],
         key=new_key(),
-        can_move=current_user.has_role(Role.WAREHOUSE, Role.ADMIN),
+        can_move=ledger.may_move_stock(current_user),
         errors=None,
         qc_errors=qc_errors,
         qc_failed=qc_failed,
@@ -184,8 +184,8 @@ def lot_page(
         corrections=corrections.corrections_of(session, view.lot.id),  # type: ignore[arg-type]
         adjustments=corrections.adjustments_of(session, view.lot.id),  # type: ignore[arg-type]
         may_correct=corrections.may_correct(session, view.lot, current_user),
-        may_count=current_user.has_role(*ledger.WAREHOUSE),
-        may_approve_count=current_user.has_role(Role.QA),
+        may_count=ledger.may_move_stock(current_user),  # propose_adjustment's rule
+        may_approve_count=corrections.may_approve_counts(current_user),
         label=labels.label_state(session, view.lot, current_user),
         history=history.tell(session, view.history),
         next_lot=_next_to_decide(session, view.lot),
