@@ -24,8 +24,9 @@ from app.services.accounts.users import deactivate_user
 from app.services.core.errors import GateViolation, NotFound, PermissionDenied, Rejected
 from app.services.core.state_check import disagreements
 from app.services.demo import seed_demo
-from app.services.execution import batches, planning
+from app.services.execution import batches, excess_issues, planning
 from app.services.execution.batches import BatchIn
+from app.services.execution.excess_issues import ExcessIssueIn
 from app.services.mbr import revisions
 from app.services.mbr.revisions import HeaderIn
 from app.services.warehouse import issuing
@@ -405,6 +406,15 @@ def test_nothing_is_picked_or_issued_for_a_cancelled_batch(
         session.exec(select(InventoryMovement).where(InventoryMovement.kind == "issue")).all() == []
     )
     assert audit_actions(session, action="lot.issued") == []
+    # Nor is more approved for it.
+    with pytest.raises(Rejected) as refused:
+        excess_issues.approve_excess_issue(
+            session,
+            actor=sam,
+            new=ExcessIssueIn(BATCH, "RM-MGS", "0.1", "Spilled", "excess-after-cancel"),
+            clock=CLOCK,
+        )
+    assert refused.value.for_field("batch_no") == [said]
 
 
 RACES = 4  # rounds of each race, one batch each: a missing lock loses at least one of them

@@ -18,7 +18,7 @@ from app.services.core.errors import Violation, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity, shown
 from app.services.core.text import max_length, read_reason, read_text
-from app.services.execution.batches import get_batch
+from app.services.execution.batches import get_batch, issue_problems
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def approve_excess_issue(
     if earlier is not None:
         return earlier, True
     batch = get_batch(session, new.batch_no)
-    problems: list[Violation] = []
+    # An approval to issue more is for a batch still open for issue (not a cancelled one).
+    problems: list[Violation] = issue_problems(session, batch)
     line, material = _bom_line(session, batch, new.material_code, problems)
     quantity = parse_quantity(new.quantity, problems, unit=line.unit if line else None)
     reason = read_reason(new.reason, problems)
