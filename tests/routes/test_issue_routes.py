@@ -151,3 +151,18 @@ def test_after_an_issue_from_the_pick_list_the_list_comes_back_ticked(
     assert "/lots/issue" not in done  # no button left on a finished line
     assert after.count("data-next") == 1  # the next open line's first lot is focused
     assert "Issued 0.500 kg of lot MGS-2610-01 to VC500-26-0042." in after
+
+
+def test_a_forged_pick_list_hint_is_refused_in_a_sentence(
+    signed_in: Callable[..., Browser], session: Session, make_user: Callable[..., User]
+) -> None:
+    _lot(session, make_user)
+    answer = signed_in("warehouse").post(
+        "/lots/issue",
+        {"lot": "MGS-2610-01", "expected_lot": "X" * 5000, "quantity": "0.1", "batch_no": BATCH,
+         "key": uuid.uuid4().hex},
+    )  # fmt: skip
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert 'id="lot-error"' in html
+    assert "X" * 100 not in html.split('id="lot-error"')[1][:400]  # said, not echoed

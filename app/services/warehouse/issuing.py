@@ -31,7 +31,7 @@ from app.services.core.clock import Clock
 from app.services.core.errors import Rejected, Violation, collect, require
 from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity, shown, tolerance_amount
-from app.services.core.text import read_reason
+from app.services.core.text import max_length, read_reason, read_text
 from app.services.execution import batches, excess_issues
 from app.services.warehouse.ledger import (
     RECORD_TYPE,
@@ -267,8 +267,13 @@ def issue(
 def scanned_lot(session: Session, scanned: str, *, expected: str = "") -> Lot:
     """The lot scanned into an issue form; when the pick list named a lot, it must be that one
     (the lot in hand is checked, not assumed). Raises Rejected beside the lot field."""
+    problems: list[Violation] = []
+    want = read_text(
+        expected, field="lot", label="pick list's lot", problems=problems,
+        limit=max_length(Lot, "lot_code"), code=True,
+    ).upper()  # fmt: skip
+    require(problems)  # a forged hint, not a scan: said beside the lot field
     lot = lot_from_scan(session, scanned, field="lot")
-    want = expected.strip().upper()
     if want and lot.lot_code != want:
         raise Rejected(
             [
