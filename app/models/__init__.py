@@ -19,6 +19,7 @@ from app.models.esign import (
     SignMethod,
     WebAuthnChallenge,
 )
+from app.models.execution import StepExecution, StepState
 from app.models.inventory import (
     AdjustmentStatus,
     DespatchAdvice,
@@ -85,6 +86,8 @@ __all__ = [
     "Equipment",
     "EquipmentKind",
     "ExcessIssueApproval",
+    "StepExecution",
+    "StepState",
     "IdentityCheck",
     "InventoryMovement",
     "Lot",

@@ -23,6 +23,7 @@ import pytest
 from app.canonical import canonical_json
 from app.models import AuditEvent
 from app.services.core import history
+from app.services.execution import record
 from app.services.masterdata import imports
 from app.services.warehouse import disposition
 
@@ -37,6 +38,13 @@ EXPANDED: dict[tuple[str, str], Callable[[], set[str]]] = {
     },
     ("app.services.masterdata.imports", "f'import.{kind_name}'"): lambda: {
         f"import.{k}" for k in imports.KINDS
+    },
+    ("app.services.execution.record", "f'batch.{move}'"): lambda: {
+        f"batch.{m}" for m in record.MOVES
+    },
+    ("app.services.execution.record", "f'step.{meaning.value}'"): lambda: {
+        "step.performed",
+        "step.verified",
     },
 }
 

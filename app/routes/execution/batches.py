@@ -1,6 +1,6 @@
 """Batches: a supervisor checks the scaled bill of materials of a new batch and creates it from
 the effective master batch record, cancels a planned one with a reason, and approves an excess
-issue of a material with a reason."""
+issue of a material with a reason; starts, holds and resumes a batch; shows each of its steps."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from app.forms import new_key, parse_date
 from app.htmx import full_redirect, wants_partial
 from app.models import Role
 from app.services.core.errors import Rejected
-from app.services.execution import batches, excess_issues, planning
-from app.web import act, db_session, plant_clock
+from app.services.esign import signatures
+from app.services.execution import batches, excess_issues, planning, record
+from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -100,12 +101,18 @@ def _show(
     errors: Rejected | None = None,
     cancel_reason: str = "",
     cancel_errors: Rejected | None = None,
+    move_errors: Rejected | None = None,
 ) -> str:
     form = form or {}
-    view = batches.load_batch(db_session(), batch_no)
+    session = db_session()
+    view = batches.load_batch(session, batch_no)
     return render_template(
         "execution/batches/show.html",
         view=view,
+        steps=record.steps(session, view.batch),
+        may_steer=record.may_steer(current_user),
+        move_errors=move_errors,
+        moves=record.MOVES,
         can_approve=current_user.has_role(Role.SUPERVISOR),
         may_cancel=batches.may_cancel(current_user, view.batch),
         form=form,
@@ -180,4 +187,44 @@ def cancel(batch_no: str) -> ResponseReturnValue:
         ),
         done=_done,
         refused=_refused,
+    )
+
+
+@bp.post("/<batch_no>/<any(started, held, resumed):move>")
+@login_required
+def move(batch_no: str, move: str) -> ResponseReturnValue:
+    """A supervisor starts a planned batch, or holds and resumes a running one with a reason."""
+    words = {"started": "started", "held": "put on hold", "resumed": "resumed"}[move]
+    return act(
+        lambda: record.move_batch(
+            db_session(),
+            actor=current_user,
+            batch_no=batch_no,
+            move=move,
+            reason=request.form.get("reason", ""),
+            clock=plant_clock(),
+        ),
+        done=lambda batch: go_to(
+            url_for("batches.show", batch_no=batch.batch_no), f"Batch {batch.batch_no} {words}."
+        )(batch),
+        refused=lambda exc: (_show(batch_no, move_errors=exc), 422),
+    )
+
+
+@bp.get("/<batch_no>/steps/<code>")
+@login_required
+def step(batch_no: str, code: str) -> str:
+    """One step of the executed record: its instruction, what it needs, and its signatures."""
+    session = db_session()
+    batch = batches.get_batch(session, batch_no)
+    views = record.steps(session, batch)
+    view = record.get_step(session, batch, code)
+    return render_template(
+        "execution/batches/step.html",
+        batch=batch,
+        view=view,
+        waiting=record.sequence_problems(views, view.execution),
+        shown=signatures.signatures_for(
+            session, record_type=record.RECORD_TYPE, record_id=str(view.execution.id)
+        ),
     )

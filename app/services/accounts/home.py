@@ -20,6 +20,7 @@ from app.services.accounts import users
 from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.esign import devices, passkeys, signers
+from app.services.execution import record
 from app.services.masterdata import document_approval, equipment, training
 from app.services.mbr import approval
 from app.services.warehouse import corrections, disposition, issuing, ledger, shipping
@@ -123,6 +124,7 @@ def needs_for(
     return [
         need
         for need in (
+            *(_floor(session) if roles & {Role.OPERATOR, Role.SUPERVISOR} else ()),
             *(_warehouse(session, user) if Role.WAREHOUSE in roles else ()),
             *(_quality(session, user) if roles & {Role.QA, Role.ADMIN} else ()),
             *(_identity_checks(session, user) if Role.ADMIN in roles else ()),
@@ -166,6 +168,24 @@ def _identity_checks(session: Session, user: User) -> Iterator[Need]:
     waiting = signers.awaiting_identity_check(session, admin=user)
     words = _counted(len(waiting), "person waits", "people wait") + " for an identity check"
     yield Need("identity", len(waiting), words, Link("Users", "users.index"), _first(waiting))
+
+
+def _floor(session: Session) -> Iterator[Need]:
+    """Batches on the floor and the step each waits on (the executed record's own rule)."""
+    running = record.my_work(session)
+    words = [
+        f"{batch.batch_no}: "
+        + ("on hold" if batch.status == "on_hold" else
+           f"step {step.step.code} {step.step.title}" if step else "all steps done")
+        for batch, step in running
+    ]  # fmt: skip
+    yield Need(
+        "floor",
+        len(running),
+        _counted(len(running), "batch is", "batches are") + " on the floor",
+        Link("Batches", "batches.index"),
+        _first(words, shown=2),
+    )
 
 
 def _warehouse(session: Session, user: User) -> Iterator[Need]:

@@ -286,7 +286,7 @@ def cancel_problems(session: Session, batch: Batch) -> list[Violation]:
     return []
 
 
-def _lock(session: Session, batch: Batch) -> Batch:
+def lock_batch(session: Session, batch: Batch) -> Batch:
     """The batch row, locked for this transaction and read afresh (PostgreSQL; SQLite
     serialises writers): the issue gate takes the same lock first, so an issue and a
     cancellation of one batch happen one after the other."""
@@ -305,7 +305,7 @@ def cancel_batch(
         PermissionDenied: not an active supervisor. NotFound: no such batch. GateViolation: no
         reason, already cancelled, started, or material issued to it still on it.
     """
-    batch = _lock(session, get_batch(session, batch_no))
+    batch = lock_batch(session, get_batch(session, batch_no))
     problems: list[Violation] = []
     why = read_reason(reason, problems)
     if not may_cancel(actor, batch):

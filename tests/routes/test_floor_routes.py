@@ -1,0 +1,57 @@
+"""The executed record over HTTP (issue 13 points 1, 2 and 6, first slice): the supervisor starts
+and holds a batch from its page, a refusal beside its field; each step has its page with its
+instruction and the one signature it waits for; the operator's home names the batch and step."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from app.models import Batch
+from app.services.execution import record
+from tests.floor import BATCH, plant_with_a_tea_batch
+from tests.routes.conftest import Browser
+
+
+def test_the_supervisor_starts_and_holds_the_batch_from_its_page(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    plant_with_a_tea_batch(session)
+    operator = signed_in("operator")
+    assert operator.post(f"/batches/{BATCH}/started").status_code == 403
+    operator.post("/logout")
+    sam = signed_in("supervisor")
+    page = sam.client.get(f"/batches/{BATCH}").get_data(as_text=True)
+    assert "Start batch" in page
+    started = sam.post(f"/batches/{BATCH}/started")
+    assert started.status_code == 302
+    page = sam.client.get(f"/batches/{BATCH}").get_data(as_text=True)
+    assert f"Batch {BATCH} started." in page
+    assert 'id="step-10"' in page
+    assert "Put on hold" in page
+    refused = sam.post(f"/batches/{BATCH}/held", {"reason": ""})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="reason-error">Give a reason' in html
+    assert sam.post(f"/batches/{BATCH}/held", {"reason": "Alarm"}).status_code == 302
+    assert sam.post(f"/batches/{BATCH}/paused", {"reason": "x"}).status_code == 404
+
+
+def test_a_step_page_shows_its_instruction_and_the_signature_it_waits_for(
+    signed_in: Callable[..., Browser], session: Session
+) -> None:
+    batch: Batch = plant_with_a_tea_batch(session)
+    sam = signed_in("supervisor")
+    sam.post(f"/batches/{BATCH}/started")
+    page = sam.client.get(f"/batches/{BATCH}/steps/20").get_data(as_text=True)
+    assert "Blend for 10 minutes." in page
+    assert "Step 10 (Line clearance) is not done yet; the steps are done in order." in page
+    assert "Sign: performed" in page
+    assert sam.client.get(f"/batches/{BATCH}/steps/99").status_code == 404
+    home = sam.client.get("/").get_data(as_text=True)
+    need = home[home.index('id="need-floor">') + 17 :].split("</li>")[0]
+    words = " ".join(re.sub(r"<[^>]+>", " ", need).split())
+    assert words == f"1 batch is on the floor {BATCH}: step 10 Line clearance"
+    assert record.next_step(record.steps(session, batch)).step.code == "10"  # type: ignore[union-attr]

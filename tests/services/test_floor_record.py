@@ -1,0 +1,162 @@
+"""The executed record's skeleton (issue 13 points 1 and 6): a supervisor starts, holds and resumes
+a batch with a reason; its steps are signed performed in order, by a trained operator, and verified
+by another person where the master record asks; steps that capture something are not signed bare.
+On both databases; two people signing one step at once sign it once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlmodel import Session, select
+
+from app.db import Database
+from app.models import Batch, Meaning, Signature, StepExecution, User
+from app.services.core.errors import DomainError, GateViolation, PermissionDenied
+from app.services.execution import batches, record
+from app.services.execution.batches import BatchIn
+from tests.clock import CLOCK
+from tests.conftest import audit_actions
+from tests.floor import BATCH, SIGNING, _able_to_sign, _person, plant_with_a_tea_batch
+
+
+@pytest.fixture
+def tea(session: Session) -> Batch:
+    return plant_with_a_tea_batch(session)
+
+
+def _sign(session: Session, who: User, batch: Batch, code: str, meaning: Meaning) -> Signature:
+    view = record.get_step(session, batch, code)
+    return SIGNING.sign(
+        session, who, record_type=record.RECORD_TYPE, record_id=view.execution.id,
+        meaning=meaning.value,
+    )  # fmt: skip
+
+
+def _move(session: Session, who: User, move: str, reason: str = "") -> Batch:
+    return record.move_batch(
+        session, actor=who, batch_no=BATCH, move=move, reason=reason, clock=CLOCK
+    )
+
+
+def test_a_supervisor_starts_the_batch_and_its_steps_are_laid_out_in_order(
+    session: Session, tea: Batch
+) -> None:
+    with pytest.raises(PermissionDenied):
+        _move(session, _person(session, "olivia"), "started")
+    started = _move(session, _person(session, "sam"), "started")
+    assert started.status == "in_progress"
+    views = record.steps(session, started)
+    assert [(v.step.code, v.state.value) for v in views] == [
+        ("10", "open"), ("20", "open"), ("25", "open"), ("30", "open"),
+    ]  # fmt: skip
+    assert record.next_step(views).step.code == "10"  # type: ignore[union-attr]
+    assert audit_actions(session, action="batch.started") == ["batch.started"]
+    with pytest.raises(GateViolation, match="is in progress; only a batch that is planned"):
+        _move(session, _person(session, "sam"), "started")
+
+
+def test_a_hold_and_a_resume_need_a_reason_and_stop_the_signing(
+    session: Session, tea: Batch
+) -> None:
+    sam = _person(session, "sam")
+    _move(session, sam, "started")
+    with pytest.raises(GateViolation) as refused:
+        _move(session, sam, "held")
+    assert refused.value.for_field("reason") == ["Give a reason; it is kept in the audit trail."]
+    _move(session, sam, "held", "Blender alarm")
+    olivia = _able_to_sign(session, "olivia")
+    with pytest.raises(PermissionDenied, match="is on hold: its steps are signed only while"):
+        _sign(session, olivia, tea, "10", Meaning.PERFORMED)
+    _move(session, sam, "resumed", "Alarm cleared by maintenance")
+    _sign(session, olivia, tea, "10", Meaning.PERFORMED)
+    assert audit_actions(session, action="batch.held") == ["batch.held"]
+
+
+def test_steps_are_signed_in_order_and_verified_by_another_person(
+    session: Session, tea: Batch
+) -> None:
+    _move(session, _person(session, "sam"), "started")
+    olivia, omar = _able_to_sign(session, "olivia"), _able_to_sign(session, "omar")
+    with pytest.raises(PermissionDenied, match=r"Step 10 \(Line clearance\) is not done yet"):
+        _sign(session, olivia, tea, "20", Meaning.PERFORMED)
+    _sign(session, olivia, tea, "10", Meaning.PERFORMED)
+    # Performed, not yet verified: step 20 still waits.
+    with pytest.raises(PermissionDenied, match="Step 10 .* is not verified yet"):
+        _sign(session, omar, tea, "20", Meaning.PERFORMED)
+    with pytest.raises(PermissionDenied, match="Olivia .* performed step 10; another person"):
+        _sign(session, olivia, tea, "10", Meaning.VERIFIED)
+    _sign(session, omar, tea, "10", Meaning.VERIFIED)
+    _sign(session, omar, tea, "20", Meaning.PERFORMED)
+    views = record.steps(session, tea)
+    assert [(v.step.code, v.state.value, v.performer, v.verifier) for v in views] == [
+        ("10", "verified", olivia.full_name, omar.full_name),
+        ("20", "performed", omar.full_name, None),
+        ("25", "open", None, None),
+        ("30", "open", None, None),
+    ]
+    assert audit_actions(session, action="step.performed") == ["step.performed"] * 2
+    assert record.next_step(views).step.code == "25"  # type: ignore[union-attr]
+    # The QA hold point is QA's to sign, not an operator's.
+    with pytest.raises(PermissionDenied, match="Only QA can sign"):
+        _sign(session, olivia, tea, "30", Meaning.PERFORMED)
+
+
+def test_untrained_people_and_capture_steps_are_refused(session: Session, tea: Batch) -> None:
+    _move(session, _person(session, "sam"), "started")
+    otto = _able_to_sign(session, "otto")  # his VC500 training expired (SCENARIOS)
+    with pytest.raises(PermissionDenied, match="VC500"):
+        _sign(session, otto, tea, "10", Meaning.PERFORMED)
+    # The demo's VC500 batch: step 10 is an equipment check, captured before it is signed.
+    vc = batches.create_batch(
+        session, actor=_person(session, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000"),
+        clock=CLOCK,
+    )  # fmt: skip
+    record.move_batch(
+        session, actor=_person(session, "sam"), batch_no=vc.batch_no, move="started", reason="",
+        clock=CLOCK,
+    )  # fmt: skip
+    with pytest.raises(PermissionDenied, match=r"\(Equipment check\) records what it captures"):
+        _sign(session, _able_to_sign(session, "olivia"), vc, "10", Meaning.PERFORMED)
+
+
+def test_two_people_signing_one_step_at_once_sign_it_once(
+    backend: str, app_database: Callable[[str], str]
+) -> None:
+    """On PostgreSQL the step row lock serialises them; the second sees it performed."""
+    db = Database(app_database(backend))
+    with db.session_scope() as s:
+        plant_with_a_tea_batch(s)
+        _move(s, _person(s, "sam"), "started")
+        for name in ("olivia", "omar"):
+            _able_to_sign(s, name)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def sign(name: str) -> None:
+        barrier.wait()
+        try:
+            with db.session_scope() as s:
+                batch = batches.get_batch(s, BATCH)
+                _sign(s, _person(s, name), batch, "10", Meaning.PERFORMED)
+            outcomes.append("signed")
+        except DomainError as exc:
+            outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=sign, args=(n,)) for n in ("olivia", "omar")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("signed") == 1, outcomes
+    with db.session_scope() as s:
+        performed = s.exec(
+            select(Signature).where(
+                Signature.record_type == record.RECORD_TYPE, Signature.meaning == "performed"
+            )
+        ).all()
+        assert len(performed) == 1
+        step = s.exec(select(StepExecution).where(StepExecution.position == 1)).first()
+        assert step is not None
+        assert step.performed_by_id == performed[0].signer_id
