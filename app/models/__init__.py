@@ -19,7 +19,7 @@ from app.models.esign import (
     SignMethod,
     WebAuthnChallenge,
 )
-from app.models.execution import StepExecution, StepState
+from app.models.execution import EntryKind, EntrySource, StepEntry, StepExecution, StepState
 from app.models.inventory import (
     AdjustmentStatus,
     DespatchAdvice,
@@ -86,6 +86,9 @@ __all__ = [
     "Equipment",
     "EquipmentKind",
     "ExcessIssueApproval",
+    "EntryKind",
+    "EntrySource",
+    "StepEntry",
     "StepExecution",
     "StepState",
     "IdentityCheck",
