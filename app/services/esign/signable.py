@@ -33,6 +33,7 @@ PROVIDERS: dict[str, str] = {
     "mbr_revision": "app.services.mbr.approval",
     "lot": "app.services.warehouse.disposition",
     "stock_adjustment": "app.services.warehouse.corrections",
+    "cleaning": "app.services.masterdata.equipment",
 }
 
 
