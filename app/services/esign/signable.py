@@ -34,6 +34,7 @@ PROVIDERS: dict[str, str] = {
     "lot": "app.services.warehouse.disposition",
     "stock_adjustment": "app.services.warehouse.corrections",
     "step_execution": "app.services.execution.record",
+    "cleaning": "app.services.masterdata.equipment",
 }
 
 

@@ -2,7 +2,9 @@
 
 Status is never stored: it is computed from the latest calibration and cleaning events at the
 moment it is asked for, so a piece of equipment goes overdue or unclean by itself, on time.
-Later gates call `status_by_code` at the point of use.
+The floor's gates (services.execution.gates) judge equipment by `equipment_status` at the point
+of use. A cleaning after a product carrying an allergen the next product lacks counts only once
+a second person has verified it by signature (record type "cleaning", meaning "verified").
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.models import CalibrationEvent, CleaningEvent, Equipment, EquipmentKind, Role, User
+from app.models import (
+    CalibrationEvent,
+    CleaningEvent,
+    Equipment,
+    EquipmentKind,
+    Meaning,
+    Role,
+    Signature,
+    User,
+)
 from app.services.core import audit
 from app.services.core.actors import Actor, require_role
 from app.services.core.clock import Clock
@@ -23,9 +34,11 @@ from app.services.core.dates import too_far_ahead
 from app.services.core.errors import NotFound, Violation, require
 from app.services.core.quantities import read_whole_number
 from app.services.core.text import NOTE_LENGTH, max_length, read_text
+from app.services.esign import signable
 from app.services.masterdata import common as masterdata
 
 CLEANERS = (Role.OPERATOR, Role.SUPERVISOR, Role.QA, Role.ADMIN)
+CLEANING_RECORD_TYPE = "cleaning"
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,19 @@ class EquipmentIn:
 
 
 MAX_CLEAN_HOLD_HOURS = 24 * 366  # "clean" for longer than a year is not a hold time
-CLEANING_PROBLEMS = ("Not clean", "Not cleaned yet")
+
+
+@dataclass(frozen=True)
+class EquipmentProblem:
+    """One reason equipment may not be used: a stable code and the words for it."""
+
+    code: str  # equipment.inactive | equipment.out_of_service | calibration.* | cleaning.*
+    words: str
+
+    @property
+    def cleaning(self) -> bool:
+        """A cleaning problem: anyone who works with the equipment can clean it now."""
+        return self.code.startswith("cleaning.")
 
 
 @dataclass(frozen=True)
@@ -46,11 +71,15 @@ class EquipmentStatus:
     """Whether the equipment may be used now, and every reason it may not, in words."""
 
     usable: bool
-    problems: list[str] = field(default_factory=list)
+    reasons: list[EquipmentProblem] = field(default_factory=list)
     calibration_due: date | None = None
     calibration_certificate: str | None = None
     clean_until: datetime | None = None
     last_product: str | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return [r.words for r in self.reasons]
 
     @property
     def words(self) -> str:
@@ -60,7 +89,7 @@ class EquipmentStatus:
     def badges(self) -> list[tuple[str, str]]:
         """Each problem with its colour: cleaning is a warning (anyone can clean it now),
         the rest block until someone with authority acts."""
-        return [(p, "warn" if p.startswith(CLEANING_PROBLEMS) else "bad") for p in self.problems]
+        return [(r.words, "warn" if r.cleaning else "bad") for r in self.reasons]
 
 
 def equipment_status(
@@ -71,28 +100,36 @@ def equipment_status(
 ) -> EquipmentStatus:
     """The status of `equipment` at `now` from its latest calibration and cleaning (pure)."""
     now = clock.now()
-    problems = []
+    reasons = []
     if not equipment.active:
-        problems.append("Deactivated")
+        reasons.append(EquipmentProblem("equipment.inactive", "Deactivated"))
     if not equipment.in_service:
-        problems.append("Out of service")
+        reasons.append(EquipmentProblem("equipment.out_of_service", "Out of service"))
     if calibration is None:
-        problems.append("No calibration recorded")
+        reasons.append(EquipmentProblem("calibration.missing", "No calibration recorded"))
     elif calibration.due_on < clock.today():
-        problems.append(f"Calibration overdue since {calibration.due_on.isoformat()}")
+        reasons.append(
+            EquipmentProblem(
+                "calibration.overdue", f"Calibration overdue since {calibration.due_on.isoformat()}"
+            )
+        )
     clean_until = None
     if equipment.needs_cleaning:
         if cleaning is None:
-            problems.append("Not cleaned yet")
+            reasons.append(EquipmentProblem("cleaning.missing", "Not cleaned yet"))
         else:
             clean_until = cleaning.cleaned_at + timedelta(hours=equipment.clean_hold_hours)
             if clean_until < now:
-                problems.append(
-                    f"Not clean: cleaning expired at {clock.local(clean_until):%Y-%m-%d %H:%M %Z}"
+                reasons.append(
+                    EquipmentProblem(
+                        "cleaning.expired",
+                        "Not clean: cleaning expired at "
+                        f"{clock.local(clean_until):%Y-%m-%d %H:%M %Z}",
+                    )
                 )
     return EquipmentStatus(
-        usable=not problems,
-        problems=problems,
+        usable=not reasons,
+        reasons=reasons,
         calibration_due=calibration.due_on if calibration else None,
         calibration_certificate=calibration.certificate if calibration else None,
         clean_until=clean_until,
@@ -172,7 +209,7 @@ def cleanings(session: Session, equipment_id: int) -> list[CleaningEvent]:
     )
 
 
-def _latest(
+def latest_events(
     session: Session, event: type[CalibrationEvent] | type[CleaningEvent], equipment_ids: list[int]
 ) -> dict[int, Any]:
     """The newest event of each piece of equipment in one query (newest as `calibrations` and
@@ -196,8 +233,8 @@ def _statuses(
 ) -> list[tuple[Equipment, EquipmentStatus]]:
     """Each piece of equipment with its status, in two queries however many there are."""
     ids = [e.id for e in items]
-    calibration = _latest(session, CalibrationEvent, ids)  # type: ignore[arg-type]
-    cleaning = _latest(session, CleaningEvent, ids)  # type: ignore[arg-type]
+    calibration = latest_events(session, CalibrationEvent, ids)  # type: ignore[arg-type]
+    cleaning = latest_events(session, CleaningEvent, ids)  # type: ignore[arg-type]
     return [
         (e, equipment_status(e, calibration.get(e.id), cleaning.get(e.id), clock=clock))  # type: ignore[arg-type]
         for e in items
@@ -444,3 +481,62 @@ def record_cleaning(
         clock=clock,
     )
     return event
+
+
+# --- Verifying a cleaning (allergen changeover) -----------------------------------------------
+
+
+def verifications(session: Session, cleaning_ids: list[int]) -> dict[int, Signature]:
+    """The first "verified" signature of each cleaning, by cleaning id, in one query."""
+    if not cleaning_ids:
+        return {}
+    rows = session.exec(
+        select(Signature)
+        .where(
+            Signature.record_type == CLEANING_RECORD_TYPE,
+            col(Signature.record_id).in_([str(i) for i in cleaning_ids]),
+            Signature.meaning == Meaning.VERIFIED.value,
+        )
+        .order_by(col(Signature.id).desc())
+    )
+    return {int(s.record_id): s for s in rows}  # the earliest wins: later rows overwrite
+
+
+def _verification_rules(cleaning: CleaningEvent) -> signable.Rules:
+    def rules(session: Session, signer: User, _meaning: Meaning, _clock: Clock) -> list[Violation]:
+        if signer.id == cleaning.cleaned_by_id:
+            return [
+                Violation(
+                    "cleaning.own",
+                    "You recorded this cleaning; a second person verifies it.",
+                )
+            ]
+        if verifications(session, [cleaning.id]):  # type: ignore[list-item]
+            return [Violation("cleaning.verified", "This cleaning is verified already.")]
+        return []
+
+    return rules
+
+
+@signable.register(CLEANING_RECORD_TYPE)
+def _load_signable(session: Session, record_id: str) -> signable.Signable:
+    cleaning = session.get(CleaningEvent, int(record_id)) if record_id.isdigit() else None
+    if cleaning is None:
+        raise NotFound(f"There is no cleaning {record_id!r}.")
+    item = get_equipment(session, cleaning.equipment_id)
+    cleaner = session.get(User, cleaning.cleaned_by_id)
+    assert cleaner is not None
+    after = f" after {cleaning.last_product}" if cleaning.last_product else ""
+    return signable.Signable(
+        record_type=CLEANING_RECORD_TYPE,
+        record_id=str(cleaning.id),
+        title=f"cleaning of {item.code} {item.name}{after} by {cleaner.full_name}",
+        content={
+            "equipment": item.code,
+            "cleaned_at": cleaning.cleaned_at,
+            "cleaned_by": cleaner.username,
+            "last_product": cleaning.last_product,
+        },
+        meanings={Meaning.VERIFIED: frozenset(CLEANERS)},
+        rules=_verification_rules(cleaning),
+    )

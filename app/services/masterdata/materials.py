@@ -87,6 +87,11 @@ def _allergens(raw: str) -> str:
     return ",".join(sorted({a.strip().lower() for a in (raw or "").split(",") if a.strip()}))
 
 
+def allergen_set(raw: str | None) -> frozenset[str]:
+    """The allergens a material's `allergens` field lists, as `_allergens` stores them."""
+    return frozenset(a for a in _allergens(raw or "").split(",") if a)
+
+
 _values = masterdata.snapshot_of(
     "code", "name", "kind", "unit", "gtin", "allergens", "tracking", "shelf_life_days", "active",
     "dietary_ingredient",

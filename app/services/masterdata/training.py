@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -437,50 +438,106 @@ def step_qualification(
 ) -> list[Violation]:
     """Every reason `user` may not perform `step` now; empty when qualified."""
     today = clock.today()
+    state = (
+        training_state(session, user=user, code=step.training_code, today=today)
+        if step.training_code
+        else None
+    )
+    return qualification_problems(user, step, state)
+
+
+def states_by_code(
+    session: Session, *, user: User, codes: Collection[str], today: date
+) -> dict[str, TrainingState | None]:
+    """`training_state` of `user` on each curriculum code (None: no such curriculum), in three
+    queries however many codes and records there are: the newest record counts, as there."""
+    wanted = sorted({c.strip().upper() for c in codes if c and c.strip()})
+    if not wanted:
+        return {}
+    curricula = {
+        c.code: c for c in session.exec(select(Curriculum).where(col(Curriculum.code).in_(wanted)))
+    }
+    latest: dict[int, TrainingRecord] = {}
+    ids = [c.id for c in curricula.values()]
+    if ids:
+        for record in session.exec(
+            select(TrainingRecord)
+            .where(
+                TrainingRecord.user_id == user.id,
+                col(TrainingRecord.curriculum_id).in_(ids),
+                col(TrainingRecord.trained_on) <= today,
+            )
+            .order_by(col(TrainingRecord.trained_on), col(TrainingRecord.id))
+        ):
+            latest[record.curriculum_id] = record  # later rows win
+    sops = [c.code for c in curricula.values() if c.kind == "sop"]
+    effective = documents.effective_by_code(session) if sops else {}
+    return {
+        code: (
+            TrainingState(
+                curricula[code],
+                latest.get(curricula[code].id),  # type: ignore[arg-type]
+                today,
+                _sop_revision(curricula[code], effective),
+            )
+            if code in curricula
+            else None
+        )
+        for code in wanted
+    }
+
+
+def qualification_problems(
+    user: User, step: RecipeStep, state: TrainingState | None, *, roles: Sequence[Role] = ()
+) -> list[Violation]:
+    """Every reason `user` may not perform `step`, from their standing on the step's training
+    (`state`: None when the step names a curriculum that does not exist); `roles`: who may,
+    else `role_for_step`. Pure: the one rule `step_qualification` and the floor's gates use."""
     problems = []
     if not user.active:
         problems.append(Violation("person.inactive", f"{user.full_name}'s account is deactivated."))
-    role = role_for_step(step)
-    if not user.has_role(role):
+    roles = tuple(roles) or (role_for_step(step),)
+    if not user.has_role(*roles):
+        words = " or ".join(r.label for r in roles)
         problems.append(
             Violation(
                 "person.role",
-                f"Step {step.code} needs the {role.label} role; {user.full_name} does not have it.",
+                f"Step {step.code} needs the {words} role; {user.full_name} does not have it.",
             )
         )
-    if step.training_code:
-        state = training_state(session, user=user, code=step.training_code, today=today)
-        if state is None:
-            problems.append(
-                Violation(
-                    "training.unknown",
-                    f"Step {step.code} names training {step.training_code}, which is not a "
-                    "curriculum. Ask QA to correct the master record.",
-                )
+    if not step.training_code:
+        return problems
+    if state is None:
+        problems.append(
+            Violation(
+                "training.unknown",
+                f"Step {step.code} names training {step.training_code}, which is not a "
+                "curriculum. Ask QA to correct the master record.",
             )
-        elif state.latest is None:
-            problems.append(
-                Violation(
-                    "training.missing",
-                    f"{user.full_name} has no training record for {state.curriculum.code} "
-                    f"({state.curriculum.title}).",
-                )
+        )
+    elif state.latest is None:
+        problems.append(
+            Violation(
+                "training.missing",
+                f"{user.full_name} has no training record for {state.curriculum.code} "
+                f"({state.curriculum.title}).",
             )
-        elif state.retrain_on is not None:
-            problems.append(
-                Violation(
-                    "training.retrain",
-                    f"{user.full_name}'s training for {state.curriculum.code} predates revision "
-                    f"{state.retrain_on.revision}, in force since {state.retrain_on.effective_on}; "
-                    f"retrain on revision {state.retrain_on.revision}.",
-                )
+        )
+    elif state.retrain_on is not None:
+        problems.append(
+            Violation(
+                "training.retrain",
+                f"{user.full_name}'s training for {state.curriculum.code} predates revision "
+                f"{state.retrain_on.revision}, in force since {state.retrain_on.effective_on}; "
+                f"retrain on revision {state.retrain_on.revision}.",
             )
-        elif not state.current:
-            problems.append(
-                Violation(
-                    "training.expired",
-                    f"{user.full_name}'s training for {state.curriculum.code} expired on "
-                    f"{state.latest.expires_on}.",
-                )
+        )
+    elif not state.current:
+        problems.append(
+            Violation(
+                "training.expired",
+                f"{user.full_name}'s training for {state.curriculum.code} expired on "
+                f"{state.latest.expires_on}.",
             )
+        )
     return problems

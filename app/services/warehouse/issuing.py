@@ -106,20 +106,59 @@ def _fefo_by_material(
     return found
 
 
-def usability_problems(lot: Lot, today: date, field: str | None = None) -> list[Violation]:
+def usability_problems(
+    lot: Lot, today: date, field: str | None = None, *, instead: str = ""
+) -> list[Violation]:
     """Why a lot may not be used now (status and expiry), in words; `field` is the form field
-    the lot was scanned into, so the words sit beside it."""
+    the lot was scanned into, so the words sit beside it, and `instead` what to do about it
+    ("scan a released lot of RM-ASC"), said after each reason."""
     problems = []
     status = LotStatus(lot.status)
     if status != LotStatus.RELEASED:
         problems.append(
             Violation(
-                "lot.status", f"Lot {lot.lot_code} is {status.label.lower()}, not released.", field
+                "lot.status",
+                _then(f"Lot {lot.lot_code} is {status.label.lower()}, not released", instead),
+                field,
             )
         )
     if lot.expiry is not None and lot.expiry < today:
         problems.append(
-            Violation("lot.expired", f"Lot {lot.lot_code} expired on {lot.expiry}.", field)
+            Violation(
+                "lot.expired", _then(f"Lot {lot.lot_code} expired on {lot.expiry}", instead), field
+            )
+        )
+    return problems
+
+
+def _then(sentence: str, instead: str) -> str:
+    return f"{sentence} — {instead}." if instead else f"{sentence}."
+
+
+def release_unfounded(session: Session, lot: Lot) -> str | None:
+    """For a released lot, why its release does not stand on its evidence (a status set in the
+    table but not by a QC decision on record), or None; None for a lot not released."""
+    if lot.status != LotStatus.RELEASED:
+        return None
+    return state_check.evidence_problem(session, RECORD_TYPE, lot)
+
+
+def lot_problems(
+    lot: Lot, today: date, field: str | None = None, *, unfounded: str | None, instead: str = ""
+) -> list[Violation]:
+    """`usability_problems`, and a release that does not stand on its evidence
+    (`release_unfounded`, read beforehand): such a lot is never relied on. Pure."""
+    problems = usability_problems(lot, today, field, instead=instead)
+    if unfounded is not None:
+        problems.append(
+            Violation(
+                "lot.status",
+                _then(
+                    f"Lot {lot.lot_code} cannot be used: {unfounded}. Ask QA to look into it",
+                    instead,
+                ),
+                field,
+            )
         )
     return problems
 
@@ -127,20 +166,8 @@ def usability_problems(lot: Lot, today: date, field: str | None = None) -> list[
 def gate_problems(
     session: Session, lot: Lot, today: date, field: str | None = None
 ) -> list[Violation]:
-    """`usability_problems`, and for a released lot whether its release stands on its evidence:
-    a status set in the table but not by a QC decision on record is never relied on."""
-    problems = usability_problems(lot, today, field)
-    if lot.status == LotStatus.RELEASED:
-        unfounded = state_check.evidence_problem(session, RECORD_TYPE, lot)
-        if unfounded is not None:
-            problems.append(
-                Violation(
-                    "lot.status",
-                    f"Lot {lot.lot_code} cannot be used: {unfounded}. Ask QA to look into it.",
-                    field,
-                )
-            )
-    return problems
+    """`lot_problems` of `lot` at `today`, its release's evidence read now."""
+    return lot_problems(lot, today, field, unfounded=release_unfounded(session, lot))
 
 
 def issue(
