@@ -10,8 +10,12 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from app.models import Batch
-from app.services.execution import record
-from tests.floor import BATCH, plant_with_a_tea_batch
+from app.services.accounts.auth import find_user
+from app.services.demo import DEMO_PASSWORD
+from app.services.execution import batches, record
+from app.services.execution.batches import BatchIn
+from tests.clock import CLOCK
+from tests.floor import BATCH, _able_to_sign, plant_with_a_tea_batch
 from tests.routes.conftest import Browser
 
 
@@ -47,7 +51,7 @@ def test_a_step_page_shows_its_instruction_and_the_signature_it_waits_for(
     sam.post(f"/batches/{BATCH}/started")
     page = sam.client.get(f"/batches/{BATCH}/steps/20").get_data(as_text=True)
     assert "Blend for 10 minutes." in page
-    assert "Step 10 (Line clearance) is not done yet; the steps are done in order." in page
+    assert "Step 10 “Line clearance” is not done yet — finish it before starting step 20." in page
     assert "Sign: performed" in page
     assert sam.client.get(f"/batches/{BATCH}/steps/99").status_code == 404
     home = sam.client.get("/").get_data(as_text=True)
@@ -55,3 +59,32 @@ def test_a_step_page_shows_its_instruction_and_the_signature_it_waits_for(
     words = " ".join(re.sub(r"<[^>]+>", " ", need).split())
     assert words == f"1 batch is on the floor {BATCH}: step 10 Line clearance"
     assert record.next_step(record.steps(session, batch)).step.code == "10"  # type: ignore[union-attr]
+
+
+def test_equipment_scanned_at_a_step_is_refused_beside_the_field_or_recorded(
+    browser: Browser, session: Session
+) -> None:
+    """Story 1 step 5 over HTTP: BL-01's overdue calibration refused in place (422, the scan
+    kept, the reason beside the field); BL-02 recorded with the facts it passed on."""
+    plant_with_a_tea_batch(session)
+    sam = find_user(session, "sam")
+    vc = batches.create_batch(
+        session, actor=sam, new=BatchIn("VC500", "VC500-26-0042", "100000"), clock=CLOCK
+    )  # type: ignore[arg-type]
+    record.move_batch(
+        session, actor=sam, batch_no=vc.batch_no, move="started", reason="", clock=CLOCK
+    )  # type: ignore[arg-type]
+    _able_to_sign(session, "olivia")
+    assert browser.login("olivia", DEMO_PASSWORD).status_code == 302
+    olivia = browser
+    refused = olivia.post("/batches/VC500-26-0042/steps/10/equipment", {"equipment": "BL-01"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="equipment-error">BL-01: calibration' in html
+    assert 'aria-invalid="true"' in html and 'value="BL-01"' in html
+    recorded = olivia.post("/batches/VC500-26-0042/steps/10/equipment", {"equipment": "bl-02"})
+    assert recorded.status_code == 302
+    page = olivia.client.get("/batches/VC500-26-0042/steps/10").get_data(as_text=True)
+    assert "BL-02 recorded: every check passed." in page
+    entry = page[page.index('id="step-equipment"') :].split("</section>")[0]
+    assert "BL-02" in entry and "calibration due" in entry

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import Session, select
 
 from app.db import Database
-from app.models import Batch, Meaning, Signature, StepExecution, User
-from app.services.core.errors import DomainError, GateViolation, PermissionDenied
-from app.services.execution import batches, record
+from app.models import Batch, Meaning, Signature, StepEntry, StepExecution, User
+from app.services.core.errors import DomainError, GateViolation, PermissionDenied, Rejected
+from app.services.execution import batches, capture, record
 from app.services.execution.batches import BatchIn
 from tests.clock import CLOCK
 from tests.conftest import audit_actions
@@ -79,11 +79,11 @@ def test_steps_are_signed_in_order_and_verified_by_another_person(
 ) -> None:
     _move(session, _person(session, "sam"), "started")
     olivia, omar = _able_to_sign(session, "olivia"), _able_to_sign(session, "omar")
-    with pytest.raises(PermissionDenied, match=r"Step 10 \(Line clearance\) is not done yet"):
+    with pytest.raises(PermissionDenied, match="Step 10 “Line clearance” is not done yet"):
         _sign(session, olivia, tea, "20", Meaning.PERFORMED)
     _sign(session, olivia, tea, "10", Meaning.PERFORMED)
     # Performed, not yet verified: step 20 still waits.
-    with pytest.raises(PermissionDenied, match="Step 10 .* is not verified yet"):
+    with pytest.raises(PermissionDenied, match="Step 10 “Line clearance” is not done yet"):
         _sign(session, omar, tea, "20", Meaning.PERFORMED)
     with pytest.raises(PermissionDenied, match="Olivia .* performed step 10; another person"):
         _sign(session, olivia, tea, "10", Meaning.VERIFIED)
@@ -108,17 +108,51 @@ def test_untrained_people_and_capture_steps_are_refused(session: Session, tea: B
     otto = _able_to_sign(session, "otto")  # his VC500 training expired (SCENARIOS)
     with pytest.raises(PermissionDenied, match="VC500"):
         _sign(session, otto, tea, "10", Meaning.PERFORMED)
-    # The demo's VC500 batch: step 10 is an equipment check, captured before it is signed.
+    # A weighing is not signed bare: its capture comes first.
+    with pytest.raises(PermissionDenied, match=r"\(Weigh / dispense\) records what it captures"):
+        _sign(session, _able_to_sign(session, "olivia"), tea, "25", Meaning.PERFORMED)
+
+
+def test_story1_step5_the_overdue_blender_is_refused_and_the_current_one_recorded(
+    session: Session, tea: Batch
+) -> None:
+    """The demo's VC500 batch, step 10 (line clearance of the blender): signed only once the
+    blender is recorded; BL-01 (calibration overdue) is refused with the reason, BL-02 recorded
+    with the evidence its gates relied on; then Olivia signs the step performed."""
+    sam, olivia = _person(session, "sam"), _able_to_sign(session, "olivia")
     vc = batches.create_batch(
-        session, actor=_person(session, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000"),
-        clock=CLOCK,
-    )  # fmt: skip
+        session, actor=sam, new=BatchIn("VC500", "VC500-26-0042", "100000"), clock=CLOCK
+    )
     record.move_batch(
-        session, actor=_person(session, "sam"), batch_no=vc.batch_no, move="started", reason="",
-        clock=CLOCK,
-    )  # fmt: skip
-    with pytest.raises(PermissionDenied, match=r"\(Equipment check\) records what it captures"):
-        _sign(session, _able_to_sign(session, "olivia"), vc, "10", Meaning.PERFORMED)
+        session, actor=sam, batch_no=vc.batch_no, move="started", reason="", clock=CLOCK
+    )
+    with pytest.raises(PermissionDenied, match="Step 10: scan the blender used first"):
+        _sign(session, olivia, vc, "10", Meaning.PERFORMED)
+
+    def scan(code: str) -> StepEntry:
+        return capture.record_equipment(
+            session, actor=olivia, batch_no=vc.batch_no, code="10", scanned=code, clock=CLOCK
+        )
+
+    with pytest.raises(GateViolation) as refused:
+        scan("BL-01")
+    assert [v.code for v in refused.value.violations] == ["calibration.overdue"]
+    assert refused.value.violations[0].field == "equipment"
+    assert "BL-01" in refused.value.message and "use another blender" in refused.value.message
+    with pytest.raises(GateViolation, match="PR-01 is a .*; step 10 needs a blender"):
+        scan("PR-01")
+    with pytest.raises(Rejected, match="There is no equipment 'XX-9'"):
+        scan("xx-9")
+    entry = scan("BL-02")
+    facts = {e["gate"]: e["facts"] for e in capture.evidence_of(entry)}
+    assert facts["equipment"]["equipment"] == "BL-02"
+    assert "calibration_due" in facts["equipment"]
+    assert audit_actions(session, action="step.equipment_recorded") == ["step.equipment_recorded"]
+    _sign(session, olivia, vc, "10", Meaning.PERFORMED)
+    assert record.get_step(session, vc, "10").state.value == "performed"
+    # Nothing more is recorded on a performed step.
+    with pytest.raises(GateViolation, match="Step 10 is already performed"):
+        scan("BL-02")
 
 
 def test_two_people_signing_one_step_at_once_sign_it_once(
@@ -160,3 +194,4 @@ def test_two_people_signing_one_step_at_once_sign_it_once(
         step = s.exec(select(StepExecution).where(StepExecution.position == 1)).first()
         assert step is not None
         assert step.performed_by_id == performed[0].signer_id
+    db.engine.dispose()

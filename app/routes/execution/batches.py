@@ -16,7 +16,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import Role
 from app.services.core.errors import Rejected
 from app.services.esign import signatures
-from app.services.execution import batches, excess_issues, planning, record
+from app.services.execution import batches, capture, excess_issues, planning, record
 from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -214,7 +214,14 @@ def move(batch_no: str, move: str) -> ResponseReturnValue:
 @bp.get("/<batch_no>/steps/<code>")
 @login_required
 def step(batch_no: str, code: str) -> str:
-    """One step of the executed record: its instruction, what it needs, and its signatures."""
+    """One step of the executed record: its instruction, what it needs, what it captured and
+    its signatures."""
+    return _step_page(batch_no, code)
+
+
+def _step_page(
+    batch_no: str, code: str, *, errors: Rejected | None = None, scanned: str = ""
+) -> str:
     session = db_session()
     batch = batches.get_batch(session, batch_no)
     views = record.steps(session, batch)
@@ -224,7 +231,30 @@ def step(batch_no: str, code: str) -> str:
         batch=batch,
         view=view,
         waiting=record.sequence_problems(views, view.execution),
+        entries=capture.entries(session, view.execution.id),  # type: ignore[arg-type]
+        evidence_of=capture.evidence_of,
+        errors=errors,
+        scanned=scanned,
         shown=signatures.signatures_for(
             session, record_type=record.RECORD_TYPE, record_id=str(view.execution.id)
         ),
     )
+
+
+@bp.post("/<batch_no>/steps/<code>/equipment")
+@login_required
+def record_equipment(batch_no: str, code: str) -> ResponseReturnValue:
+    """The equipment scanned at a step: recorded with its gates' evidence, or refused beside
+    the scan field with every reason."""
+    scanned = request.form.get("equipment", "")
+    return act(
+        lambda: capture.record_equipment(
+            db_session(), actor=current_user, batch_no=batch_no, code=code, scanned=scanned,
+            clock=plant_clock(),
+        ),
+        done=lambda entry: go_to(
+            url_for("batches.step", batch_no=batch_no, code=code),
+            f"{entry.subject} recorded: every check passed.",
+        )(entry),
+        refused=lambda exc: (_step_page(batch_no, code, errors=exc, scanned=scanned), 422),
+    )  # fmt: skip

@@ -172,6 +172,10 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "batch.held": ("Batch {batch_no} put on hold by {who}", "Batch put on hold by {who}"),
     "batch.resumed": ("Batch {batch_no} resumed by {who}", "Batch resumed by {who}"),
     "step.performed": ("Step performed by {who} — signature",),
+    "step.equipment_recorded": (
+        "Equipment {equipment} recorded at step {step} by {who}",
+        "Equipment recorded by {who}",
+    ),
     "step.verified": ("Step verified by {who} — signature",),
     "shipment.started": ("Shipment {shipment_no} started by {who}", "Shipment started by {who}"),
     "shipment.picked": ("Picked {amount} of lot {lot_code} by {who}", "Picked by {who}"),

@@ -7,9 +7,10 @@ batch's status takes the batch row lock (the one the issue gate and cancelling t
 a hold and a cancellation of one batch happen one after the other. A step's signature takes the
 step's row lock and checks its state again, so two people signing one step cannot both win.
 
-Steps whose kind captures something (a weighing, a scan, values, serials...) are signed only once
-that is captured: their capture screens come with the floor (issue 13); until then they refuse
-the signature with a sentence rather than let a bare signature stand for a weighing.
+Steps whose kind captures something are signed only once that is captured (`capture`): an
+equipment check once its equipment is recorded. The capture screens of weighings, values and
+serials come with the floor (issue 13); until then those steps refuse the signature with a
+sentence rather than let a bare signature stand for a weighing.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from sqlmodel import Session, col, select
 from app.models import (
     Batch,
     BatchStatus,
+    EntryKind,
     Meaning,
     RecipeStep,
     Role,
     Signature,
+    StepEntry,
     StepExecution,
     StepKind,
     StepState,
@@ -36,6 +39,7 @@ from app.services.core.clock import Clock
 from app.services.core.errors import NotFound, Violation, require
 from app.services.core.text import read_reason
 from app.services.esign import signable
+from app.services.execution import gates
 from app.services.execution.batches import RECORD_TYPE as BATCH_RECORD
 from app.services.execution.batches import get_batch, lock_batch
 from app.services.masterdata.training import role_for_step, step_qualification
@@ -168,19 +172,10 @@ def next_step(views: list[StepView]) -> StepView | None:
 
 
 def sequence_problems(views: list[StepView], execution: StepExecution) -> list[Violation]:
-    """The sequence gate: every step before this one is finished first."""
-    waiting = [v for v in views if v.execution.position < execution.position and not v.finished]
-    if not waiting:
-        return []
-    first = waiting[0]
-    return [
-        Violation(
-            "step.sequence",
-            f"Step {first.step.code} ({first.step.title}) is not "
-            f"{'verified' if first.state == StepState.PERFORMED else 'done'} yet; the steps are "
-            "done in order.",
-        )
-    ]
+    """The sequence gate (`gates.check_sequence`): every step before this one is finished."""
+    view = next(v for v in views if v.execution.id == execution.id)
+    done = {v.step.code for v in views if v.finished}
+    return gates.check_sequence([v.step for v in views], view.step, done).violations
 
 
 def get_step(session: Session, batch: Batch, code: str) -> StepView:
@@ -236,7 +231,16 @@ def _step_rules(execution_id: int) -> signable.Rules:
                 problems.append(
                     Violation("step.done", f"Step {step.code} is already {view.state.value}.")
                 )
-            if StepKind(step.kind) not in SIGNED_ALONE:
+            if StepKind(step.kind) == StepKind.EQUIPMENT_CHECK:
+                if not _captured(session, execution_id, EntryKind.EQUIPMENT):
+                    problems.append(
+                        Violation(
+                            "step.no_equipment",
+                            f"Step {step.code}: scan the {step.equipment_kind or 'equipment'} "
+                            "used first; the signature confirms what was recorded.",
+                        )
+                    )
+            elif StepKind(step.kind) not in SIGNED_ALONE:
                 problems.append(
                     Violation(
                         "step.capture",
@@ -273,6 +277,21 @@ def _step_rules(execution_id: int) -> signable.Rules:
         return problems
 
     return rules
+
+
+def _captured(session: Session, execution_id: int, kind: EntryKind) -> bool:
+    """Whether the step holds an entry of `kind` that no later entry superseded."""
+    superseded = select(StepEntry.supersedes_id).where(col(StepEntry.supersedes_id).is_not(None))
+    return (
+        session.exec(
+            select(StepEntry.id).where(
+                StepEntry.step_execution_id == execution_id,
+                StepEntry.kind == kind.value,
+                col(StepEntry.id).not_in(superseded),
+            )
+        ).first()
+        is not None
+    )
 
 
 def _after_step_signed(session: Session, signature: Signature, clock: Clock) -> None:

@@ -1,0 +1,151 @@
+"""What a step captures, gate by gate (DESIGN §5): each capture is allowed only when every gate
+passes, and is kept as a `StepEntry` with the evidence the gates relied on, so the executed record
+shows why it was allowed. This module starts with the equipment a step uses (story 1 step 5: an
+overdue blender is refused, a current one recorded); weighings, lots, values and serials follow on
+the same pattern."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Batch,
+    BatchStatus,
+    EntryKind,
+    EntrySource,
+    Recipe,
+    StepEntry,
+    StepExecution,
+    StepState,
+    User,
+)
+from app.services.core import audit
+from app.services.core.clock import Clock
+from app.services.core.errors import Violation, require
+from app.services.execution import gates
+from app.services.execution.batches import get_batch, lock_batch
+from app.services.execution.record import RECORD_TYPE, StepView, get_step, sequence_problems, steps
+from app.services.masterdata.training import step_qualification
+
+
+def _step_problems(
+    session: Session, batch: Batch, view: StepView, views: list[StepView], actor: User, clock: Clock
+) -> list[Violation]:
+    """Why nothing may be captured on this step now: the batch, the step's state, the order of
+    work and the person."""
+    problems: list[Violation] = []
+    if batch.status != BatchStatus.IN_PROGRESS:
+        status = BatchStatus(batch.status)
+        problems.append(
+            Violation(
+                "batch.not_running",
+                f"Batch {batch.batch_no} is {status.label.lower()}: nothing is recorded on it "
+                "until it is in progress.",
+            )
+        )
+    if view.state != StepState.OPEN:
+        problems.append(
+            Violation("step.done", f"Step {view.step.code} is already {view.state.value}.")
+        )
+    problems += sequence_problems(views, view.execution)
+    problems += step_qualification(session, user=actor, step=view.step, clock=clock)
+    return problems
+
+
+def last_use(session: Session, code: str, batch: Batch) -> gates.EquipmentUse | None:
+    """The equipment's last run in another batch, as the batch records show it (one query)."""
+    row = session.exec(
+        select(StepEntry, Batch, Recipe)
+        .join(StepExecution, col(StepExecution.id) == StepEntry.step_execution_id)
+        .join(Batch, col(Batch.id) == StepExecution.batch_id)
+        .join(Recipe, col(Recipe.id) == Batch.recipe_id)
+        .where(
+            StepEntry.kind == EntryKind.EQUIPMENT.value,
+            StepEntry.subject == code.strip().upper(),
+            Batch.id != batch.id,
+        )
+        .order_by(col(StepEntry.recorded_at).desc(), col(StepEntry.id).desc())
+    ).first()
+    if row is None:
+        return None
+    entry, used_in, recipe = row
+    return gates.EquipmentUse(recipe.code, used_in.batch_no, entry.recorded_at)
+
+
+def record_equipment(
+    session: Session, *, actor: User, batch_no: str, code: str, scanned: str, clock: Clock
+) -> StepEntry:
+    """The equipment scanned at a step that names one: of the kind it names, in service,
+    calibrated, clean, cleared of the last product (and of its allergens). Kept with the
+    evidence each gate relied on.
+
+    Raises:
+        NotFound: no such batch or step. Rejected: nothing scanned or no such equipment (beside
+        the equipment field). GateViolation: every reason the step or the equipment is refused.
+    """
+    batch = lock_batch(session, get_batch(session, batch_no))
+    views = steps(session, batch)
+    view = get_step(session, batch, code)
+    step = view.step
+    problems = _step_problems(session, batch, view, views, actor, clock)
+    if not step.equipment_kind:
+        problems.append(
+            Violation("step.no_equipment", f"Step {step.code} names no equipment to scan.")
+        )
+    require(problems, gate=True)
+    context = gates.load_batch_context(session, batch)
+    used = last_use(session, scanned, batch)
+    found = gates.load_equipment(session, scanned, last_use=used)
+    evidence = gates.GateResult.all(
+        gates.check_equipment(
+            found.equipment, found.calibration, found.cleaning, step=step,
+            product=context.product, clock=clock, cleaned_by=found.cleaned_by, last_use=used,
+        ),
+        gates.check_allergen_changeover(
+            found.equipment, found.cleaning, product=context.product,
+            product_allergens=context.product_allergens,
+            allergens_by_product=found.allergens_by_product, verification=found.verification,
+            clock=clock, last_use=used,
+        ),
+    ).require()  # fmt: skip
+    entry = StepEntry(
+        step_execution_id=view.execution.id,  # type: ignore[arg-type]
+        kind=EntryKind.EQUIPMENT.value,
+        subject=found.equipment.code,
+        source=EntrySource.SCANNED.value,
+        evidence=json.dumps([asdict(e) for e in evidence], sort_keys=True),
+        recorded_at=clock.now(),
+        recorded_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="step.equipment_recorded",
+        entity_type=RECORD_TYPE,
+        entity_id=view.execution.id,
+        after={"batch_no": batch.batch_no, "step": step.code, "equipment": entry.subject,
+               "entry_id": entry.id},
+        clock=clock,
+    )  # fmt: skip
+    return entry
+
+
+def entries(session: Session, execution_id: int) -> list[StepEntry]:
+    """What the step captured, in order (superseded entries too: the record keeps both)."""
+    return list(
+        session.exec(
+            select(StepEntry)
+            .where(StepEntry.step_execution_id == execution_id)
+            .order_by(col(StepEntry.id))
+        )
+    )
+
+
+def evidence_of(entry: StepEntry) -> list[dict[str, object]]:
+    """The gates' evidence kept with an entry, as stored."""
+    return list(json.loads(entry.evidence))
