@@ -1,0 +1,67 @@
+"""The floor on a 360x740 handheld (issue 13, first slice): Sam starts the batch on his tablet;
+Olivia, at the blender with a keyboard-wedge scanner, scans BL-01 (calibration overdue: refused
+beside the field, the cursor back in it), scans BL-02 (recorded with what it passed on) and signs
+step 10 performed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from app.services.accounts.auth import find_user
+from app.services.execution import batches
+from app.services.execution.batches import BatchIn
+from tests.browser.conftest import ARTIFACTS, HANDHELD, TABLET, LiveServer, sign_in
+from tests.browser.people import sign_with_password
+from tests.clock import CLOCK
+from tests.floor import _able_to_sign
+
+
+def scan(page: Page, barcode: str) -> None:
+    page.keyboard.insert_text(barcode)
+    page.keyboard.press("Enter")
+
+
+def shot(page: Page, name: str) -> None:
+    Path(ARTIFACTS).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(ARTIFACTS) / f"{name}.png"), full_page=True)
+
+
+def test_story1_step5_an_overdue_blender_is_blocked_and_a_current_one_recorded(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    with live_server.database.session_scope() as s:
+        batches.create_batch(
+            s, actor=find_user(s, "sam"), new=BatchIn("VC500", "VC500-26-0042", "100000"),  # type: ignore[arg-type]
+            clock=CLOCK,
+        )  # fmt: skip
+        _able_to_sign(s, "olivia")
+
+    sam = new_context(live_server.url, TABLET).new_page()
+    sign_in(sam, "sam")
+    sam.goto("/batches/VC500-26-0042")
+    sam.get_by_role("button", name="Start batch").click()
+    expect(sam.locator("#messages")).to_contain_text("Batch VC500-26-0042 started.")
+    expect(sam.locator("#step-10")).to_contain_text("Open")
+
+    olivia = new_context(live_server.url, HANDHELD).new_page()
+    sign_in(olivia, "olivia")
+    expect(olivia.locator("#need-floor")).to_contain_text("step 10 Line clearance of the blender")
+    olivia.goto("/batches/VC500-26-0042/steps/10")
+    field = olivia.get_by_label("Scan the blender's label")
+    expect(field).to_be_focused()
+    scan(olivia, "BL-01")
+    expect(olivia.locator("#equipment-error")).to_contain_text("BL-01: calibration")
+    expect(olivia.locator("#equipment-error")).to_contain_text("use another blender")
+    expect(olivia.get_by_label("Scan the blender's label")).to_be_focused()
+    assert olivia.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(olivia, "story1-step5-bl01-refused")
+    scan(olivia, "BL-02")  # replaces the selected BL-01
+    expect(olivia.locator("#messages")).to_contain_text("BL-02 recorded: every check passed.")
+    expect(olivia.locator("#step-equipment")).to_contain_text("calibration due")
+    sign_with_password(olivia, "Sign: performed", "olivia")
+    expect(olivia.locator("#step-state")).to_have_text("Performed")
+    expect(olivia.locator("#step-signatures")).to_contain_text("Olivia")
+    shot(olivia, "story1-step5-performed")
