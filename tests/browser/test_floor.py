@@ -1,7 +1,7 @@
 """The floor on a 360x740 handheld (issue 13, first slice): Sam starts the batch on his tablet;
 Olivia, at the blender with a keyboard-wedge scanner, scans BL-01 (calibration overdue: refused
 beside the field, the cursor back in it), scans BL-02 (recorded with what it passed on) and signs
-step 10 performed."""
+step 10 performed; at step 20 the expired ascorbic acid lot is blocked and ASC-2611-07 taken."""
 
 from __future__ import annotations
 
@@ -65,3 +65,16 @@ def test_story1_step5_an_overdue_blender_is_blocked_and_a_current_one_recorded(
     expect(olivia.locator("#step-state")).to_have_text("Performed")
     expect(olivia.locator("#step-signatures")).to_contain_text("Olivia")
     shot(olivia, "story1-step5-performed")
+
+    # Story 1 step 4, its lot scans: the expired lot is blocked with the reason beside the
+    # field; ASC-2611-07 (our own GS1 label) is accepted. The weighing itself comes next.
+    olivia.goto("/batches/VC500-26-0042/steps/20")
+    expect(olivia.get_by_label("Scan the lot label")).to_be_focused()
+    scan(olivia, "ASC-2409-02")
+    expect(olivia.locator("#lot-error")).to_have_text(
+        "Lot ASC-2409-02 expired on 2026-09-30 — scan a released lot of RM-ASC."
+    )
+    expect(olivia.get_by_label("Scan the lot label")).to_be_focused()
+    scan(olivia, "]C11728053110ASC-2611-07")
+    expect(olivia.locator("#step-lots")).to_contain_text("Lot ASC-2611-07")
+    shot(olivia, "story1-step4-lot-accepted")

@@ -433,7 +433,7 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/batches/<batch_no>/<any(started, held, resumed):move>": lambda p: Case(
         "/batches/VC500-26-0001/started", {"reason": "Line ready"}
     ),
-    "/batches/<batch_no>/steps/<code>/equipment": lambda p: Case(
+    "/batches/<batch_no>/steps/<code>/<any(equipment, lot):what>": lambda p: Case(
         "/batches/VC500-26-0001/steps/10/equipment", {"equipment": "BL-02"}
     ),
     "/batches/<batch_no>/excess-approvals": lambda p: Case(

@@ -154,6 +154,28 @@ def test_story1_step5_the_overdue_blender_is_refused_and_the_current_one_recorde
     with pytest.raises(GateViolation, match="Step 10 is already performed"):
         scan("BL-02")
 
+    # Story 1 step 4: at step 20 (ascorbic acid) the expired lot is blocked with the reason,
+    # a lot of another material too; ASC-2611-07 is recorded with its status and expiry at use.
+    def lot(scanned: str) -> StepEntry:
+        return capture.record_lot(
+            session, actor=olivia, batch_no=vc.batch_no, code="20", scanned=scanned, clock=CLOCK
+        )
+
+    with pytest.raises(GateViolation) as refused:
+        lot("ASC-2409-02")
+    assert refused.value.for_field("lot") == [
+        "Lot ASC-2409-02 expired on 2026-09-30 — scan a released lot of RM-ASC."
+    ]
+    with pytest.raises(GateViolation, match="MCC-2610-01"):
+        lot("MCC-2610-01")
+    with pytest.raises(Rejected):
+        lot("NO-SUCH-LOT")
+    kept = lot("]C110ASC-2611-07")  # our own label, as the scanner reads it
+    assert kept.subject == "ASC-2611-07"
+    facts = {e["gate"]: e["facts"] for e in capture.evidence_of(kept)}
+    assert facts["lot"]["status"] == "released"
+    assert facts["lot"]["expiry"] == "2028-05-31"
+
 
 def test_two_people_signing_one_step_at_once_sign_it_once(
     backend: str, app_database: Callable[[str], str]

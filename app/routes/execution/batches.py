@@ -16,7 +16,7 @@ from app.htmx import full_redirect, wants_partial
 from app.models import Role
 from app.services.core.errors import Rejected
 from app.services.esign import signatures
-from app.services.execution import batches, capture, excess_issues, planning, record
+from app.services.execution import batches, capture, excess_issues, gates, planning, record
 from app.web import act, db_session, go_to, plant_clock
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
@@ -220,7 +220,12 @@ def step(batch_no: str, code: str) -> str:
 
 
 def _step_page(
-    batch_no: str, code: str, *, errors: Rejected | None = None, scanned: str = ""
+    batch_no: str,
+    code: str,
+    *,
+    errors: Rejected | None = None,
+    scanned: str = "",
+    scanned_for: str = "",
 ) -> str:
     session = db_session()
     batch = batches.get_batch(session, batch_no)
@@ -235,20 +240,25 @@ def _step_page(
         evidence_of=capture.evidence_of,
         errors=errors,
         scanned=scanned,
+        scanned_for=scanned_for,
+        materials=gates.step_lines(view.step, gates.load_batch_context(session, batch).lines),
         shown=signatures.signatures_for(
             session, record_type=record.RECORD_TYPE, record_id=str(view.execution.id)
         ),
     )
 
 
-@bp.post("/<batch_no>/steps/<code>/equipment")
+CAPTURES = {"equipment": capture.record_equipment, "lot": capture.record_lot}
+
+
+@bp.post("/<batch_no>/steps/<code>/<any(equipment, lot):what>")
 @login_required
-def record_equipment(batch_no: str, code: str) -> ResponseReturnValue:
-    """The equipment scanned at a step: recorded with its gates' evidence, or refused beside
-    the scan field with every reason."""
-    scanned = request.form.get("equipment", "")
+def record_scan(batch_no: str, code: str, what: str) -> ResponseReturnValue:
+    """The equipment or lot scanned at a step: recorded with its gates' evidence, or refused
+    beside the scan field with every reason."""
+    scanned = request.form.get(what, "")
     return act(
-        lambda: capture.record_equipment(
+        lambda: CAPTURES[what](
             db_session(), actor=current_user, batch_no=batch_no, code=code, scanned=scanned,
             clock=plant_clock(),
         ),
@@ -256,5 +266,8 @@ def record_equipment(batch_no: str, code: str) -> ResponseReturnValue:
             url_for("batches.step", batch_no=batch_no, code=code),
             f"{entry.subject} recorded: every check passed.",
         )(entry),
-        refused=lambda exc: (_step_page(batch_no, code, errors=exc, scanned=scanned), 422),
+        refused=lambda exc: (
+            _step_page(batch_no, code, errors=exc, scanned=scanned, scanned_for=what),
+            422,
+        ),
     )  # fmt: skip

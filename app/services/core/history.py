@@ -172,6 +172,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "batch.held": ("Batch {batch_no} put on hold by {who}", "Batch put on hold by {who}"),
     "batch.resumed": ("Batch {batch_no} resumed by {who}", "Batch resumed by {who}"),
     "step.performed": ("Step performed by {who} — signature",),
+    "step.lot_recorded": ("Lot {lot} scanned at step {step} by {who}", "Lot scanned by {who}"),
     "step.equipment_recorded": (
         "Equipment {equipment} recorded at step {step} by {who}",
         "Equipment recorded by {who}",

@@ -111,10 +111,63 @@ def record_equipment(
             clock=clock, last_use=used,
         ),
     ).require()  # fmt: skip
+    return _keep(
+        session, actor, batch, view, EntryKind.EQUIPMENT, found.equipment.code, evidence, clock,
+        action="step.equipment_recorded", fact="equipment",
+    )  # fmt: skip
+
+
+def record_lot(
+    session: Session, *, actor: User, batch_no: str, code: str, scanned: str, clock: Clock
+) -> StepEntry:
+    """The lot scanned at a step that consumes material (story 1 step 4): of a material the step
+    takes, released, its release standing on a QC decision, not expired at the plant's date.
+    Kept with the evidence (status and expiry at use, the release signature).
+
+    Raises:
+        NotFound: no such batch or step. Rejected: nothing scanned, not readable or no such lot
+        (beside the lot field). GateViolation: every reason the step or the lot is refused.
+    """
+    batch = lock_batch(session, get_batch(session, batch_no))
+    views = steps(session, batch)
+    view = get_step(session, batch, code)
+    step = view.step
+    context = gates.load_batch_context(session, batch)
+    problems = _step_problems(session, batch, view, views, actor, clock)
+    if not gates.step_lines(step, context.lines):
+        problems.append(
+            Violation("step.no_material", f"Step {step.code} consumes no material to scan.")
+        )
+    require(problems, gate=True)
+    found = gates.load_lot(session, scanned)
+    evidence = gates.check_scanned_lot(
+        found.lot, found.material, step=step, lines=context.lines, batch_no=batch.batch_no,
+        today=clock.today(), unfounded=found.unfounded, release=found.release, clock=clock,
+    ).require()  # fmt: skip
+    return _keep(
+        session, actor, batch, view, EntryKind.LOT, found.lot.lot_code, evidence, clock,
+        action="step.lot_recorded", fact="lot",
+    )  # fmt: skip
+
+
+def _keep(
+    session: Session,
+    actor: User,
+    batch: Batch,
+    view: StepView,
+    kind: EntryKind,
+    subject: str,
+    evidence: list[gates.Evidence],
+    clock: Clock,
+    *,
+    action: str,
+    fact: str,
+) -> StepEntry:
+    """A scanned entry with its gates' evidence, and its audit event, in this transaction."""
     entry = StepEntry(
         step_execution_id=view.execution.id,  # type: ignore[arg-type]
-        kind=EntryKind.EQUIPMENT.value,
-        subject=found.equipment.code,
+        kind=kind.value,
+        subject=subject,
         source=EntrySource.SCANNED.value,
         evidence=json.dumps([asdict(e) for e in evidence], sort_keys=True),
         recorded_at=clock.now(),
@@ -125,10 +178,10 @@ def record_equipment(
     audit.record(
         session,
         actor=actor,
-        action="step.equipment_recorded",
+        action=action,
         entity_type=RECORD_TYPE,
         entity_id=view.execution.id,
-        after={"batch_no": batch.batch_no, "step": step.code, "equipment": entry.subject,
+        after={"batch_no": batch.batch_no, "step": view.step.code, fact: subject,
                "entry_id": entry.id},
         clock=clock,
     )  # fmt: skip

@@ -36,13 +36,19 @@ from app.services.execution.gates.loaders import (
     product_allergens,
     training_for,
 )
-from app.services.execution.gates.lots import check_lot, check_material, check_scanned_lot
+from app.services.execution.gates.lots import (
+    check_lot,
+    check_material,
+    check_scanned_lot,
+    step_lines,
+)
 from app.services.execution.gates.order import check_fai_hold, check_sequence
 from app.services.execution.gates.people import check_performer, check_releaser, check_verifier
 from app.services.execution.gates.result import Evidence, GateResult, SignedBy
 
 __all__ = [
     "Amount",
+    "step_lines",
     "BatchContext",
     "EquipmentFacts",
     "EquipmentUse",
