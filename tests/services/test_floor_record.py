@@ -108,8 +108,8 @@ def test_untrained_people_and_capture_steps_are_refused(session: Session, tea: B
     otto = _able_to_sign(session, "otto")  # his VC500 training expired (SCENARIOS)
     with pytest.raises(PermissionDenied, match="VC500"):
         _sign(session, otto, tea, "10", Meaning.PERFORMED)
-    # A weighing is not signed bare: its capture comes first.
-    with pytest.raises(PermissionDenied, match=r"\(Weigh / dispense\) records what it captures"):
+    # A weighing is not signed bare: the amount gate wants the line's total in its band.
+    with pytest.raises(PermissionDenied, match="RM-MCC needs 10.000 kg .* nothing is weighed yet"):
         _sign(session, _able_to_sign(session, "olivia"), tea, "25", Meaning.PERFORMED)
 
 
@@ -217,3 +217,51 @@ def test_two_people_signing_one_step_at_once_sign_it_once(
         assert step is not None
         assert step.performed_by_id == performed[0].signer_id
     db.engine.dispose()
+
+
+def test_story1_step4_a_manual_weighing_is_counted_against_the_band_and_kept_manual(
+    session: Session, tea: Batch
+) -> None:
+    """54.60 kg of the 55.000 kg ±0.5 % is short (the step cannot be signed); more on top that
+    goes past the band is refused; 0.52 kg more makes 55.12 kg: inside, so the step is signed.
+    Typed weights need a reason and stay marked manual."""
+    sam, olivia = _person(session, "sam"), _able_to_sign(session, "olivia")
+    vc = batches.create_batch(
+        session, actor=sam, new=BatchIn("VC500", "VC500-26-0042", "100000"), clock=CLOCK
+    )
+    record.move_batch(
+        session, actor=sam, batch_no=vc.batch_no, move="started", reason="", clock=CLOCK
+    )
+    capture.record_equipment(
+        session, actor=olivia, batch_no=vc.batch_no, code="10", scanned="BL-02", clock=CLOCK
+    )
+    _sign(session, olivia, vc, "10", Meaning.PERFORMED)
+
+    def weigh(quantity: str, unit: str = "kg", reason: str = "Scale bridge offline") -> StepEntry:
+        return capture.record_weight(
+            session, actor=olivia, batch_no=vc.batch_no, code="20", quantity=quantity,
+            unit=unit, reason=reason, clock=CLOCK,
+        )  # fmt: skip
+
+    with pytest.raises(GateViolation, match="Scan the lot you are weighing from first"):
+        weigh("54.60")
+    capture.record_lot(
+        session, actor=olivia, batch_no=vc.batch_no, code="20", scanned="ASC-2611-07",
+        clock=CLOCK,
+    )  # fmt: skip
+    with pytest.raises(GateViolation) as refused:
+        weigh("54.60", reason="")
+    assert refused.value.for_field("reason") == [
+        "Say why the weight is typed, not captured from the scale."
+    ]
+    with pytest.raises(GateViolation, match="lb is not one of its units"):
+        weigh("54.60", unit="lb")
+    first = weigh("54.60")
+    assert (first.source, first.reason) == ("manual", "Scale bridge offline")
+    with pytest.raises(PermissionDenied, match="54.6"):
+        _sign(session, olivia, vc, "20", Meaning.PERFORMED)  # short of the band
+    with pytest.raises(GateViolation):
+        weigh("0.80")  # 55.40 kg: past the top of the band
+    weigh("520", unit="g")  # 55.12 kg
+    _sign(session, olivia, vc, "20", Meaning.PERFORMED)
+    assert audit_actions(session, action="step.weight_recorded") == ["step.weight_recorded"] * 2

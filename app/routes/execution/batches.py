@@ -236,7 +236,7 @@ def _step_page(
         batch=batch,
         view=view,
         waiting=record.sequence_problems(views, view.execution),
-        entries=capture.entries(session, view.execution.id),  # type: ignore[arg-type]
+        entries=record.entries(session, view.execution.id),  # type: ignore[arg-type]
         evidence_of=capture.evidence_of,
         errors=errors,
         scanned=scanned,

@@ -172,6 +172,10 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "batch.held": ("Batch {batch_no} put on hold by {who}", "Batch put on hold by {who}"),
     "batch.resumed": ("Batch {batch_no} resumed by {who}", "Batch resumed by {who}"),
     "step.performed": ("Step performed by {who} — signature",),
+    "step.weight_recorded": (
+        "{quantity} {unit} of lot {lot} weighed ({source}) at step {step} by {who}",
+        "Weighing recorded by {who}",
+    ),
     "step.lot_recorded": ("Lot {lot} scanned at step {step} by {who}", "Lot scanned by {who}"),
     "step.equipment_recorded": (
         "Equipment {equipment} recorded at step {step} by {who}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -19,16 +20,28 @@ from app.models import (
     Recipe,
     StepEntry,
     StepExecution,
+    StepKind,
     StepState,
     User,
 )
 from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.core.errors import Violation, require
+from app.services.core.quantities import parse_quantity
+from app.services.core.text import read_reason
 from app.services.execution import gates
 from app.services.execution.batches import get_batch, lock_batch
-from app.services.execution.record import RECORD_TYPE, StepView, get_step, sequence_problems, steps
+from app.services.execution.record import (
+    RECORD_TYPE,
+    StepView,
+    current,
+    entries,
+    get_step,
+    sequence_problems,
+    steps,
+)
 from app.services.masterdata.training import step_qualification
+from app.services.warehouse import ledger
 
 
 def _step_problems(
@@ -150,6 +163,88 @@ def record_lot(
     )  # fmt: skip
 
 
+def record_weight(
+    session: Session,
+    *,
+    actor: User,
+    batch_no: str,
+    code: str,
+    quantity: str,
+    unit: str,
+    reason: str,
+    clock: Clock,
+) -> StepEntry:
+    """A weighing typed by hand at a weigh step, of the lot last scanned there (one entry per
+    container or addition): the reason it was not captured from the scale is required and the
+    entry is marked manual for good. The amount gate counts it with the earlier ones of the line:
+    never past the top of the tolerance band.
+
+    Raises:
+        NotFound: no such batch or step. GateViolation: the step, no lot scanned yet, no reason,
+        a nonsense amount, a unit the line does not use, or past the band (every reason at once).
+    """
+    batch = lock_batch(session, get_batch(session, batch_no))
+    views = steps(session, batch)
+    view = get_step(session, batch, code)
+    step = view.step
+    context = gates.load_batch_context(session, batch)
+    problems = _step_problems(session, batch, view, views, actor, clock)
+    why = read_reason(
+        reason, problems, empty="Say why the weight is typed, not captured from the scale."
+    )
+    amount = parse_quantity(quantity, problems)
+    kept = current(entries(session, view.execution.id))  # type: ignore[arg-type]
+    lots = [e for e in kept if e.kind == EntryKind.LOT.value]
+    if StepKind(step.kind) != StepKind.WEIGH:
+        problems.append(Violation("step.not_weigh", f"Step {step.code} weighs nothing."))
+    elif not lots:
+        problems.append(
+            Violation("weight.no_lot", "Scan the lot you are weighing from first.", "lot")
+        )
+    require(problems, gate=True)
+    assert amount is not None
+    lot = ledger.get_lot(session, lots[-1].subject)
+    line, material = next(
+        (line, m) for line, m in gates.step_lines(step, context.lines) if m.id == lot.material_id
+    )
+    weighed = [
+        gates.Amount(Decimal(e.value), e.unit)
+        for e in kept
+        if e.kind == EntryKind.WEIGHT.value and e.subject in {x.subject for x in lots}
+    ]
+    evidence = gates.check_amount(
+        line, material, weighed, gates.Amount(amount, unit.strip() or line.unit)
+    ).require()
+    entry = StepEntry(
+        step_execution_id=view.execution.id,  # type: ignore[arg-type]
+        kind=EntryKind.WEIGHT.value,
+        subject=lot.lot_code,
+        value=str(amount),
+        unit=unit.strip() or line.unit,
+        source=EntrySource.MANUAL.value,
+        within_limits=True,
+        reason=why,
+        evidence=json.dumps([asdict(e) for e in evidence], sort_keys=True),
+        recorded_at=clock.now(),
+        recorded_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="step.weight_recorded",
+        entity_type=RECORD_TYPE,
+        entity_id=view.execution.id,
+        after={"batch_no": batch.batch_no, "step": step.code, "lot": lot.lot_code,
+               "quantity": entry.value, "unit": entry.unit, "source": entry.source,
+               "entry_id": entry.id},
+        reason=why,
+        clock=clock,
+    )  # fmt: skip
+    return entry
+
+
 def _keep(
     session: Session,
     actor: User,
@@ -186,17 +281,6 @@ def _keep(
         clock=clock,
     )  # fmt: skip
     return entry
-
-
-def entries(session: Session, execution_id: int) -> list[StepEntry]:
-    """What the step captured, in order (superseded entries too: the record keeps both)."""
-    return list(
-        session.exec(
-            select(StepEntry)
-            .where(StepEntry.step_execution_id == execution_id)
-            .order_by(col(StepEntry.id))
-        )
-    )
 
 
 def evidence_of(entry: StepEntry) -> list[dict[str, object]]:

@@ -16,6 +16,7 @@ sentence rather than let a bare signature stand for a weighing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,7 @@ from app.models import (
     Batch,
     BatchStatus,
     EntryKind,
+    Lot,
     Meaning,
     RecipeStep,
     Role,
@@ -240,6 +242,8 @@ def _step_rules(execution_id: int) -> signable.Rules:
                             "used first; the signature confirms what was recorded.",
                         )
                     )
+            elif StepKind(step.kind) == StepKind.WEIGH:
+                problems += weighed_short(session, batch, step, execution_id)
             elif StepKind(step.kind) not in SIGNED_ALONE:
                 problems.append(
                     Violation(
@@ -277,6 +281,46 @@ def _step_rules(execution_id: int) -> signable.Rules:
         return problems
 
     return rules
+
+
+def entries(session: Session, execution_id: int) -> list[StepEntry]:
+    """What the step captured, in order (superseded entries too: the record keeps both)."""
+    return list(
+        session.exec(
+            select(StepEntry)
+            .where(StepEntry.step_execution_id == execution_id)
+            .order_by(col(StepEntry.id))
+        )
+    )
+
+
+def current(found: list[StepEntry]) -> list[StepEntry]:
+    """The entries no later entry superseded (a correction keeps both; this is what counts)."""
+    superseded = {e.supersedes_id for e in found if e.supersedes_id is not None}
+    return [e for e in found if e.id not in superseded]
+
+
+def weighed_short(
+    session: Session, batch: Batch, step: RecipeStep, execution_id: int
+) -> list[Violation]:
+    """The amount gate at the end of a weigh step: each material's total inside its band."""
+    kept = [e for e in current(entries(session, execution_id)) if e.kind == EntryKind.WEIGHT]
+    material_of = dict(
+        session.exec(
+            select(col(Lot.lot_code), col(Lot.material_id)).where(
+                col(Lot.lot_code).in_({e.subject for e in kept})
+            )
+        ).all()
+    )
+    problems: list[Violation] = []
+    for line, material in gates.step_lines(step, gates.load_batch_context(session, batch).lines):
+        weighed = [
+            gates.Amount(Decimal(e.value), e.unit)
+            for e in kept
+            if material_of.get(e.subject) == material.id
+        ]
+        problems += gates.check_amount(line, material, weighed, None, last=True).violations
+    return problems
 
 
 def _captured(session: Session, execution_id: int, kind: EntryKind) -> bool:
