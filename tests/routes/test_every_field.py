@@ -436,6 +436,10 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/batches/<batch_no>/steps/<code>/<any(equipment, lot):what>": lambda p: Case(
         "/batches/VC500-26-0001/steps/10/equipment", {"equipment": "BL-02"}
     ),
+    "/batches/<batch_no>/steps/<code>/weight": lambda p: Case(
+        "/batches/VC500-26-0001/steps/20/weight",
+        {"quantity": "54.60", "unit": "kg", "reason": "Scale offline"},
+    ),
     "/batches/<batch_no>/excess-approvals": lambda p: Case(
         "/batches/VC500-26-0001/excess-approvals",
         {"material": "RM-MGS", "quantity": "0.1", "reason": "Spilled at the scale",

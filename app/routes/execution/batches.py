@@ -226,6 +226,7 @@ def _step_page(
     errors: Rejected | None = None,
     scanned: str = "",
     scanned_for: str = "",
+    form: Mapping[str, str] | None = None,
 ) -> str:
     session = db_session()
     batch = batches.get_batch(session, batch_no)
@@ -241,6 +242,7 @@ def _step_page(
         errors=errors,
         scanned=scanned,
         scanned_for=scanned_for,
+        form=form or {},
         materials=gates.step_lines(view.step, gates.load_batch_context(session, batch).lines),
         shown=signatures.signatures_for(
             session, record_type=record.RECORD_TYPE, record_id=str(view.execution.id)
@@ -269,5 +271,27 @@ def record_scan(batch_no: str, code: str, what: str) -> ResponseReturnValue:
         refused=lambda exc: (
             _step_page(batch_no, code, errors=exc, scanned=scanned, scanned_for=what),
             422,
+        ),
+    )  # fmt: skip
+
+
+@bp.post("/<batch_no>/steps/<code>/weight")
+@login_required
+def record_weight(batch_no: str, code: str) -> ResponseReturnValue:
+    """A weighing typed by hand (the scale's capture comes with the bridge): with its reason,
+    marked manual; refused beside its field with the band when it does not fit."""
+    form = request.form
+    return act(
+        lambda: capture.record_weight(
+            db_session(), actor=current_user, batch_no=batch_no, code=code,
+            quantity=form.get("quantity", ""), unit=form.get("unit", ""),
+            reason=form.get("reason", ""), clock=plant_clock(),
+        ),
+        done=lambda entry: go_to(
+            url_for("batches.step", batch_no=batch_no, code=code),
+            f"{entry.value} {entry.unit} of lot {entry.subject} recorded (manual).",
+        )(entry),
+        refused=lambda exc: (
+            _step_page(batch_no, code, errors=exc, scanned_for="weight", form=form), 422
         ),
     )  # fmt: skip
