@@ -434,11 +434,11 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
         "/batches/VC500-26-0001/started", {"reason": "Line ready"}
     ),
     "/batches/<batch_no>/steps/<code>/<any(equipment, lot):what>": lambda p: Case(
-        "/batches/VC500-26-0001/steps/10/equipment", {"equipment": "BL-02"}
+        "/batches/VC500-26-0001/steps/10/equipment", {"equipment": "BL-02", "key": "k-eq"}
     ),
     "/batches/<batch_no>/steps/<code>/weight": lambda p: Case(
         "/batches/VC500-26-0001/steps/20/weight",
-        {"quantity": "54.60", "unit": "kg", "reason": "Scale offline"},
+        {"quantity": "54.60", "unit": "kg", "reason": "Scale offline", "key": "k-weight"},
     ),
     "/batches/<batch_no>/excess-approvals": lambda p: Case(
         "/batches/VC500-26-0001/excess-approvals",

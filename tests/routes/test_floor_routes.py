@@ -15,6 +15,7 @@ from app.services.demo import DEMO_PASSWORD
 from app.services.execution import batches, record
 from app.services.execution.batches import BatchIn
 from tests.clock import CLOCK
+from tests.conftest import audit_actions
 from tests.floor import BATCH, _able_to_sign, plant_with_a_tea_batch
 from tests.routes.conftest import Browser
 
@@ -77,14 +78,51 @@ def test_equipment_scanned_at_a_step_is_refused_beside_the_field_or_recorded(
     _able_to_sign(session, "olivia")
     assert browser.login("olivia", DEMO_PASSWORD).status_code == 302
     olivia = browser
-    refused = olivia.post("/batches/VC500-26-0042/steps/10/equipment", {"equipment": "BL-01"})
+    refused = olivia.post(
+        "/batches/VC500-26-0042/steps/10/equipment", {"equipment": "BL-01", "key": "k-1"}
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert 'id="equipment-error">BL-01: calibration' in html
     assert 'aria-invalid="true"' in html and 'value="BL-01"' in html
-    recorded = olivia.post("/batches/VC500-26-0042/steps/10/equipment", {"equipment": "bl-02"})
+    recorded = olivia.post(
+        "/batches/VC500-26-0042/steps/10/equipment", {"equipment": "bl-02", "key": "k-1"}
+    )
     assert recorded.status_code == 302
     page = olivia.client.get("/batches/VC500-26-0042/steps/10").get_data(as_text=True)
     assert "BL-02 recorded: every check passed." in page
     entry = page[page.index('id="step-equipment"') :].split("</section>")[0]
     assert "BL-02" in entry and "calibration due" in entry
+    assert 'name="key" value="k-1"' in html  # the refused form kept its key
+
+
+def test_a_floor_form_sent_twice_records_once_and_a_form_without_its_key_is_stale(
+    browser: Browser, session: Session
+) -> None:
+    """Issue 13 point 12: a double tap (or a retry after a dropped answer) on "Record manual
+    weight" records one weighing, not two that would count twice against the band."""
+    plant_with_a_tea_batch(session)
+    sam = find_user(session, "sam")
+    vc = batches.create_batch(
+        session, actor=sam, new=BatchIn("VC500", "VC500-26-0042", "100000"), clock=CLOCK
+    )  # type: ignore[arg-type]
+    record.move_batch(
+        session, actor=sam, batch_no=vc.batch_no, move="started", reason="", clock=CLOCK
+    )  # type: ignore[arg-type]
+    _able_to_sign(session, "olivia")
+    assert browser.login("olivia", DEMO_PASSWORD).status_code == 302
+    step = "/batches/VC500-26-0042/steps"
+    form = {"equipment": "BL-02", "key": "k-eq"}
+
+    def kept() -> int:
+        page = browser.client.get(f"{step}/10").get_data(as_text=True)
+        return page.count('<strong class="code">BL-02</strong>')
+
+    assert browser.post(f"{step}/10/equipment", form).status_code == 302
+    assert kept() == 1
+    assert browser.post(f"{step}/10/equipment", form).status_code == 302  # sent again
+    assert kept() == 1
+    stale = browser.post(f"{step}/10/equipment", {"equipment": "BL-02", "key": ""})
+    assert stale.status_code == 422
+    assert "This form is stale" in stale.get_data(as_text=True)
+    assert audit_actions(session, action="step.equipment_recorded") == ["step.equipment_recorded"]

@@ -243,6 +243,8 @@ def _step_page(
         scanned=scanned,
         scanned_for=scanned_for,
         form=form or {},
+        key=(form or {}).get("key") or new_key(),  # a refused form keeps its key
+        new_key=new_key,  # each other form its own
         materials=gates.step_lines(view.step, gates.load_batch_context(session, batch).lines),
         shown=signatures.signatures_for(
             session, record_type=record.RECORD_TYPE, record_id=str(view.execution.id)
@@ -262,14 +264,16 @@ def record_scan(batch_no: str, code: str, what: str) -> ResponseReturnValue:
     return act(
         lambda: CAPTURES[what](
             db_session(), actor=current_user, batch_no=batch_no, code=code, scanned=scanned,
-            clock=plant_clock(),
+            clock=plant_clock(), key=request.form.get("key", ""),
         ),
         done=lambda entry: go_to(
             url_for("batches.step", batch_no=batch_no, code=code),
             f"{entry.subject} recorded: every check passed.",
         )(entry),
         refused=lambda exc: (
-            _step_page(batch_no, code, errors=exc, scanned=scanned, scanned_for=what),
+            _step_page(
+                batch_no, code, errors=exc, scanned=scanned, scanned_for=what, form=request.form
+            ),
             422,
         ),
     )  # fmt: skip
@@ -285,7 +289,7 @@ def record_weight(batch_no: str, code: str) -> ResponseReturnValue:
         lambda: capture.record_weight(
             db_session(), actor=current_user, batch_no=batch_no, code=code,
             quantity=form.get("quantity", ""), unit=form.get("unit", ""),
-            reason=form.get("reason", ""), clock=plant_clock(),
+            reason=form.get("reason", ""), clock=plant_clock(), key=form.get("key", ""),
         ),
         done=lambda entry: go_to(
             url_for("batches.step", batch_no=batch_no, code=code),

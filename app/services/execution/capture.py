@@ -27,6 +27,7 @@ from app.models import (
 from app.services.core import audit
 from app.services.core.clock import Clock
 from app.services.core.errors import Violation, require
+from app.services.core.idempotency import first_result, remember
 from app.services.core.quantities import parse_quantity
 from app.services.core.text import read_reason
 from app.services.execution import gates
@@ -89,7 +90,14 @@ def last_use(session: Session, code: str, batch: Batch) -> gates.EquipmentUse | 
 
 
 def record_equipment(
-    session: Session, *, actor: User, batch_no: str, code: str, scanned: str, clock: Clock
+    session: Session,
+    *,
+    actor: User,
+    batch_no: str,
+    code: str,
+    scanned: str,
+    clock: Clock,
+    key: str | None = None,
 ) -> StepEntry:
     """The equipment scanned at a step that names one: of the kind it names, in service,
     calibrated, clean, cleared of the last product (and of its allergens). Kept with the
@@ -99,6 +107,9 @@ def record_equipment(
         NotFound: no such batch or step. Rejected: nothing scanned or no such equipment (beside
         the equipment field). GateViolation: every reason the step or the equipment is refused.
     """
+    earlier = _sent_before(session, key)
+    if earlier is not None:
+        return earlier
     batch = lock_batch(session, get_batch(session, batch_no))
     views = steps(session, batch)
     view = get_step(session, batch, code)
@@ -126,12 +137,19 @@ def record_equipment(
     ).require()  # fmt: skip
     return _keep(
         session, actor, batch, view, EntryKind.EQUIPMENT, found.equipment.code, evidence, clock,
-        action="step.equipment_recorded", fact="equipment",
+        action="step.equipment_recorded", fact="equipment", key=key,
     )  # fmt: skip
 
 
 def record_lot(
-    session: Session, *, actor: User, batch_no: str, code: str, scanned: str, clock: Clock
+    session: Session,
+    *,
+    actor: User,
+    batch_no: str,
+    code: str,
+    scanned: str,
+    clock: Clock,
+    key: str | None = None,
 ) -> StepEntry:
     """The lot scanned at a step that consumes material (story 1 step 4): of a material the step
     takes, released, its release standing on a QC decision, not expired at the plant's date.
@@ -141,6 +159,9 @@ def record_lot(
         NotFound: no such batch or step. Rejected: nothing scanned, not readable or no such lot
         (beside the lot field). GateViolation: every reason the step or the lot is refused.
     """
+    earlier = _sent_before(session, key)
+    if earlier is not None:
+        return earlier
     batch = lock_batch(session, get_batch(session, batch_no))
     views = steps(session, batch)
     view = get_step(session, batch, code)
@@ -159,7 +180,7 @@ def record_lot(
     ).require()  # fmt: skip
     return _keep(
         session, actor, batch, view, EntryKind.LOT, found.lot.lot_code, evidence, clock,
-        action="step.lot_recorded", fact="lot",
+        action="step.lot_recorded", fact="lot", key=key,
     )  # fmt: skip
 
 
@@ -173,6 +194,7 @@ def record_weight(
     unit: str,
     reason: str,
     clock: Clock,
+    key: str | None = None,
 ) -> StepEntry:
     """A weighing typed by hand at a weigh step, of the lot last scanned there (one entry per
     container or addition): the reason it was not captured from the scale is required and the
@@ -183,6 +205,9 @@ def record_weight(
         NotFound: no such batch or step. GateViolation: the step, no lot scanned yet, no reason,
         a nonsense amount, a unit the line does not use, or past the band (every reason at once).
     """
+    earlier = _sent_before(session, key)
+    if earlier is not None:
+        return earlier
     batch = lock_batch(session, get_batch(session, batch_no))
     views = steps(session, batch)
     view = get_step(session, batch, code)
@@ -230,6 +255,10 @@ def record_weight(
     )
     session.add(entry)
     session.flush()
+    remember(
+        session, key=key or "", form="step_entry", user=actor, result=f"step_entry:{entry.id}",
+        clock=clock,
+    )  # fmt: skip
     audit.record(
         session,
         actor=actor,
@@ -245,6 +274,13 @@ def record_weight(
     return entry
 
 
+def _sent_before(session: Session, key: str | None) -> StepEntry | None:
+    """What this form recorded the first time it was sent (a double tap, a retry after a
+    dropped connection), so it records once. `key` None: not a form (the services' own
+    callers); a form without its key is stale (Rejected)."""
+    return first_result(session, key, StepEntry) if key is not None else None
+
+
 def _keep(
     session: Session,
     actor: User,
@@ -257,6 +293,7 @@ def _keep(
     *,
     action: str,
     fact: str,
+    key: str | None,
 ) -> StepEntry:
     """A scanned entry with its gates' evidence, and its audit event, in this transaction."""
     entry = StepEntry(
@@ -270,6 +307,10 @@ def _keep(
     )
     session.add(entry)
     session.flush()
+    remember(
+        session, key=key or "", form="step_entry", user=actor, result=f"step_entry:{entry.id}",
+        clock=clock,
+    )  # fmt: skip
     audit.record(
         session,
         actor=actor,
