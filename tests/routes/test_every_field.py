@@ -430,10 +430,10 @@ FORMS: dict[str, Callable[[Plant], Case]] = {
     "/batches/<batch_no>/cancel": lambda p: Case(
         "/batches/VC500-26-0001/cancel", {"reason": "Planned twice"}
     ),
-    "/batches/<batch_no>/<any(started, held, resumed):move>": lambda p: Case(
+    "/batches/<batch_no>/<move>": lambda p: Case(
         "/batches/VC500-26-0001/started", {"reason": "Line ready"}
     ),
-    "/batches/<batch_no>/steps/<code>/<any(equipment, lot):what>": lambda p: Case(
+    "/batches/<batch_no>/steps/<code>/<what>": lambda p: Case(
         "/batches/VC500-26-0001/steps/10/equipment", {"equipment": "BL-02", "key": "k-eq"}
     ),
     "/batches/<batch_no>/steps/<code>/weight": lambda p: Case(

@@ -65,7 +65,9 @@ def test_a_wrong_receipt_is_superseded_with_a_reason_and_the_old_value_kept(
     assert (first.kind, first.quantity) == ("receipt", Decimal("25"))
 
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.action == "lot.receipt_corrected")
+        select(AuditEvent)
+        .where(AuditEvent.action == "lot.receipt_corrected")
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
     ).all()
     assert [(json.loads(e.before), e.reason) for e in events] == [  # type: ignore[arg-type]
         ({"expiry": "2028-05-31"}, "Label read 05 for 06"),

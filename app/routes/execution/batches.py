@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -190,10 +190,12 @@ def cancel(batch_no: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<batch_no>/<any(started, held, resumed):move>")
+@bp.post("/<batch_no>/<move>")
 @login_required
 def move(batch_no: str, move: str) -> ResponseReturnValue:
     """A supervisor starts a planned batch, or holds and resumes a running one with a reason."""
+    if move not in record.MOVES:
+        abort(404)
     words = {"started": "started", "held": "put on hold", "resumed": "resumed"}[move]
     return act(
         lambda: record.move_batch(
@@ -255,11 +257,13 @@ def _step_page(
 CAPTURES = {"equipment": capture.record_equipment, "lot": capture.record_lot}
 
 
-@bp.post("/<batch_no>/steps/<code>/<any(equipment, lot):what>")
+@bp.post("/<batch_no>/steps/<code>/<what>")
 @login_required
 def record_scan(batch_no: str, code: str, what: str) -> ResponseReturnValue:
     """The equipment or lot scanned at a step: recorded with its gates' evidence, or refused
     beside the scan field with every reason."""
+    if what not in CAPTURES:
+        abort(404)
     scanned = request.form.get(what, "")
     return act(
         lambda: CAPTURES[what](
