@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 
 from app.models import (
     Batch,
-    BatchStatus,
     EntryKind,
     EntrySource,
     Recipe,
@@ -38,6 +37,7 @@ from app.services.execution.record import (
     current,
     entries,
     get_step,
+    not_running,
     sequence_problems,
     steps,
 )
@@ -50,16 +50,7 @@ def _step_problems(
 ) -> list[Violation]:
     """Why nothing may be captured on this step now: the batch, the step's state, the order of
     work and the person."""
-    problems: list[Violation] = []
-    if batch.status != BatchStatus.IN_PROGRESS:
-        status = BatchStatus(batch.status)
-        problems.append(
-            Violation(
-                "batch.not_running",
-                f"Batch {batch.batch_no} is {status.label.lower()}: nothing is recorded on it "
-                "until it is in progress.",
-            )
-        )
+    problems: list[Violation] = not_running(batch, "its steps record work")
     if view.state != StepState.OPEN:
         problems.append(
             Violation("step.done", f"Step {view.step.code} is already {view.state.value}.")
@@ -135,9 +126,10 @@ def record_equipment(
             clock=clock, last_use=used,
         ),
     ).require()  # fmt: skip
+    entry = _entry(actor, view, EntryKind.EQUIPMENT, found.equipment.code, evidence, clock)
     return _keep(
-        session, actor, batch, view, EntryKind.EQUIPMENT, found.equipment.code, evidence, clock,
-        action="step.equipment_recorded", fact="equipment", key=key,
+        session, entry, actor=actor, batch=batch, view=view, action="step.equipment_recorded",
+        facts={"equipment": entry.subject}, clock=clock, key=key,
     )  # fmt: skip
 
 
@@ -178,9 +170,10 @@ def record_lot(
         found.lot, found.material, step=step, lines=context.lines, batch_no=batch.batch_no,
         today=clock.today(), unfounded=found.unfounded, release=found.release, clock=clock,
     ).require()  # fmt: skip
+    entry = _entry(actor, view, EntryKind.LOT, found.lot.lot_code, evidence, clock)
     return _keep(
-        session, actor, batch, view, EntryKind.LOT, found.lot.lot_code, evidence, clock,
-        action="step.lot_recorded", fact="lot", key=key,
+        session, entry, actor=actor, batch=batch, view=view, action="step.lot_recorded",
+        facts={"lot": entry.subject}, clock=clock, key=key,
     )  # fmt: skip
 
 
@@ -240,38 +233,17 @@ def record_weight(
     evidence = gates.check_amount(
         line, material, weighed, gates.Amount(amount, unit.strip() or line.unit)
     ).require()
-    entry = StepEntry(
-        step_execution_id=view.execution.id,  # type: ignore[arg-type]
-        kind=EntryKind.WEIGHT.value,
-        subject=lot.lot_code,
-        value=str(amount),
-        unit=unit.strip() or line.unit,
-        source=EntrySource.MANUAL.value,
-        within_limits=True,
+    entry = _entry(
+        actor, view, EntryKind.WEIGHT, lot.lot_code, evidence, clock, value=str(amount),
+        unit=unit.strip() or line.unit, source=EntrySource.MANUAL, within_limits=True,
         reason=why,
-        evidence=json.dumps([asdict(e) for e in evidence], sort_keys=True),
-        recorded_at=clock.now(),
-        recorded_by_id=actor.id,  # type: ignore[arg-type]
-    )
-    session.add(entry)
-    session.flush()
-    remember(
-        session, key=key or "", form="step_entry", user=actor, result=f"step_entry:{entry.id}",
-        clock=clock,
     )  # fmt: skip
-    audit.record(
-        session,
-        actor=actor,
-        action="step.weight_recorded",
-        entity_type=RECORD_TYPE,
-        entity_id=view.execution.id,
-        after={"batch_no": batch.batch_no, "step": step.code, "lot": lot.lot_code,
-               "quantity": entry.value, "unit": entry.unit, "source": entry.source,
-               "entry_id": entry.id},
-        reason=why,
-        clock=clock,
+    return _keep(
+        session, entry, actor=actor, batch=batch, view=view, action="step.weight_recorded",
+        facts={"lot": lot.lot_code, "quantity": entry.value, "unit": entry.unit,
+               "source": entry.source},
+        clock=clock, key=key,
     )  # fmt: skip
-    return entry
 
 
 def _sent_before(session: Session, key: str | None) -> StepEntry | None:
@@ -281,30 +253,49 @@ def _sent_before(session: Session, key: str | None) -> StepEntry | None:
     return first_result(session, key, StepEntry) if key is not None else None
 
 
-def _keep(
-    session: Session,
+def _entry(
     actor: User,
-    batch: Batch,
     view: StepView,
     kind: EntryKind,
     subject: str,
     evidence: list[gates.Evidence],
     clock: Clock,
     *,
-    action: str,
-    fact: str,
-    key: str | None,
+    value: str = "",
+    unit: str = "",
+    source: EntrySource = EntrySource.SCANNED,
+    within_limits: bool | None = None,
+    reason: str | None = None,
 ) -> StepEntry:
-    """A scanned entry with its gates' evidence, and its audit event, in this transaction."""
-    entry = StepEntry(
+    """A new entry of the step with the gates' evidence."""
+    return StepEntry(
         step_execution_id=view.execution.id,  # type: ignore[arg-type]
         kind=kind.value,
         subject=subject,
-        source=EntrySource.SCANNED.value,
+        value=value,
+        unit=unit,
+        source=source.value,
+        within_limits=within_limits,
+        reason=reason,
         evidence=json.dumps([asdict(e) for e in evidence], sort_keys=True),
         recorded_at=clock.now(),
         recorded_by_id=actor.id,  # type: ignore[arg-type]
     )
+
+
+def _keep(
+    session: Session,
+    entry: StepEntry,
+    *,
+    actor: User,
+    batch: Batch,
+    view: StepView,
+    action: str,
+    facts: dict[str, object],
+    clock: Clock,
+    key: str | None,
+) -> StepEntry:
+    """The entry, the form key it answers and its audit event, in this transaction."""
     session.add(entry)
     session.flush()
     remember(
@@ -317,10 +308,10 @@ def _keep(
         action=action,
         entity_type=RECORD_TYPE,
         entity_id=view.execution.id,
-        after={"batch_no": batch.batch_no, "step": view.step.code, fact: subject,
-               "entry_id": entry.id},
+        after={"batch_no": batch.batch_no, "step": view.step.code, **facts, "entry_id": entry.id},
+        reason=entry.reason,
         clock=clock,
-    )  # fmt: skip
+    )
     return entry
 
 

@@ -180,6 +180,20 @@ def sequence_problems(views: list[StepView], execution: StepExecution) -> list[V
     return gates.check_sequence([v.step for v in views], view.step, done).violations
 
 
+def not_running(batch: Batch, what: str) -> list[Violation]:
+    """Work on a batch's steps happens only while it is in progress (not planned, on hold or
+    closed): `what` says the work, "its steps are signed"."""
+    if batch.status == BatchStatus.IN_PROGRESS:
+        return []
+    status = BatchStatus(batch.status).label.lower()
+    return [
+        Violation(
+            "batch.not_running",
+            f"Batch {batch.batch_no} is {status}: {what} only while it is in progress.",
+        )
+    ]
+
+
 def get_step(session: Session, batch: Batch, code: str) -> StepView:
     """Raises NotFound."""
     for view in steps(session, batch):
@@ -219,15 +233,7 @@ def _step_rules(execution_id: int) -> signable.Rules:
         view = next(v for v in views if v.execution.id == execution_id)
         step = view.step
         problems: list[Violation] = []
-        if batch.status != BatchStatus.IN_PROGRESS:
-            status = BatchStatus(batch.status)
-            problems.append(
-                Violation(
-                    "batch.not_running",
-                    f"Batch {batch.batch_no} is {status.label.lower()}: its steps are signed "
-                    "only while it is in progress.",
-                )
-            )
+        problems += not_running(batch, "its steps are signed")
         if meaning == Meaning.PERFORMED:
             if view.state != StepState.OPEN:
                 problems.append(
