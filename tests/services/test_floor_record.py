@@ -265,3 +265,34 @@ def test_story1_step4_a_manual_weighing_is_counted_against_the_band_and_kept_man
     weigh("520", unit="g")  # 55.12 kg
     _sign(session, olivia, vc, "20", Meaning.PERFORMED)
     assert audit_actions(session, action="step.weight_recorded") == ["step.weight_recorded"] * 2
+
+
+def test_a_step_with_a_weight_typed_by_hand_is_verified_by_a_second_person(
+    session: Session, tea: Batch
+) -> None:
+    """Step 25's master record asks no verification, but a weighing typed by hand makes one
+    due (Annex 11 §6, 211.101(d)): the step after it waits until another person verifies."""
+    _move(session, _person(session, "sam"), "started")
+    olivia, omar = _able_to_sign(session, "olivia"), _able_to_sign(session, "omar")
+    _sign(session, olivia, tea, "10", Meaning.PERFORMED)
+    _sign(session, omar, tea, "10", Meaning.VERIFIED)
+    _sign(session, olivia, tea, "20", Meaning.PERFORMED)
+    with pytest.raises(PermissionDenied, match="does not ask for step 20 to be verified"):
+        _sign(session, omar, tea, "20", Meaning.VERIFIED)
+    capture.record_lot(
+        session, actor=olivia, batch_no=BATCH, code="25", scanned="MCC-2610-01", clock=CLOCK
+    )
+    capture.record_weight(
+        session, actor=olivia, batch_no=BATCH, code="25", quantity="10", unit="kg",
+        reason="Scale bridge offline", clock=CLOCK,
+    )  # fmt: skip
+    _sign(session, olivia, tea, "25", Meaning.PERFORMED)
+    view = record.get_step(session, tea, "25")
+    assert (view.manual, view.needs_verification, view.finished) == (True, True, False)
+    quinn = _person(session, "quinn")
+    with pytest.raises(PermissionDenied, match="Step 25 “Weigh cellulose” is not done yet"):
+        _sign(session, quinn, tea, "30", Meaning.PERFORMED)
+    with pytest.raises(PermissionDenied, match="nobody verifies their own work"):
+        _sign(session, olivia, tea, "25", Meaning.VERIFIED)
+    _sign(session, omar, tea, "25", Meaning.VERIFIED)
+    assert record.get_step(session, tea, "25").finished

@@ -24,6 +24,7 @@ from app.models import (
     Batch,
     BatchStatus,
     EntryKind,
+    EntrySource,
     Lot,
     Meaning,
     RecipeStep,
@@ -70,15 +71,22 @@ class StepView:
     step: RecipeStep
     performer: str | None
     verifier: str | None
+    manual: bool = False  # something on it was typed by hand, not scanned or captured
 
     @property
     def state(self) -> StepState:
         return StepState(self.execution.status)
 
     @property
+    def needs_verification(self) -> bool:
+        """A second person verifies it: the master record asks, or something on it was typed
+        by hand (a manual entry is checked by a second person: Annex 11 §6, 211.101(d))."""
+        return self.step.verification_required or self.manual
+
+    @property
     def finished(self) -> bool:
-        """Nothing left to do on this step: performed, and verified where that is asked."""
-        if self.step.verification_required:
+        """Nothing left to do on this step: performed, and verified where that is needed."""
+        if self.needs_verification:
             return self.state == StepState.VERIFIED
         return self.state != StepState.OPEN
 
@@ -137,11 +145,22 @@ def _lay_out_steps(session: Session, batch: Batch) -> None:
         session.add(StepExecution(batch_id=batch.id, step_id=step.id, position=step.position))  # type: ignore[arg-type]
 
 
-def _step_rows(session: Session, batch_ids: list[int]) -> list[tuple[StepExecution, RecipeStep]]:
-    # Asked even for no batch: a page's statement count stays the same whatever is running.
+def _step_rows(
+    session: Session, batch_ids: list[int]
+) -> list[tuple[StepExecution, RecipeStep, bool]]:
+    """Each step of the batches with whether anything on it was typed by hand (one query;
+    asked even for no batch, so a page's statement count is the same whatever is running)."""
+    manual = (
+        select(StepEntry.id)
+        .where(
+            StepEntry.step_execution_id == StepExecution.id,
+            StepEntry.source == EntrySource.MANUAL.value,
+        )
+        .exists()
+    )
     return list(
         session.exec(
-            select(StepExecution, RecipeStep)
+            select(StepExecution, RecipeStep, manual)
             .join(RecipeStep, col(RecipeStep.id) == StepExecution.step_id)
             .where(col(StepExecution.batch_id).in_(batch_ids))
             .order_by(col(StepExecution.batch_id), col(StepExecution.position))
@@ -152,7 +171,7 @@ def _step_rows(session: Session, batch_ids: list[int]) -> list[tuple[StepExecuti
 def steps(session: Session, batch: Batch) -> list[StepView]:
     """The batch's steps in order with who performed and verified each (two queries)."""
     rows = _step_rows(session, [batch.id])  # type: ignore[list-item]
-    people = {e.performed_by_id for e, _ in rows} | {e.verified_by_id for e, _ in rows}
+    people = {e.performed_by_id for e, _, _ in rows} | {e.verified_by_id for e, _, _ in rows}
     people.discard(None)
     names = (
         dict(
@@ -164,7 +183,8 @@ def steps(session: Session, batch: Batch) -> list[StepView]:
         else {}
     )
     return [
-        StepView(e, s, names.get(e.performed_by_id), names.get(e.verified_by_id)) for e, s in rows
+        StepView(e, s, names.get(e.performed_by_id), names.get(e.verified_by_id), bool(m))
+        for e, s, m in rows
     ]
 
 
@@ -215,8 +235,8 @@ def my_work(session: Session) -> list[tuple[Batch, StepView | None]]:
         )
     )
     by_batch: dict[int, list[StepView]] = {b.id: [] for b in running}  # type: ignore[misc]
-    for execution, step in _step_rows(session, list(by_batch)):
-        by_batch[execution.batch_id].append(StepView(execution, step, None, None))
+    for execution, step, manual in _step_rows(session, list(by_batch)):
+        by_batch[execution.batch_id].append(StepView(execution, step, None, None, bool(manual)))
     return [(batch, next_step(by_batch[batch.id])) for batch in running]  # type: ignore[index]
 
 
@@ -262,11 +282,12 @@ def _step_rules(execution_id: int) -> signable.Rules:
             problems += sequence_problems(views, execution)
             problems += step_qualification(session, user=signer, step=step, clock=clock)
         elif meaning == Meaning.VERIFIED:
-            if not step.verification_required:
+            if not view.needs_verification:
                 problems.append(
                     Violation(
                         "step.no_verification",
-                        f"The master record does not ask for step {step.code} to be verified.",
+                        f"The master record does not ask for step {step.code} to be verified, "
+                        "and nothing on it was typed by hand.",
                     )
                 )
             elif view.state != StepState.PERFORMED:
