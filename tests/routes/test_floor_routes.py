@@ -59,6 +59,7 @@ def test_a_step_page_shows_its_instruction_and_the_signature_it_waits_for(
     need = home[home.index('id="need-floor">') + 17 :].split("</li>")[0]
     words = " ".join(re.sub(r"<[^>]+>", " ", need).split())
     assert words == f"1 batch is on the floor {BATCH}: step 10 Line clearance"
+    assert f'href="/batches/{BATCH}/steps/10"' in need  # one tap continues at the step
     assert record.next_step(record.steps(session, batch)).step.code == "10"  # type: ignore[union-attr]
 
 

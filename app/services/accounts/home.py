@@ -179,11 +179,19 @@ def _floor(session: Session) -> Iterator[Need]:
            f"step {step.step.code} {step.step.title}" if step else "all steps done")
         for batch, step in running
     ]  # fmt: skip
+    # One batch running: one tap continues at the step it waits on.
+    waiting = running[0][1] if len(running) == 1 and running[0][0].status == "in_progress" else None
+    link = (
+        Link("Continue", "batches.step",
+             (("batch_no", running[0][0].batch_no), ("code", waiting.step.code)))
+        if waiting is not None
+        else Link("Batches", "batches.index")
+    )  # fmt: skip
     yield Need(
         "floor",
         len(running),
         _counted(len(running), "batch is", "batches are") + " on the floor",
-        Link("Batches", "batches.index"),
+        link,
         _first(words, shown=2),
     )
 
