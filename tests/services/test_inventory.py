@@ -320,9 +320,9 @@ def test_a_label_is_only_an_audited_print_carrying_the_status_it_was_printed_wit
     assert (again.status, again.reprint) == ("released", True)
     assert labels.out_of_date(session, lot) is None
     prints = session.exec(
-        select(AuditEvent).where(
-            AuditEvent.entity_id == str(lot.id), col(AuditEvent.action).in_(labels.PRINTS)
-        )
+        select(AuditEvent)
+        .where(AuditEvent.entity_id == str(lot.id), col(AuditEvent.action).in_(labels.PRINTS))
+        .order_by(col(AuditEvent.id))
     ).all()
     assert [(e.action, json.loads(e.after)["status"], e.reason) for e in prints] == [  # type: ignore[arg-type]
         ("lot.label_printed", "quarantine", None),
