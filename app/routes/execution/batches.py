@@ -233,7 +233,7 @@ def _step_page(
     session = db_session()
     batch = batches.get_batch(session, batch_no)
     views = record.steps(session, batch)
-    view = record.get_step(session, batch, code)
+    view = record.find_step(views, batch, code)
     return render_template(
         "execution/batches/step.html",
         batch=batch,

@@ -36,13 +36,20 @@ from app.services.execution.record import (
     StepView,
     current,
     entries,
-    get_step,
+    find_step,
     not_running,
     sequence_problems,
     steps,
 )
 from app.services.masterdata.training import step_qualification
 from app.services.warehouse import ledger
+
+
+def _at_step(session: Session, batch_no: str, code: str) -> tuple[Batch, list[StepView], StepView]:
+    """The batch (its row locked), its steps and the step `code` among them, read once."""
+    batch = lock_batch(session, get_batch(session, batch_no))
+    views = steps(session, batch)
+    return batch, views, find_step(views, batch, code)
 
 
 def _step_problems(
@@ -101,9 +108,7 @@ def record_equipment(
     earlier = _sent_before(session, key)
     if earlier is not None:
         return earlier
-    batch = lock_batch(session, get_batch(session, batch_no))
-    views = steps(session, batch)
-    view = get_step(session, batch, code)
+    batch, views, view = _at_step(session, batch_no, code)
     step = view.step
     problems = _step_problems(session, batch, view, views, actor, clock)
     if not step.equipment_kind:
@@ -154,9 +159,7 @@ def record_lot(
     earlier = _sent_before(session, key)
     if earlier is not None:
         return earlier
-    batch = lock_batch(session, get_batch(session, batch_no))
-    views = steps(session, batch)
-    view = get_step(session, batch, code)
+    batch, views, view = _at_step(session, batch_no, code)
     step = view.step
     context = gates.load_batch_context(session, batch)
     problems = _step_problems(session, batch, view, views, actor, clock)
@@ -201,9 +204,7 @@ def record_weight(
     earlier = _sent_before(session, key)
     if earlier is not None:
         return earlier
-    batch = lock_batch(session, get_batch(session, batch_no))
-    views = steps(session, batch)
-    view = get_step(session, batch, code)
+    batch, views, view = _at_step(session, batch_no, code)
     step = view.step
     context = gates.load_batch_context(session, batch)
     problems = _step_problems(session, batch, view, views, actor, clock)

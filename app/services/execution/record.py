@@ -216,7 +216,12 @@ def not_running(batch: Batch, what: str) -> list[Violation]:
 
 def get_step(session: Session, batch: Batch, code: str) -> StepView:
     """Raises NotFound."""
-    for view in steps(session, batch):
+    return find_step(steps(session, batch), batch, code)
+
+
+def find_step(views: list[StepView], batch: Batch, code: str) -> StepView:
+    """The step `code` among the batch's `views` already read. Raises NotFound."""
+    for view in views:
         if view.step.code == code.strip():
             return view
     raise NotFound(f"Batch {batch.batch_no} has no step {code.strip()!r}.")
